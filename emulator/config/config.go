@@ -1,0 +1,461 @@
+// Package config reads and validates albmtls.yaml, the emulator's
+// configuration. Keys follow the names of the ALB API, CloudFormation and
+// Terraform (snake_case), so users recognise them; see the product brief's
+// "Config" section and docs/configuration.md.
+//
+// Load checks structure (unknown keys, types) and ALB's own control-plane
+// rules (spec §1.1, §1.2, §8.2, §8.3); every error names the file, the line,
+// the key path and what would be valid. Checks that need other packages'
+// knowledge (security policy names, listener attributes, trust store files)
+// are done by the emulator when it builds the server, using Errorf so those
+// errors carry the same position information.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole of albmtls.yaml.
+type Config struct {
+	LoadBalancer LoadBalancer  `yaml:"load_balancer"`
+	TrustStores  []TrustStore  `yaml:"trust_stores"`
+	TargetGroups []TargetGroup `yaml:"target_groups"`
+	Listeners    []Listener    `yaml:"listeners"`
+	Logs         Logs          `yaml:"logs"`
+	Admin        Admin         `yaml:"admin"`
+	Emulation    Emulation     `yaml:"emulation"`
+
+	file string     // path of the file, for error messages
+	root *yaml.Node // document node, for positions of key paths
+}
+
+// LoadBalancer names the emulated load balancer; the name and account appear
+// in log lines (app/NAME/ID) and S3 log object keys.
+type LoadBalancer struct {
+	Name      string `yaml:"name"`
+	AccountID string `yaml:"account_id"`
+	Region    string `yaml:"region"`
+	// ID is the 16-hex-digit resource ID of app/NAME/ID; derived from the
+	// name and account when empty.
+	ID string `yaml:"id"`
+	// IPAddress is the load balancer node's IP written in the last field of
+	// log lines and in S3 object keys; empty means the listener's local IP.
+	IPAddress string `yaml:"ip_address"`
+	// IdleTimeout is the load balancer attribute idle_timeout.timeout_seconds
+	// (ALB default 60 s).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+}
+
+// TrustStore is a CA bundle plus CRLs, like an ALB trust store whose files
+// sit in S3 (spec §1.2). Paths are relative to the config file.
+type TrustStore struct {
+	Name                 string   `yaml:"name"`
+	CACertificatesBundle string   `yaml:"ca_certificates_bundle"`
+	Revocations          []string `yaml:"revocations"`
+}
+
+// TargetGroup is a set of HTTP targets the forward action balances over.
+type TargetGroup struct {
+	Name        string      `yaml:"name"`
+	Protocol    string      `yaml:"protocol"` // HTTP (default) or HTTPS
+	Targets     []string    `yaml:"targets"`  // host:port
+	HealthCheck HealthCheck `yaml:"health_check"`
+}
+
+// HealthCheck mirrors the target group health check settings; zero values
+// mean ALB's defaults.
+type HealthCheck struct {
+	Enabled            *bool    `yaml:"enabled"`
+	Path               string   `yaml:"path"`
+	Port               string   `yaml:"port"`
+	Interval           Duration `yaml:"interval"`
+	Timeout            Duration `yaml:"timeout"`
+	HealthyThreshold   int      `yaml:"healthy_threshold"`
+	UnhealthyThreshold int      `yaml:"unhealthy_threshold"`
+	Matcher            string   `yaml:"matcher"`
+}
+
+// Listener is one ALB listener: HTTP, or HTTPS with certificates, a security
+// policy and optional mutual authentication.
+type Listener struct {
+	Port     int    `yaml:"port"`
+	Protocol string `yaml:"protocol"` // HTTP | HTTPS
+	// Address is the local address to bind (not an ALB setting); default
+	// 127.0.0.1. Use 0.0.0.0 in containers.
+	Address              string               `yaml:"address"`
+	SSLPolicy            string               `yaml:"ssl_policy"`
+	Certificates         []Certificate        `yaml:"certificates"`
+	MutualAuthentication MutualAuthentication `yaml:"mutual_authentication"`
+	Attributes           map[string]string    `yaml:"attributes"`
+	DefaultAction        Action               `yaml:"default_action"`
+	Rules                []Rule               `yaml:"rules"`
+}
+
+// Certificate is a server certificate (PEM chain) and its private key. The
+// first certificate of a listener is the default; the others are chosen by
+// SNI, as on ALB.
+type Certificate struct {
+	Certificate string `yaml:"certificate"`
+	PrivateKey  string `yaml:"private_key"`
+	// ARN is logged as chosen_cert_arn; synthesised when empty.
+	ARN string `yaml:"arn"`
+}
+
+// Mutual authentication modes (spec §1.1, §2).
+const (
+	ModeOff         = "off"
+	ModePassthrough = "passthrough"
+	ModeVerify      = "verify"
+)
+
+// MutualAuthentication is the listener's MutualAuthenticationAttributes
+// (spec §1.1).
+type MutualAuthentication struct {
+	Mode                          string `yaml:"mode"`
+	TrustStore                    string `yaml:"trust_store"`
+	IgnoreClientCertificateExpiry *bool  `yaml:"ignore_client_certificate_expiry"`
+	AdvertiseTrustStoreCaNames    string `yaml:"advertise_trust_store_ca_names"`
+}
+
+// EffectiveMode is the mode with ALB's default ("off") applied.
+func (m MutualAuthentication) EffectiveMode() string {
+	if m.Mode == "" {
+		return ModeOff
+	}
+	return m.Mode
+}
+
+// Action types (spec §8).
+const (
+	ActionForward       = "forward"
+	ActionRedirect      = "redirect"
+	ActionFixedResponse = "fixed-response"
+)
+
+// Action is a listener or rule action.
+type Action struct {
+	Type          string         `yaml:"type"`
+	TargetGroup   string         `yaml:"target_group"`
+	Redirect      *Redirect      `yaml:"redirect"`
+	FixedResponse *FixedResponse `yaml:"fixed_response"`
+}
+
+// Redirect is ALB's RedirectActionConfig (spec §8.2).
+type Redirect struct {
+	Protocol   string `yaml:"protocol"`
+	Port       string `yaml:"port"`
+	Host       string `yaml:"host"`
+	Path       string `yaml:"path"`
+	Query      string `yaml:"query"`
+	StatusCode string `yaml:"status_code"`
+}
+
+// FixedResponse is ALB's FixedResponseActionConfig (spec §8.3).
+type FixedResponse struct {
+	StatusCode  string `yaml:"status_code"`
+	ContentType string `yaml:"content_type"`
+	MessageBody string `yaml:"message_body"`
+}
+
+// Rule is a listener rule: conditions (all must match; any value of a
+// condition matches) and one action. Rules see the client's own headers, not
+// the mTLS headers ALB adds (spec §2.4, §9.3).
+type Rule struct {
+	Priority   int        `yaml:"priority"`
+	Conditions Conditions `yaml:"conditions"`
+	Action     Action     `yaml:"action"`
+}
+
+// Conditions are the rule conditions the emulator supports.
+type Conditions struct {
+	PathPattern       []string         `yaml:"path_pattern"`
+	HostHeader        []string         `yaml:"host_header"`
+	HTTPRequestMethod []string         `yaml:"http_request_method"`
+	HTTPHeader        *HeaderCondition `yaml:"http_header"`
+	SourceIP          []string         `yaml:"source_ip"`
+}
+
+// HeaderCondition matches one request header against wildcard values.
+type HeaderCondition struct {
+	Name   string   `yaml:"name"`
+	Values []string `yaml:"values"`
+}
+
+// Logs says where ALB-format logs go. Paths are relative to the config file.
+type Logs struct {
+	Connection LogFile `yaml:"connection"`
+	Access     LogFile `yaml:"access"`
+	// S3LayoutDir, when set, also receives gzip objects under
+	// AWSLogs/ACCOUNT/elasticloadbalancing/REGION/... as ALB delivers them.
+	S3LayoutDir string `yaml:"s3_layout_dir"`
+	// S3Interval is how often objects are written (ALB: 5 minutes).
+	S3Interval Duration `yaml:"s3_interval"`
+}
+
+// LogFile is one log destination.
+type LogFile struct {
+	File string `yaml:"file"`
+}
+
+// Admin is the emulator's own HTTP endpoint: /healthz, /metrics and the trust
+// store revocation API.
+type Admin struct {
+	Listen string `yaml:"listen"`
+}
+
+// Emulation holds the knobs for ALB behaviour the reference marks unknown
+// ([UNK]); each default is the one the reference or the product brief gives.
+// See docs/configuration.md for the reasoning behind every default.
+type Emulation struct {
+	// RejectWith is how a rejected client certificate ends the connection:
+	// "reset" (default; a TLS 1.3 client sees its handshake finish, then a
+	// TCP reset, as observed on ALB, spec §2.3) or "alert" (a TLS alert).
+	RejectWith string `yaml:"reject_with"`
+	// MissingClientCertificate is the tls_verify_status code logged when a
+	// verify-mode client sends no certificate (spec §10.1); default
+	// UnmappedConnectionError.
+	MissingClientCertificate string `yaml:"missing_client_certificate"`
+	// IgnoreExpiryIncludesNotBefore: with ignore_client_certificate_expiry,
+	// also accept not-yet-valid certificates (default true: the brief, and
+	// s2n disables all time checks; spec §10.9).
+	IgnoreExpiryIncludesNotBefore *bool `yaml:"ignore_expiry_includes_not_before"`
+	// CRLMissingForIssuer: "skip" (default; a CA without a CRL in the trust
+	// store is not checked) or "fail" (s2n CRL_CHECK_ALL semantics:
+	// ClientCertCrlProcessingError).
+	CRLMissingForIssuer string `yaml:"crl_missing_for_issuer"`
+	// ClientCertEquals is how '=' is written in the PEM headers: "literal"
+	// (default, as the text of the ALB docs says) or "percent" (%3D, as the
+	// docs' example shows; spec §9.2).
+	ClientCertEquals string `yaml:"clientcert_equals"`
+	// StripClientHeaders removes client-sent copies of the mTLS and TLS
+	// headers in every mode (default true; spec §10.4). Turn it off to
+	// rehearse what a backend does if stripping were ever missing.
+	StripClientHeaders *bool `yaml:"strip_client_headers"`
+	// HandshakeTimeout bounds a TLS handshake (default 10s).
+	HandshakeTimeout Duration `yaml:"handshake_timeout"`
+	// AccessLogUnreleasedFields appends the two trailing "-" fields seen on
+	// real access-log lines (spec §7; default false).
+	AccessLogUnreleasedFields bool `yaml:"access_log_unreleased_fields"`
+	// WatchInterval is how often trust store and certificate files are
+	// checked for changes (default 2s; 0s turns watching off).
+	WatchInterval *Duration `yaml:"watch_interval"`
+}
+
+// Duration is a time.Duration written as "30s", "5m", or a bare number of
+// seconds (as ALB's *Seconds settings are).
+type Duration time.Duration
+
+// UnmarshalYAML accepts "1m30s" or an integer number of seconds.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a duration such as \"30s\" or a number of seconds", n.Line)
+	}
+	if secs, err := strconv.Atoi(n.Value); err == nil {
+		*d = Duration(time.Duration(secs) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration; write e.g. \"30s\", \"5m\" or 30", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration in Go's notation.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// File is the path the config was loaded from ("" when parsed from bytes).
+func (c *Config) File() string { return c.file }
+
+// Dir is the directory relative paths in the config are resolved against.
+func (c *Config) Dir() string {
+	if c.file == "" {
+		return "."
+	}
+	return filepath.Dir(c.file)
+}
+
+// Path resolves a file path from the config against the config's directory.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir(), p)
+}
+
+// Load reads, parses and validates a config file.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(file, data)
+}
+
+// Parse parses and validates config bytes; file names the source in errors
+// and anchors relative paths.
+func Parse(file string, data []byte) (*Config, error) {
+	c := &Config{file: file}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &Error{File: file, Msg: "the file is empty; see docs/configuration.md for an example"}
+	}
+	c.root = doc.Content[0]
+	if errs := checkKeys(file, c.root, "", configType); len(errs) > 0 {
+		return nil, errs
+	}
+	if err := c.root.Decode(c); err != nil {
+		return nil, decodeError(file, err)
+	}
+	if errs := c.validate(); len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+// Error is a config problem at a key path.
+type Error struct {
+	File string
+	Line int
+	Path string // e.g. listeners[1].mutual_authentication.mode
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one config, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	if len(es) == 1 {
+		return msgs[0]
+	}
+	return fmt.Sprintf("%d problems in the config:\n  %s", len(es), strings.Join(msgs, "\n  "))
+}
+
+// Errorf makes an Error for a key path of this config, with the line of that
+// key when it is present in the file. Other packages use it so that all
+// config errors look alike.
+func (c *Config) Errorf(path, format string, args ...any) *Error {
+	return &Error{File: c.file, Line: c.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Line returns the line of a key path such as "listeners[1].ssl_policy", or
+// of its nearest present parent, or 0.
+func (c *Config) Line(path string) int {
+	if c.root == nil {
+		return 0
+	}
+	n := c.root
+	line := n.Line
+	for _, part := range splitPath(path) {
+		n = child(n, part)
+		if n == nil {
+			break
+		}
+		line = n.Line
+	}
+	return line
+}
+
+func splitPath(path string) []string {
+	var parts []string
+	for _, p := range strings.Split(path, ".") {
+		for {
+			i := strings.IndexByte(p, '[')
+			if i < 0 {
+				break
+			}
+			if i > 0 {
+				parts = append(parts, p[:i])
+			}
+			j := strings.IndexByte(p, ']')
+			if j < i {
+				break
+			}
+			parts = append(parts, p[i:j+1])
+			p = p[j+1:]
+		}
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return parts
+}
+
+func child(n *yaml.Node, part string) *yaml.Node {
+	if strings.HasPrefix(part, "[") {
+		i, err := strconv.Atoi(strings.Trim(part, "[]"))
+		if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+			return nil
+		}
+		return n.Content[i]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == part {
+			// Point at the key, which is where readers look.
+			v := n.Content[i+1]
+			if v.Kind == yaml.ScalarNode {
+				return v
+			}
+			k := *v
+			k.Line = n.Content[i].Line
+			return &k
+		}
+	}
+	return nil
+}
+
+// decodeError turns a yaml.v3 type error into our error shape.
+func decodeError(file string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		es := make(Errors, 0, len(te.Errors))
+		for _, m := range te.Errors {
+			line := 0
+			if _, scanErr := fmt.Sscanf(m, "line %d:", &line); scanErr == nil {
+				m = strings.TrimSpace(m[strings.IndexByte(m, ':')+1:])
+			}
+			es = append(es, &Error{File: file, Line: line, Msg: m})
+		}
+		return es
+	}
+	return &Error{File: file, Msg: err.Error()}
+}

@@ -1,0 +1,396 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults applied by Load when a key is absent.
+const (
+	DefaultLoadBalancerName = "albmtls"
+	DefaultAccountID        = "123456789012"
+	DefaultRegion           = "us-east-1"
+	DefaultListenAddress    = "127.0.0.1"
+	DefaultIdleTimeout      = 60 * time.Second // ALB idle_timeout.timeout_seconds
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultS3Interval       = 5 * time.Minute // ALB delivers logs every 5 minutes (spec §6.1)
+	DefaultWatchInterval    = 2 * time.Second
+
+	// MaxVerifyListeners is ALB's quota of listeners using mTLS verify mode
+	// per load balancer; it is not adjustable (spec §1.1, §1.2 quotas).
+	MaxVerifyListeners = 2
+	// MaxRevocationFiles is ALB's default quota of revocation lists per
+	// trust store (spec §1.2 quotas).
+	MaxRevocationFiles = 30
+)
+
+var (
+	// Trust store names (spec §1.2): 1–32 characters.
+	trustStoreNameRE = regexp.MustCompile(`^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`)
+	// Load balancer and target group names: alphanumerics and hyphens, not
+	// starting or ending with a hyphen, 1–32 characters.
+	resourceNameRE   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
+	accountIDRE      = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	loadBalancerIDRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+	// ListenerAttributeKey pattern (spec §4.2, API).
+	attributeKeyRE = regexp.MustCompile(`^[a-zA-Z0-9._]{1,256}$`)
+)
+
+func (c *Config) validate() Errors {
+	v := &validator{c: c}
+	c.applyDefaults()
+	v.loadBalancer()
+	stores := v.trustStores()
+	groups := v.targetGroups()
+	v.listeners(stores, groups)
+	v.logsAndAdmin()
+	v.emulation()
+	return v.errs
+}
+
+type validator struct {
+	c    *Config
+	errs Errors
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, v.c.Errorf(path, format, args...))
+}
+
+func (c *Config) applyDefaults() {
+	lb := &c.LoadBalancer
+	if lb.Name == "" {
+		lb.Name = DefaultLoadBalancerName
+	}
+	if lb.AccountID == "" {
+		lb.AccountID = DefaultAccountID
+	}
+	if lb.Region == "" {
+		lb.Region = DefaultRegion
+	}
+	if lb.IdleTimeout == 0 {
+		lb.IdleTimeout = Duration(DefaultIdleTimeout)
+	}
+	for i := range c.TargetGroups {
+		if c.TargetGroups[i].Protocol == "" {
+			c.TargetGroups[i].Protocol = "HTTP"
+		}
+	}
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		if l.Address == "" {
+			l.Address = DefaultListenAddress
+		}
+	}
+	if c.Logs.S3Interval == 0 {
+		c.Logs.S3Interval = Duration(DefaultS3Interval)
+	}
+	e := &c.Emulation
+	if e.RejectWith == "" {
+		e.RejectWith = "reset"
+	}
+	if e.MissingClientCertificate == "" {
+		e.MissingClientCertificate = "UnmappedConnectionError"
+	}
+	if e.IgnoreExpiryIncludesNotBefore == nil {
+		e.IgnoreExpiryIncludesNotBefore = ptr(true)
+	}
+	if e.CRLMissingForIssuer == "" {
+		e.CRLMissingForIssuer = "skip"
+	}
+	if e.ClientCertEquals == "" {
+		e.ClientCertEquals = "literal"
+	}
+	if e.StripClientHeaders == nil {
+		e.StripClientHeaders = ptr(true)
+	}
+	if e.HandshakeTimeout == 0 {
+		e.HandshakeTimeout = Duration(DefaultHandshakeTimeout)
+	}
+	if e.WatchInterval == nil {
+		d := Duration(DefaultWatchInterval)
+		e.WatchInterval = &d
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (v *validator) loadBalancer() {
+	lb := v.c.LoadBalancer
+	if len(lb.Name) > 32 || !resourceNameRE.MatchString(lb.Name) || strings.HasPrefix(lb.Name, "internal-") {
+		v.add("load_balancer.name", "%q is not a valid load balancer name: use 1–32 letters, digits and hyphens, not starting or ending with a hyphen, not starting with \"internal-\"", lb.Name)
+	}
+	if !accountIDRE.MatchString(lb.AccountID) {
+		v.add("load_balancer.account_id", "%q is not an AWS account ID: write 12 digits, quoted (\"123456789012\")", lb.AccountID)
+	}
+	if !regionRE.MatchString(lb.Region) {
+		v.add("load_balancer.region", "%q is not an AWS region name such as us-east-1", lb.Region)
+	}
+	if lb.ID != "" && !loadBalancerIDRE.MatchString(lb.ID) {
+		v.add("load_balancer.id", "%q is not a load balancer ID: write 16 lowercase hex digits, or leave it out to derive one from the name", lb.ID)
+	}
+	if lb.IPAddress != "" && net.ParseIP(lb.IPAddress) == nil {
+		v.add("load_balancer.ip_address", "%q is not an IP address", lb.IPAddress)
+	}
+	if lb.IdleTimeout.D() < time.Second || lb.IdleTimeout.D() > 4000*time.Second {
+		v.add("load_balancer.idle_timeout", "%s is outside ALB's range for idle_timeout.timeout_seconds (1s–4000s)", lb.IdleTimeout.D())
+	}
+}
+
+func (v *validator) trustStores() map[string]bool {
+	names := map[string]bool{}
+	for i, ts := range v.c.TrustStores {
+		p := fmt.Sprintf("trust_stores[%d]", i)
+		switch {
+		case ts.Name == "":
+			v.add(p+".name", "a trust store needs a name")
+		case len(ts.Name) > 32 || !trustStoreNameRE.MatchString(ts.Name):
+			v.add(p+".name", "%q is not a valid trust store name: 1–32 letters and digits, hyphens only between them (spec §1.2)", ts.Name)
+		case names[ts.Name]:
+			v.add(p+".name", "DuplicateTrustStoreName: another trust store is already named %q", ts.Name)
+		}
+		names[ts.Name] = true
+		if ts.CACertificatesBundle == "" {
+			v.add(p+".ca_certificates_bundle", "a trust store needs a CA bundle (PEM file of the root and intermediate CAs)")
+		}
+		if len(ts.Revocations) > MaxRevocationFiles {
+			v.add(p+".revocations", "%d revocation files exceed ALB's quota of %d revocation lists per trust store", len(ts.Revocations), MaxRevocationFiles)
+		}
+		for j, r := range ts.Revocations {
+			if r == "" {
+				v.add(fmt.Sprintf("%s.revocations[%d]", p, j), "empty file name")
+			}
+		}
+	}
+	return names
+}
+
+func (v *validator) targetGroups() map[string]bool {
+	names := map[string]bool{}
+	for i, tg := range v.c.TargetGroups {
+		p := fmt.Sprintf("target_groups[%d]", i)
+		switch {
+		case tg.Name == "":
+			v.add(p+".name", "a target group needs a name")
+		case len(tg.Name) > 32 || !resourceNameRE.MatchString(tg.Name):
+			v.add(p+".name", "%q is not a valid target group name: 1–32 letters, digits and hyphens, not starting or ending with a hyphen", tg.Name)
+		case names[tg.Name]:
+			v.add(p+".name", "DuplicateTargetGroupName: another target group is already named %q", tg.Name)
+		}
+		names[tg.Name] = true
+		if tg.Protocol != "HTTP" && tg.Protocol != "HTTPS" {
+			v.add(p+".protocol", "%q is not a target protocol; use HTTP or HTTPS", tg.Protocol)
+		}
+		for j, t := range tg.Targets {
+			if _, port, err := net.SplitHostPort(t); err != nil || !validPort(port) {
+				v.add(fmt.Sprintf("%s.targets[%d]", p, j), "%q is not host:port (e.g. 127.0.0.1:9001)", t)
+			}
+		}
+	}
+	return names
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+func (v *validator) listeners(stores, groups map[string]bool) {
+	if len(v.c.Listeners) == 0 {
+		v.add("listeners", "no listeners: add at least one HTTP or HTTPS listener")
+		return
+	}
+	verify := 0
+	bound := map[string]int{}
+	for i := range v.c.Listeners {
+		l := &v.c.Listeners[i]
+		p := fmt.Sprintf("listeners[%d]", i)
+		if l.Port < 0 || l.Port > 65535 {
+			v.add(p+".port", "%d is not a port (1–65535; 0 picks a free port, for tests)", l.Port)
+		}
+		if l.Port != 0 {
+			key := net.JoinHostPort(l.Address, strconv.Itoa(l.Port))
+			if j, dup := bound[key]; dup {
+				v.add(p+".port", "listeners[%d] already uses %s", j, key)
+			}
+			bound[key] = i
+		}
+		if net.ParseIP(l.Address) == nil && l.Address != "localhost" {
+			v.add(p+".address", "%q is not an IP address to bind (e.g. 127.0.0.1, or 0.0.0.0 in a container)", l.Address)
+		}
+		switch l.Protocol {
+		case "HTTPS":
+			if len(l.Certificates) == 0 {
+				v.add(p+".certificates", "an HTTPS listener needs at least one certificate (the first is the default, the others are chosen by SNI)")
+			}
+			for j, c := range l.Certificates {
+				cp := fmt.Sprintf("%s.certificates[%d]", p, j)
+				if c.Certificate == "" {
+					v.add(cp+".certificate", "missing the PEM certificate (chain) file")
+				}
+				if c.PrivateKey == "" {
+					v.add(cp+".private_key", "missing the PEM private key file")
+				}
+			}
+			if v.mutualAuthentication(p+".mutual_authentication", l.MutualAuthentication, stores) {
+				verify++
+				if verify > MaxVerifyListeners {
+					v.add(p+".mutual_authentication.mode", "only %d listeners per load balancer may use mTLS verify mode (ALB quota, not adjustable)", MaxVerifyListeners)
+				}
+			}
+		case "HTTP":
+			if l.SSLPolicy != "" {
+				v.add(p+".ssl_policy", "an HTTP listener has no security policy; use protocol HTTPS or remove ssl_policy")
+			}
+			if len(l.Certificates) > 0 {
+				v.add(p+".certificates", "an HTTP listener has no certificates; use protocol HTTPS or remove certificates")
+			}
+			if l.MutualAuthentication != (MutualAuthentication{}) {
+				v.add(p+".mutual_authentication", "mutual authentication needs an HTTPS listener")
+			}
+		case "":
+			v.add(p+".protocol", "missing; use HTTP or HTTPS")
+		default:
+			v.add(p+".protocol", "%q is not a listener protocol; use HTTP or HTTPS", l.Protocol)
+		}
+		for k := range l.Attributes {
+			if !attributeKeyRE.MatchString(k) {
+				v.add(p+".attributes."+k, "%q is not a listener attribute key (letters, digits, '.' and '_', at most 256)", k)
+			}
+		}
+		v.action(p+".default_action", l.DefaultAction, groups)
+		prio := map[int]bool{}
+		for j, r := range l.Rules {
+			rp := fmt.Sprintf("%s.rules[%d]", p, j)
+			if r.Priority < 1 || r.Priority > 50000 {
+				v.add(rp+".priority", "%d is not a rule priority (1–50000)", r.Priority)
+			} else if prio[r.Priority] {
+				v.add(rp+".priority", "PriorityInUse: another rule of this listener has priority %d", r.Priority)
+			}
+			prio[r.Priority] = true
+			c := r.Conditions
+			if len(c.PathPattern)+len(c.HostHeader)+len(c.HTTPRequestMethod)+len(c.SourceIP) == 0 && c.HTTPHeader == nil {
+				v.add(rp+".conditions", "a rule needs at least one condition (path_pattern, host_header, http_request_method, http_header, source_ip)")
+			}
+			if h := c.HTTPHeader; h != nil && (h.Name == "" || len(h.Values) == 0) {
+				v.add(rp+".conditions.http_header", "http_header needs a name and at least one value")
+			}
+			for k, s := range c.SourceIP {
+				if _, _, err := net.ParseCIDR(s); err != nil {
+					v.add(fmt.Sprintf("%s.conditions.source_ip[%d]", rp, k), "%q is not a CIDR block (e.g. 10.0.0.0/8)", s)
+				}
+			}
+			v.action(rp+".action", r.Action, groups)
+		}
+	}
+}
+
+// mutualAuthentication applies ALB's rules for MutualAuthenticationAttributes
+// (spec §1.1: verify needs a trust store; the trust store options are
+// refused in off and passthrough, as the CDK enforces). It reports whether
+// the listener uses verify mode.
+func (v *validator) mutualAuthentication(p string, m MutualAuthentication, stores map[string]bool) bool {
+	mode := m.EffectiveMode()
+	switch mode {
+	case ModeVerify:
+		if m.TrustStore == "" {
+			v.add(p+".trust_store", "verify mode needs a trust store: name one of trust_stores")
+		} else if !stores[m.TrustStore] {
+			v.add(p+".trust_store", "TrustStoreNotFound: no trust store named %q in trust_stores", m.TrustStore)
+		}
+		if a := m.AdvertiseTrustStoreCaNames; a != "" && a != "on" && a != "off" {
+			v.add(p+".advertise_trust_store_ca_names", "%q is not valid; use \"on\" or \"off\" (quoted)", a)
+		}
+		return true
+	case ModeOff, ModePassthrough:
+		for key, set := range map[string]bool{
+			"trust_store":                      m.TrustStore != "",
+			"ignore_client_certificate_expiry": m.IgnoreClientCertificateExpiry != nil,
+			"advertise_trust_store_ca_names":   m.AdvertiseTrustStoreCaNames != "",
+		} {
+			if set {
+				v.add(p+"."+key, "you cannot set %s when mode is %q; it applies to verify mode only", key, mode)
+			}
+		}
+	default:
+		v.add(p+".mode", "%q is not a mutual authentication mode; use off, passthrough or verify", m.Mode)
+	}
+	return false
+}
+
+// action checks the shape of an action; the redirect and fixed-response
+// contents are checked against ALB's rules by the emulator (albresponse).
+func (v *validator) action(p string, a Action, groups map[string]bool) {
+	switch a.Type {
+	case ActionForward:
+		if a.TargetGroup == "" {
+			v.add(p+".target_group", "a forward action needs a target_group")
+		} else if !groups[a.TargetGroup] {
+			v.add(p+".target_group", "TargetGroupNotFound: no target group named %q in target_groups", a.TargetGroup)
+		}
+		if a.Redirect != nil || a.FixedResponse != nil {
+			v.add(p, "a forward action takes only target_group")
+		}
+	case ActionRedirect:
+		if a.Redirect == nil {
+			v.add(p+".redirect", "a redirect action needs a redirect block (protocol, port, host, path, query, status_code)")
+		}
+		if a.TargetGroup != "" || a.FixedResponse != nil {
+			v.add(p, "a redirect action takes only redirect")
+		}
+	case ActionFixedResponse:
+		if a.FixedResponse == nil {
+			v.add(p+".fixed_response", "a fixed-response action needs a fixed_response block (status_code, content_type, message_body)")
+		}
+		if a.TargetGroup != "" || a.Redirect != nil {
+			v.add(p, "a fixed-response action takes only fixed_response")
+		}
+	case "":
+		v.add(p+".type", "missing; use forward, redirect or fixed-response")
+	default:
+		v.add(p+".type", "%q is not an action type; use forward, redirect or fixed-response", a.Type)
+	}
+}
+
+func (v *validator) logsAndAdmin() {
+	if v.c.Logs.S3Interval.D() < time.Second {
+		v.add("logs.s3_interval", "%s is too short; ALB delivers every 5m, use at least 1s", v.c.Logs.S3Interval.D())
+	}
+	if l := v.c.Admin.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil || (port != "0" && !validPort(port)) {
+			v.add("admin.listen", "%q is not host:port (e.g. 127.0.0.1:9090)", l)
+		}
+	}
+}
+
+func (v *validator) emulation() {
+	e := v.c.Emulation
+	oneOf := func(path, val string, valid ...string) {
+		for _, ok := range valid {
+			if val == ok {
+				return
+			}
+		}
+		v.add(path, "%q is not valid; use %s", val, strings.Join(valid, " or "))
+	}
+	oneOf("emulation.reject_with", e.RejectWith, "reset", "alert")
+	oneOf("emulation.crl_missing_for_issuer", e.CRLMissingForIssuer, "skip", "fail")
+	oneOf("emulation.clientcert_equals", e.ClientCertEquals, "literal", "percent")
+	if e.HandshakeTimeout.D() <= 0 {
+		v.add("emulation.handshake_timeout", "must be positive")
+	}
+	if e.WatchInterval.D() < 0 {
+		v.add("emulation.watch_interval", "must be 0s (off) or positive")
+	}
+}
+
+// ListenerPath is the key path of listener i, for messages from other
+// packages ("listeners[1]").
+func ListenerPath(i int) string { return "listeners[" + itoa(i) + "]" }
+
+func itoa(i int) string { return strconv.Itoa(i) }
