@@ -1,0 +1,80 @@
+package albresponse
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.Equal(t, string(want), string(got))
+}
+
+// TestPageContentLengths pins the Content-Lengths observed on real ALBs
+// (spec §8.1, computed in §11) and the inferred ones.
+func TestPageContentLengths(t *testing.T) {
+	for _, tc := range []struct {
+		code   int
+		reason string
+		length int
+	}{
+		{503, "Service Temporarily Unavailable", 162}, // [OBS]
+		{502, "Bad Gateway", 122},                     // [OBS]
+		{400, "Bad Request", 122},                     // [OBS]
+		{403, "Forbidden", 118},                       // [OBS]
+		{301, "Moved Permanently", 134},               // [OBS]
+		{504, "Gateway Time-out", 132},                // [INF]
+		{500, "Internal Server Error", 142},           // [INF]
+	} {
+		t.Run(fmt.Sprint(tc.code), func(t *testing.T) {
+			reason, body := Page(tc.code)
+			assert.Equal(t, tc.reason, reason)
+			assert.Len(t, body, tc.length)
+		})
+	}
+}
+
+// TestPageGolden compares every page byte for byte with its reviewed copy.
+func TestPageGolden(t *testing.T) {
+	for _, code := range []int{301, 302, 400, 403, 405, 408, 413, 414, 460, 463, 464, 500, 501, 502, 503, 504, 561} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			_, body := Page(code)
+			golden(t, fmt.Sprintf("page-%d.golden", code), body)
+		})
+	}
+}
+
+func TestPageTemplate(t *testing.T) {
+	_, body := Page(503)
+	assert.Equal(t, "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"+
+		"<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n", string(body))
+
+	reason, body := Page(463)
+	assert.Empty(t, reason, "463 has no known phrase")
+	assert.Contains(t, string(body), "<title>463</title>")
+
+	reason, body = ResponseOptions{Reasons: map[int]string{463: "X-Forwarded-For Too Long"}}.Page(463)
+	assert.Equal(t, "X-Forwarded-For Too Long", reason)
+	assert.Contains(t, string(body), "<h1>463 X-Forwarded-For Too Long</h1>")
+}
+
+func TestReasonFallsBackToGo(t *testing.T) {
+	assert.Equal(t, "Service Temporarily Unavailable", Reason(503))
+	assert.Equal(t, "I'm a teapot", Reason(418))
+	assert.Equal(t, "", Reason(299))
+}
