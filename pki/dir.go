@@ -98,6 +98,13 @@ func (s *Set) WriteDir(dir string, force bool) error {
 	return nil
 }
 
+// CheckOutputDir reports whether WriteDir(dir, force) may write there, so
+// that a command can refuse before spending time on generation.
+func CheckOutputDir(dir string, force bool) error {
+	_, err := checkTarget(filepath.Clean(dir), force)
+	return err
+}
+
 // checkTarget decides whether dir may receive a new PKI and says whether it
 // exists.
 func checkTarget(dir string, force bool) (bool, error) {

@@ -151,7 +151,7 @@ func Generate(opts GenerateOptions) (*Set, error) {
 	now := opts.Clock().UTC().Truncate(time.Second)
 	clock := func() time.Time { return now }
 
-	opts.Progress("generating keys")
+	opts.Progress(fmt.Sprintf("generating %d keys", len(standardCAs)+len(standardClients)+1))
 	keyTypes := map[string]KeyType{"server": opts.KeyType}
 	for _, c := range standardCAs {
 		keyTypes[c.name] = opts.CAKeyType
@@ -177,8 +177,8 @@ func Generate(opts GenerateOptions) (*Set, error) {
 		crls:        map[string]*crlState{},
 		pending:     map[string]bool{},
 	}
+	opts.Progress(fmt.Sprintf("creating %d CAs", len(standardCAs)))
 	for _, c := range standardCAs {
-		opts.Progress("creating CA " + c.name)
 		req := CARequest{Key: keys[c.name], Subject: Name{CommonName: c.cn, Organization: c.o}, NotBefore: now.Add(-caBackdate), Clock: clock}
 		var ca *CA
 		if c.issuer == "" {
@@ -195,7 +195,7 @@ func Generate(opts GenerateOptions) (*Set, error) {
 	s.Root, _ = s.CA("root")
 	s.Intermediate, _ = s.CA("intermediate")
 
-	opts.Progress("issuing server certificate")
+	opts.Progress(fmt.Sprintf("issuing the server certificate and %d client certificates", len(standardClients)))
 	server, err := s.Intermediate.Issue(LeafRequest{
 		Key:         keys["server"],
 		Subject:     Name{CommonName: "localhost"},
@@ -211,7 +211,6 @@ func Generate(opts GenerateOptions) (*Set, error) {
 		purpose: "Server certificate of the emulated listener; SANs localhost, 127.0.0.1, ::1 and alb."})
 
 	for _, c := range standardClients {
-		opts.Progress("issuing client " + c.name)
 		req := LeafRequest{Key: keys[c.name], Subject: c.subject(opts.Organization), ExtKeyUsage: c.eku, Clock: clock}
 		if c.window != nil {
 			req.NotBefore, req.NotAfter = c.window(now)
@@ -232,7 +231,7 @@ func Generate(opts GenerateOptions) (*Set, error) {
 		s.add(&entry{name: c.name, kind: KindClient, issuer: c.issuer, purpose: c.purpose, note: c.note, leaf: leaf})
 	}
 
-	opts.Progress("signing CRLs")
+	opts.Progress("signing the CRLs of root and intermediate")
 	for issuer, victim := range map[string]string{"intermediate": "revoked", "root": "revoked-intermediate-ca"} {
 		ca, _ := s.CA(issuer)
 		serial := s.byName[victim].cert().SerialNumber

@@ -1,8 +1,97 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"io"
+	"os"
 
-// newCRLCmd is a placeholder until its issue lands.
+	"github.com/spf13/cobra"
+
+	"github.com/albmtls/albmtls/pki"
+)
+
 func newCRLCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "crl", Short: "(not yet implemented)", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "crl",
+		Short: "Work with certificate revocation lists",
+	}
+	cmd.AddCommand(newCRLConvertCmd(a))
+	return cmd
+}
+
+// crlConvertConfig holds the arguments of `crl convert`.
+type crlConvertConfig struct {
+	in, out string
+	to      string
+}
+
+func newCRLConvertCmd(a *app) *cobra.Command {
+	var c crlConvertConfig
+	cmd := &cobra.Command{
+		Use:   "convert IN OUT",
+		Short: "Convert a CRL between DER and PEM, detecting the input's encoding",
+		Long: `convert reads a CRL in DER (as CAs publish it) or PEM (as ALB requires) and
+writes it in the other encoding: the one-step answer to
+  openssl crl -inform der -in IN -outform pem -out OUT
+IN or OUT may be "-" for standard input or output. The input must be a
+well-formed CRL; OUT is written through a temporary file, so a failed run
+leaves no partial output.`,
+		Example: `  albmtls crl convert ca.crl ca.crl.pem
+  curl -s http://ca.example/ca.crl | albmtls crl convert - ca.crl.pem`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.in, c.out = args[0], args[1]
+			return runCRLConvert(a, os.Stdin, c)
+		},
+	}
+	cmd.Flags().StringVar(&c.to, "to", "", `output encoding, "pem" or "der" (default: the other one)`)
+	return cmd
+}
+
+func runCRLConvert(a *app, stdin io.Reader, c crlConvertConfig) error {
+	var (
+		data []byte
+		err  error
+	)
+	if c.in == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(c.in)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the CRL: %w", err)
+	}
+	inName := c.in
+	if inName == "-" {
+		inName = "standard input"
+	}
+	crl, from, err := pki.ParseCRL(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", inName, err)
+	}
+	to := pki.Format(c.to)
+	switch to {
+	case "":
+		to = pki.FormatPEM
+		if from == pki.FormatPEM {
+			to = pki.FormatDER
+		}
+	case pki.FormatDER, pki.FormatPEM:
+	default:
+		return fmt.Errorf("--to %q: valid values are pem and der", c.to)
+	}
+	out := crl.Raw
+	if to == pki.FormatPEM {
+		out = pki.EncodeCRLPEM(crl.Raw)
+	}
+	if c.out == "-" {
+		_, err := a.stdout.Write(out)
+		return err
+	}
+	if err := pki.WriteFileAtomic(c.out, out, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s (%s) -> %s (%s), CRL number %v, %d revoked\n",
+		inName, from, c.out, to, crl.Number, len(crl.RevokedCertificateEntries))
+	return nil
 }

@@ -1,8 +1,419 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
-// newPKICmd is a placeholder until its issue lands.
+	"github.com/spf13/cobra"
+
+	"github.com/albmtls/albmtls/pki"
+)
+
 func newPKICmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "pki", Short: "(not yet implemented)", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "pki",
+		Short: "Create the test PKI, issue and revoke certificates in it",
+		Long: `pki builds a test PKI with cfssl: a root and an intermediate CA (the trust
+store), a server certificate, one client certificate per ALB verification
+outcome, CRLs in DER and PEM, and manifest.json saying what each is for.`,
+	}
+	cmd.AddCommand(newPKIInitCmd(a), newPKIIssueCmd(a), newPKIRevokeCmd(a))
+	return cmd
+}
+
+// pkiInitConfig holds the flags of `pki init`.
+type pkiInitConfig struct {
+	out     string
+	keyType string
+	force   bool
+	quiet   bool
+	org     string
+	orgUnit string
+}
+
+func newPKIInitCmd(a *app) *cobra.Command {
+	var c pkiInitConfig
+	cmd := &cobra.Command{
+		Use:   "init --out DIR",
+		Short: "Create the standard test PKI in DIR",
+		Example: `  albmtls pki init --out pki
+  albmtls pki init --out pki --key-type rsa-2048 --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPKIInit(a, c) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.out, "out", "", "directory to create (required)")
+	f.StringVar(&c.keyType, "key-type", string(pki.DefaultKeyType), "key type of the server and of clients without a fixed one: "+pkiKeyTypeNames())
+	f.BoolVar(&c.force, "force", false, "replace an existing PKI in DIR")
+	f.BoolVarP(&c.quiet, "quiet", "q", false, "do not show progress on stderr")
+	f.StringVar(&c.org, "org", "Example Corp", "organisation (O) of the base DN that the member client carries")
+	f.StringVar(&c.orgUnit, "org-unit", "Engineering", "organisational unit (OU) of the base DN")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func runPKIInit(a *app, c pkiInitConfig) error {
+	kt, err := pki.ParseKeyType(c.keyType)
+	if err != nil {
+		return fmt.Errorf("--key-type: %w", err)
+	}
+	if err := pki.CheckOutputDir(c.out, c.force); err != nil {
+		return err
+	}
+	progress := func(step string) { fmt.Fprintf(a.stderr, "pki: %s\n", step) }
+	if c.quiet {
+		progress = nil
+	}
+	set, err := pki.Generate(pki.GenerateOptions{
+		KeyType:      kt,
+		Organization: pki.BaseDN{O: c.org, OU: c.orgUnit},
+		Progress:     progress,
+	})
+	if err != nil {
+		return fmt.Errorf("generating the PKI: %w", err)
+	}
+	if progress != nil {
+		progress("writing " + c.out)
+	}
+	if err := set.WriteDir(c.out, c.force); err != nil {
+		return err
+	}
+	m := set.Manifest()
+	counts := map[pki.Kind]int{}
+	for _, art := range m.Artefacts {
+		counts[art.Kind]++
+	}
+	fmt.Fprintf(a.stdout, "wrote the test PKI to %s: %d CAs, %d CRLs, %d server, %d clients\n",
+		c.out, counts[pki.KindCA], counts[pki.KindCRL], counts[pki.KindServer], counts[pki.KindClient])
+	fmt.Fprintf(a.stdout, "  trust store bundle: %s\n", filepath.Join(c.out, m.TrustStore.Bundle))
+	for _, r := range m.TrustStore.Revocations {
+		fmt.Fprintf(a.stdout, "  revocations (PEM):  %s\n", filepath.Join(c.out, r))
+	}
+	fmt.Fprintf(a.stdout, "  manifest:           %s\n", filepath.Join(c.out, pki.ManifestFile))
+	return nil
+}
+
+// pkiIssueConfig holds the flags of `pki issue`.
+type pkiIssueConfig struct {
+	dir, name, issuer, purpose string
+	cn, o, ou, c, st, l        string
+	attrs                      []string
+	notBefore, notAfter        string
+	keyType                    string
+	eku, ku                    []string
+	dns, ips, emails, uris     []string
+}
+
+func newPKIIssueCmd(a *app) *cobra.Command {
+	var c pkiIssueConfig
+	cmd := &cobra.Command{
+		Use:   "issue --pki DIR --name NAME --cn CN",
+		Short: "Issue a client certificate from the intermediate and add it to the manifest",
+		Long: `issue signs a new client certificate, writes DIR/clients/NAME.pem, NAME-key.pem
+and NAME-chain.pem, and adds it to DIR/manifest.json with its expected ALB
+outcome.
+
+Times (--not-before, --not-after) are RFC 3339 (2026-01-02T15:04:05Z), a date
+(2026-01-02), "now", or an offset from now such as -48h, +30d or -1d.`,
+		Example: `  albmtls pki issue --pki pki --name alice --cn alice --o "Example Corp" --ou Engineering
+  albmtls pki issue --pki pki --name old --cn old --not-before -30d --not-after -1d
+  albmtls pki issue --pki pki --name web --cn web --eku server --dns web.example`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPKIIssue(a, c) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.dir, "pki", "", "PKI directory made by `albmtls pki init` (required)")
+	f.StringVar(&c.name, "name", "", "artefact name and file stem: clients/NAME.pem (required)")
+	f.StringVar(&c.cn, "cn", "", "subject common name (required)")
+	f.StringVar(&c.o, "o", "", "subject organisation (O)")
+	f.StringVar(&c.ou, "ou", "", "subject organisational unit (OU)")
+	f.StringVar(&c.c, "country", "", "subject country (C)")
+	f.StringVar(&c.st, "province", "", "subject state or province (ST)")
+	f.StringVar(&c.l, "locality", "", "subject locality (L)")
+	f.StringArrayVar(&c.attrs, "attr", nil, "extra subject attribute OID=VALUE, e.g. 1.2.840.113549.1.9.1=a@example.com (repeatable)")
+	f.StringVar(&c.notBefore, "not-before", "", "start of validity (default: 5 minutes ago)")
+	f.StringVar(&c.notAfter, "not-after", "", "end of validity (default: not-before + 365 days)")
+	f.StringVar(&c.keyType, "key-type", "", "key type (default: the PKI's default): "+pkiKeyTypeNames())
+	f.StringSliceVar(&c.eku, "eku", []string{"client"}, "extended key usages: "+strings.Join(pkiEKUNames(), ", "))
+	f.StringSliceVar(&c.ku, "ku", nil, "key usages (default digital-signature, plus key-encipherment for RSA): "+strings.Join(pkiKUNames(), ", "))
+	f.StringSliceVar(&c.dns, "dns", nil, "DNS subjectAltName (repeatable)")
+	f.StringSliceVar(&c.ips, "ip", nil, "IP subjectAltName (repeatable)")
+	f.StringSliceVar(&c.emails, "email", nil, "email subjectAltName (repeatable)")
+	f.StringSliceVar(&c.uris, "uri", nil, "URI subjectAltName (repeatable)")
+	f.StringVar(&c.issuer, "issuer", "intermediate", "issuing CA, by manifest name")
+	f.StringVar(&c.purpose, "purpose", "", "one sentence for the manifest")
+	for _, n := range []string{"pki", "name", "cn"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}
+
+func runPKIIssue(a *app, c pkiIssueConfig) error {
+	req, err := c.request(time.Now())
+	if err != nil {
+		return err
+	}
+	set, err := pki.Load(c.dir)
+	if err != nil {
+		return err
+	}
+	leaf, err := set.Issue(req)
+	if err != nil {
+		return fmt.Errorf("issuing %q in %s: %w", c.name, c.dir, err)
+	}
+	if err := set.Save(); err != nil {
+		return fmt.Errorf("saving %s: %w", c.dir, err)
+	}
+	art, _ := set.Manifest().Artefact(c.name)
+	fmt.Fprintf(a.stdout, "issued %s (serial %s) from %s\n", c.name, pki.SerialHex(leaf.Cert.SerialNumber), req.Issuer)
+	for _, p := range []string{art.Files.Cert, art.Files.Key, art.Files.Chain} {
+		fmt.Fprintf(a.stdout, "  %s\n", filepath.Join(c.dir, p))
+	}
+	if art.Expect != nil {
+		fmt.Fprintf(a.stdout, "  expected in verify mode: %s\n", art.Expect.Verify)
+	}
+	return nil
+}
+
+// request turns the flags into an IssueRequest; now anchors relative times.
+func (c pkiIssueConfig) request(now time.Time) (pki.IssueRequest, error) {
+	req := pki.IssueRequest{Name: c.name, Issuer: c.issuer, Purpose: c.purpose}
+	req.Subject = pki.Name{CommonName: c.cn, Organization: c.o, OrganizationalUnit: c.ou, Country: c.c, Province: c.st, Locality: c.l}
+	for _, attr := range c.attrs {
+		oid, value, ok := strings.Cut(attr, "=")
+		parsed, err := pkiParseOID(oid)
+		if !ok || err != nil {
+			return req, fmt.Errorf("--attr %q: want OID=VALUE with a dotted OID such as 0.9.2342.19200300.100.1.1=alice", attr)
+		}
+		req.Subject.Extra = append(req.Subject.Extra, pkix.AttributeTypeAndValue{Type: parsed, Value: value})
+	}
+	var err error
+	if req.NotBefore, err = pkiParseTime(c.notBefore, now); err != nil {
+		return req, fmt.Errorf("--not-before: %w", err)
+	}
+	if req.NotAfter, err = pkiParseTime(c.notAfter, now); err != nil {
+		return req, fmt.Errorf("--not-after: %w", err)
+	}
+	if c.keyType != "" {
+		if req.KeyType, err = pki.ParseKeyType(c.keyType); err != nil {
+			return req, fmt.Errorf("--key-type: %w", err)
+		}
+	}
+	if req.ExtKeyUsage, err = pkiParseEKU(c.eku); err != nil {
+		return req, fmt.Errorf("--eku: %w", err)
+	}
+	if req.KeyUsage, err = pkiParseKU(c.ku); err != nil {
+		return req, fmt.Errorf("--ku: %w", err)
+	}
+	req.SANs.DNSNames = c.dns
+	req.SANs.EmailAddresses = c.emails
+	for _, s := range c.ips {
+		ip := net.ParseIP(s)
+		if ip == nil {
+			return req, fmt.Errorf("--ip %q is not an IP address", s)
+		}
+		req.SANs.IPAddresses = append(req.SANs.IPAddresses, ip)
+	}
+	for _, s := range c.uris {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme == "" {
+			return req, fmt.Errorf("--uri %q is not an absolute URI such as spiffe://example.org/alice", s)
+		}
+		req.SANs.URIs = append(req.SANs.URIs, u)
+	}
+	return req, nil
+}
+
+func newPKIRevokeCmd(a *app) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "revoke --pki DIR NAME...",
+		Short: "Revoke certificates and re-issue their CA's CRL in DER and PEM",
+		Long: `revoke adds each NAME (a client, the server or a non-root CA of the manifest) to
+the CRL of the CA that issued it, re-issues that CRL with the next CRL number
+as DIR/crl/CA.crl (DER) and DIR/crl/CA.crl.pem (PEM, what ALB loads), and
+updates DIR/manifest.json.`,
+		Example: `  albmtls pki revoke --pki pki valid
+  albmtls pki revoke --pki pki member outsider`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, names []string) error { return runPKIRevoke(a, dir, names) },
+	}
+	cmd.Flags().StringVar(&dir, "pki", "", "PKI directory made by `albmtls pki init` (required)")
+	_ = cmd.MarkFlagRequired("pki")
+	return cmd
+}
+
+func runPKIRevoke(a *app, dir string, names []string) error {
+	set, err := pki.Load(dir)
+	if err != nil {
+		return err
+	}
+	if err := set.Revoke(names...); err != nil {
+		return fmt.Errorf("revoking in %s: %w", dir, err)
+	}
+	if err := set.Save(); err != nil {
+		return fmt.Errorf("saving %s: %w", dir, err)
+	}
+	m := set.Manifest()
+	crls := map[string]bool{}
+	for _, n := range names {
+		art, _ := m.Artefact(n)
+		fmt.Fprintf(a.stdout, "revoked %s (serial %s) on the CRL of %s\n", n, art.Serial, art.Issuer)
+		crls[art.Issuer] = true
+	}
+	for _, art := range m.Artefacts {
+		if art.Kind == pki.KindCRL && crls[art.Issuer] {
+			fmt.Fprintf(a.stdout, "  %s and %s: CRL number %d, %d revoked\n",
+				filepath.Join(dir, art.Files.DER), filepath.Join(dir, art.Files.PEM), art.CRLNumber, len(art.Revoked))
+		}
+	}
+	return nil
+}
+
+func pkiKeyTypeNames() string {
+	var names []string
+	for _, kt := range pki.KeyTypes() {
+		names = append(names, string(kt))
+	}
+	return strings.Join(names, ", ")
+}
+
+// pkiParseTime reads a --not-before/--not-after value; "" means unset.
+func pkiParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return time.Time{}, nil
+	case s == "now":
+		return now, nil
+	case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
+		if days, ok := strings.CutSuffix(s, "d"); ok {
+			n, err := strconv.Atoi(days)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("%q: want a whole number of days such as -30d", s)
+			}
+			return now.Add(time.Duration(n) * 24 * time.Hour), nil
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q: want an offset such as -48h, +90m or +30d", s)
+		}
+		return now.Add(d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-01-02T15:04:05Z), a date (2026-01-02), now, or an offset (-48h, +30d)", s)
+}
+
+var pkiEKUs = []struct {
+	name string
+	eku  x509.ExtKeyUsage
+}{
+	{"client", x509.ExtKeyUsageClientAuth},
+	{"server", x509.ExtKeyUsageServerAuth},
+	{"any", x509.ExtKeyUsageAny},
+	{"code-signing", x509.ExtKeyUsageCodeSigning},
+	{"email-protection", x509.ExtKeyUsageEmailProtection},
+	{"time-stamping", x509.ExtKeyUsageTimeStamping},
+	{"ocsp-signing", x509.ExtKeyUsageOCSPSigning},
+}
+
+func pkiEKUNames() []string {
+	names := []string{"none"}
+	for _, e := range pkiEKUs {
+		names = append(names, e.name)
+	}
+	return names
+}
+
+// pkiParseEKU reads --eku; "none" gives a certificate without the EKU
+// extension.
+func pkiParseEKU(values []string) ([]x509.ExtKeyUsage, error) {
+	out := []x509.ExtKeyUsage{}
+	for _, v := range values {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "none" {
+			if len(values) > 1 {
+				return nil, fmt.Errorf("none cannot be combined with other values")
+			}
+			return out, nil
+		}
+		found := false
+		for _, e := range pkiEKUs {
+			if e.name == v {
+				out = append(out, e.eku)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown extended key usage %q: valid values are %s", v, strings.Join(pkiEKUNames(), ", "))
+		}
+	}
+	return out, nil
+}
+
+var pkiKUs = []struct {
+	name string
+	ku   x509.KeyUsage
+}{
+	{"digital-signature", x509.KeyUsageDigitalSignature},
+	{"content-commitment", x509.KeyUsageContentCommitment},
+	{"key-encipherment", x509.KeyUsageKeyEncipherment},
+	{"data-encipherment", x509.KeyUsageDataEncipherment},
+	{"key-agreement", x509.KeyUsageKeyAgreement},
+	{"cert-sign", x509.KeyUsageCertSign},
+	{"crl-sign", x509.KeyUsageCRLSign},
+}
+
+func pkiKUNames() []string {
+	var names []string
+	for _, k := range pkiKUs {
+		names = append(names, k.name)
+	}
+	return names
+}
+
+func pkiParseKU(values []string) (x509.KeyUsage, error) {
+	var ku x509.KeyUsage
+	for _, v := range values {
+		v = strings.ToLower(strings.TrimSpace(v))
+		found := false
+		for _, k := range pkiKUs {
+			if k.name == v {
+				ku |= k.ku
+				found = true
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("unknown key usage %q: valid values are %s", v, strings.Join(pkiKUNames(), ", "))
+		}
+	}
+	return ku, nil
+}
+
+func pkiParseOID(s string) ([]int, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("OID %q needs at least two arcs", s)
+	}
+	oid := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("OID %q: arc %q is not a non-negative number", s, p)
+		}
+		oid[i] = n
+	}
+	return oid, nil
 }
