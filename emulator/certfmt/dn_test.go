@@ -1,0 +1,186 @@
+package certfmt
+
+import (
+	"crypto/x509"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// awkwardIssuer is the issuer of every certificate in TestDNGolden.
+var awkwardIssuer = rawName(
+	rdn(utf8v(oidDC, "com")), rdn(utf8v(oidDC, "example")),
+	rdn(printable(oidO, "Example, Inc.")),
+	rdn(utf8v(oidOU, "PKI"), utf8v(oidCN, "Issuing CA #2")),
+)
+
+func hexSerial(s string) *big.Int {
+	n, ok := new(big.Int).SetString(s, 16)
+	if !ok {
+		panic(s)
+	}
+	return n
+}
+
+// dnCases are names with every corner of the RFC 2253 output that a client
+// certificate can reach. Each is checked against the openssl binary and kept
+// in testdata/dn.golden.
+var dnCases = []struct {
+	name    string
+	subject []byte
+	serial  *big.Int
+}{
+	{"alb doc example", rawName(rdn(printable(oidC, "US")), rdn(printable(oidST, "Washington")), rdn(printable(oidO, "mTLS")),
+		rdn(printable(oidOU, "client-3")), rdn(printable(oidCN, "client_.com"))), hexSerial("03A5B1")},
+	{"estonian id card capture", rawName(rdn(printable(oidC, "EE")), rdn(utf8v(oidCN, "MÄNNIK,MARILIIS,47101010033")),
+		rdn(utf8v(oidSN, "MÄNNIK")), rdn(utf8v(oidGN, "MARILIIS")), rdn(printable(oidSerial, "PNOEE-47101010033"))),
+		hexSerial("12DB3F24BFFD390A5CAF1A8F2712DFB4")},
+	{"rfc 2253 specials", rawName(rdn(utf8v(oidCN, `a,b+c"d\e<f>g;h=i`))), hexSerial("FEF257372D5C14D4")},
+	{"leading and trailing", rawName(rdn(utf8v(oidO, "#hash")), rdn(utf8v(oidOU, " lead")), rdn(utf8v(oidL, "trail ")),
+		rdn(utf8v(oidST, "  both  ")), rdn(utf8v(oidCN, "in  side #"))), big.NewInt(0)},
+	{"one-character values", rawName(rdn(utf8v(oidO, "#")), rdn(utf8v(oidOU, " ")), rdn(utf8v(oidL, ",")), rdn(utf8v(oidCN, ""))), big.NewInt(1)},
+	{"utf8 non-ascii", rawName(rdn(utf8v(oidCN, "Zürich 中文 😀"))), big.NewInt(0x80)},
+	{"bmpstring", rawName(rdn(bmp(oidO, "Ünïcödé")), rdn(bmp(oidOU, "#a,b ")), rdn(bmp(oidCN, "plain"))), hexSerial("00FF")},
+	{"t61string latin-1", rawName(rdn(t61(oidCN, []byte("caf\xe9 #\x80")))), big.NewInt(2)},
+	{"universalstring", rawName(rdn(universal(oidCN, "Ω😀 x"))), big.NewInt(3)},
+	{"multi-valued rdn", rawName(rdn(printable(oidC, "DE")), rdn(utf8v(oidCN, "a"), utf8v(oidOU, "b")),
+		rdn(utf8v(oidOU, "d"), utf8v(oidCN, "c"), ia5(oidEmail, "e@x"))), big.NewInt(4)},
+	{"email serial orgid dc uid", rawName(rdn(ia5(oidDC, "com")), rdn(ia5(oidDC, "example")),
+		rdn(printable(oidOrgID, "NTREE-10747013")), rdn(printable(oidSerial, "PNOEE-47101010033")),
+		rdn(utf8v(oidUID, "jdoe")), rdn(ia5(oidEmail, "user+tag@example.com"))), hexSerial("0102030405060708090A0B0C0D0E0F1011121314")},
+	{"more short names", rawName(rdn(printable(oidJurC, "US")), rdn(utf8v(oidStreet, "1 Main St")), rdn(utf8v(oidPostal, "98101")),
+		rdn(utf8v(oidTitle, "Dr")), rdn(atv{oidSerial, tagNumeric, []byte("12345")})), big.NewInt(5)},
+	{"unknown oids", rawName(rdn(utf8v(oidUnknown, "abc")), rdn(printable(oidUnknown2, "x")), rdn(utf8v(oidLongArcs, "long")),
+		rdn(utf8v(oidBigFirst, "big")), rdn(utf8v(oidCN, "known"))), big.NewInt(6)},
+	{"known non-attribute oid", rawName(rdn(utf8v(oidRSA, "odd"))), big.NewInt(7)},
+	{"control characters", rawName(rdn(ia5(oidCN, "a\x01b\nc\x7fd\x00"))), big.NewInt(8)},
+	{"non-string values", rawName(rdn(atv{oidCN, cbasn1.BIT_STRING, []byte{0x07, 0x80}}),
+		rdn(atv{oidO, cbasn1.SEQUENCE.Constructed(), []byte{0x02, 0x01, 0x01}}),
+		rdn(atv{oidOU, cbasn1.BIT_STRING, []byte{0x04, 0xff}}), rdn(atv{oidUnknown, cbasn1.BIT_STRING, []byte{0x06, 0x28}})), big.NewInt(9)},
+	{"printablestring outside its alphabet", rawName(rdn(printable(oidCN, "a@b_c\xff"))), big.NewInt(10)},
+	{"empty name", rawName(), big.NewInt(11)},
+}
+
+func TestDNGolden(t *testing.T) {
+	var golden strings.Builder
+	for _, tc := range dnCases {
+		der := newCert(t, tc.subject, awkwardIssuer, tc.serial)
+		want := runOpenSSLX509(t, der)
+		subject, issuer := certRawNames(t, der)
+
+		gotSubject, err := DN(subject)
+		require.NoError(t, err, tc.name)
+		gotIssuer, err := DN(issuer)
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, want.subject, gotSubject, "%s: subject differs from openssl", tc.name)
+		assert.Equal(t, want.issuer, gotIssuer, "%s: issuer differs from openssl", tc.name)
+		assert.Equal(t, want.serial, SerialNumber(tc.serial), "%s: serial differs from openssl", tc.name)
+
+		// Where crypto/x509 accepts the certificate, its raw fields give the
+		// same answer (the path the emulator takes).
+		if c, err := x509.ParseCertificate(der); err == nil {
+			s, err := DN(c.RawSubject)
+			require.NoError(t, err)
+			assert.Equal(t, gotSubject, s)
+			assert.Equal(t, want.serial, Serial(c))
+		}
+		fmt.Fprintf(&golden, "# %s\nsubject=%s\nissuer=%s\nserial=%s\n", tc.name, gotSubject, gotIssuer, SerialNumber(tc.serial))
+	}
+	checkGolden(t, "dn.golden", golden.String())
+}
+
+// TestDNCaptures pins the two values that real ALBs and AWS's documentation
+// show (spec §4.1).
+func TestDNCaptures(t *testing.T) {
+	got, err := DN(dnCases[0].subject)
+	require.NoError(t, err)
+	assert.Equal(t, "CN=client_.com,OU=client-3,O=mTLS,ST=Washington,C=US", got)
+	got, err = DN(dnCases[1].subject)
+	require.NoError(t, err)
+	assert.Equal(t, `serialNumber=PNOEE-47101010033,GN=MARILIIS,SN=M\C3\84NNIK,CN=M\C3\84NNIK\,MARILIIS\,47101010033,C=EE`, got)
+	assert.Equal(t, "03A5B1", SerialNumber(dnCases[0].serial))
+	assert.Equal(t, "FEF257372D5C14D4", SerialNumber(hexSerial("00FEF257372D5C14D4")))
+}
+
+// TestDNOutsideOpenSSL covers inputs OpenSSL refuses to load, so there is no
+// binary to compare with: DN must still answer or fail cleanly.
+func TestDNOutsideOpenSSL(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		raw     []byte
+		want    string
+		wantErr string
+	}{
+		{"integer value dumps", rawName(rdn(atv{oidCN, cbasn1.INTEGER, []byte{0x05}})), "CN=#020105", ""},
+		{"surrogates in a BMPString are dropped", rawName(rdn(atv{oidCN, tagBMP, []byte{0, 'a', 0xd8, 0x3d, 0xde, 0x00, 0, 'b'}})), "CN=ab", ""},
+		{"UniversalString beyond Unicode is dropped", rawName(rdn(atv{oidCN, tagUniversal, []byte{0, 0x11, 0, 0, 0, 0, 0, 'z'}})), "CN=z", ""},
+		{"UniversalString with the top bit set", rawName(rdn(atv{oidCN, tagUniversal, []byte{0x80, 0, 0, 0x41}})), "CN=", ""},
+		{"invalid UTF-8 is escaped bytewise", rawName(rdn(utf8v(oidCN, "\xff\xfe"))), `CN=\FF\FE`, ""},
+		{"odd BMPString", rawName(rdn(atv{oidCN, tagBMP, []byte{0, 'a', 0}})), "", "not a whole number of 2-byte characters"},
+		{"ragged UniversalString", rawName(rdn(atv{oidCN, tagUniversal, []byte{0, 0, 'a'}})), "", "4-byte characters"},
+		{"empty BIT STRING", rawName(rdn(atv{oidCN, cbasn1.BIT_STRING, nil})), "", "unused-bits"},
+		{"BIT STRING unused bits cleared", rawName(rdn(atv{oidCN, cbasn1.BIT_STRING, []byte{0x04, 0xff}})), "CN=#030204F0", ""},
+		{"not a sequence", []byte{0x31, 0x00}, "", "not one DER SEQUENCE"},
+		{"trailing bytes", append(rawName(), 0x00), "", "not one DER SEQUENCE"},
+		{"rdn not a set", []byte{0x30, 0x02, 0x30, 0x00}, "", "RDN 1 of the distinguished name is not a DER SET"},
+		{"atv without value", []byte{0x30, 0x09, 0x31, 0x07, 0x30, 0x05, 0x06, 0x03, 0x55, 0x04, 0x03}, "", "malformed AttributeTypeAndValue"},
+		{"oid with leading 0x80", []byte{0x30, 0x0b, 0x31, 0x09, 0x30, 0x07, 0x06, 0x02, 0x80, 0x01, 0x0c, 0x01, 'a'}, "", "malformed attribute type OID"},
+		{"oid ending mid-arc", []byte{0x30, 0x0b, 0x31, 0x09, 0x30, 0x07, 0x06, 0x02, 0x55, 0x84, 0x0c, 0x01, 'a'}, "", "malformed attribute type OID"},
+		{"empty rdn set", []byte{0x30, 0x02, 0x31, 0x00}, "", ""},
+		{"nil", nil, "", "not one DER SEQUENCE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DN(tc.raw)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestDottedOID(t *testing.T) {
+	for _, dotted := range []string{"2.5.4.3", "0.9.2342.19200300.100.1.25", "1.39.1", "2.999.4294967296.1", oidBigFirst, oidLongArcs, "2.0"} {
+		der, ok := encodeOIDBig(dotted)
+		require.True(t, ok)
+		assert.Equal(t, dotted, dottedOID(der))
+	}
+}
+
+// TestSerialAgainstOpenSSL covers the serials crypto/x509 will not create
+// (negative, more than 20 bytes): openssl makes the certificates.
+func TestSerialAgainstOpenSSL(t *testing.T) {
+	requireOpenSSL(t)
+	dir := t.TempDir()
+	for _, s := range []string{"0", "-1", "-256", "0x00FF", "127", "128", "0x" + strings.Repeat("AB", 20)} {
+		out := filepath.Join(dir, "c.pem")
+		runCmd(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+			"-keyout", filepath.Join(dir, "k.pem"), "-subj", "/CN=serial", "-set_serial", s, "-days", "1", "-out", out)
+		want := strings.TrimSpace(strings.TrimPrefix(runCmd(t, "openssl", "x509", "-in", out, "-noout", "-serial"), "serial="))
+		n, ok := new(big.Int).SetString(s, 0)
+		require.True(t, ok)
+		assert.Equal(t, want, SerialNumber(n), "serial %s", s)
+	}
+	assert.Equal(t, "", Serial(nil))
+	assert.Equal(t, "", SerialNumber(nil))
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file: run go test -update")
+	assert.Equal(t, string(want), got, "%s differs: review the change, then run go test -update", path)
+}
