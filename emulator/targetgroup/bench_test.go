@@ -1,0 +1,51 @@
+package targetgroup
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// BenchmarkForward compares keep-alive requests through Group.Forward with
+// the same client talking to the backend directly; the ratio of the two
+// ns/op figures is the proxy's cost.
+func BenchmarkForward(b *testing.B) {
+	payload := make([]byte, 1024)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(payload)
+	}))
+	defer backend.Close()
+	g, err := New(Config{Name: "bench", Targets: []string{backend.Listener.Addr().String()}, HealthCheck: HealthCheck{Enabled: disabled()}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.Forward(w, r, nil)
+	}))
+	defer front.Close()
+
+	for _, tc := range []struct{ name, url string }{
+		{"direct", backend.URL + "/"},
+		{"forward", front.URL + "/"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+			defer client.CloseIdleConnections()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				resp, err := client.Get(tc.url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || n != int64(len(payload)) {
+					b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package targetgroup
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"time"
+)
+
+// targetTLSHandshakeTimeout is ALB's TLS handshake timeout towards targets:
+// "SSL handshake error or SSL handshake timeout (10 seconds)" is a 502
+// [DOC: TS].
+const targetTLSHandshakeTimeout = 10 * time.Second
+
+// Connection-pool sizes: enough idle keep-alive connections per target that
+// a loaded emulator reuses connections instead of dialling per request (Go's
+// default keeps only 2 per host).
+const (
+	maxIdleConnsPerTarget = 256
+	maxIdleConns          = 1024
+)
+
+// newTransport builds the group's shared HTTP/1.1 transport to its targets.
+// ALB speaks HTTP/1.1 to targets by default (protocol version HTTP1) and does
+// not verify target certificates.
+func newTransport(cfg Config) *http.Transport {
+	d := &dialer{net: net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}, idle: cfg.IdleTimeout}
+	t := &http.Transport{
+		Proxy:               nil, // never an environment proxy: targets are dialled directly
+		DialContext:         d.dial,
+		MaxIdleConns:        maxIdleConns,
+		MaxIdleConnsPerHost: maxIdleConnsPerTarget,
+		IdleConnTimeout:     cfg.IdleTimeout,
+		DisableCompression:  true, // relay bodies as the target sent them
+		ReadBufferSize:      32 << 10,
+		WriteBufferSize:     32 << 10,
+	}
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
+	if cfg.Protocol == "HTTPS" {
+		t.DialTLSContext = d.dialTLS
+	}
+	return t
+}
+
+// dialer dials targets, classifies dial failures and applies the idle
+// timeout to every read and write.
+type dialer struct {
+	net  net.Dialer
+	idle time.Duration
+}
+
+// dialError marks a failure to reach a target, so Forward can tell it from a
+// failure after the request was sent.
+type dialError struct {
+	err     error
+	timeout bool // connect timeout: 504; anything else: 502
+	tls     bool // the TCP connect worked, the TLS handshake did not: 502
+}
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := d.net.DialContext(ctx, network, addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the client went away while we dialled
+		}
+		return nil, &dialError{err: err, timeout: isTimeout(err)}
+	}
+	return &idleConn{Conn: c, idle: d.idle}, nil
+}
+
+func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := d.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	tc := tls.Client(c, &tls.Config{
+		ServerName:         host,
+		InsecureSkipVerify: true, //nolint:gosec // ALB does not verify target certificates
+		NextProtos:         []string{"http/1.1"},
+	})
+	hctx, cancel := context.WithTimeout(ctx, targetTLSHandshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		c.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &dialError{err: err, tls: true}
+	}
+	return tc, nil
+}
+
+// idleConn enforces ALB's idle timeout on a target connection: every read
+// and write must make progress within idle. A target that goes silent
+// mid-request thus fails with a timeout (504), and a pooled connection idle
+// for that long is closed. A write also pushes back the read deadline,
+// because the transport's read of a pooled connection is already pending
+// (with the deadline set when it went idle) when the next request is sent.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(b []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *idleConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
+}
