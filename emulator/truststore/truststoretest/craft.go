@@ -1,0 +1,137 @@
+package truststoretest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+var (
+	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+)
+
+// sigAlgorithm returns the DER AlgorithmIdentifier for SHA-256 with the
+// key's algorithm.
+func sigAlgorithm(key crypto.Signer) ([]byte, error) {
+	var b cryptobyte.Builder
+	switch key.Public().(type) {
+	case *ecdsa.PublicKey:
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA256) })
+	case *rsa.PublicKey:
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidSHA256WithRSA)
+			b.AddASN1NULL()
+		})
+	default:
+		return nil, errors.New("truststoretest: only ECDSA and RSA signers are supported")
+	}
+	return b.Bytes()
+}
+
+// signed wraps a TBS structure as SEQUENCE { tbs, algorithm, signature },
+// the shape of both Certificate and CertificateList.
+func signed(tbs, ai []byte, key crypto.Signer) ([]byte, error) {
+	digest := sha256.Sum256(tbs)
+	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(tbs)
+		b.AddBytes(ai)
+		b.AddASN1BitString(sig)
+	})
+	return b.Bytes()
+}
+
+// V1 makes an X.509v1 certificate (no version field, no extensions) for
+// key, issued by issuer, or self-signed when issuer is nil. Go cannot make
+// these; AWS-LC treats a non-self-signed v1 CA as invalid (s2n §1.4).
+func V1(tb testing.TB, cn string, key crypto.Signer, issuer *Cert) *Cert {
+	tb.Helper()
+	subject, err := asn1.Marshal(pkix.Name{CommonName: cn, Organization: []string{"albmtls test"}}.ToRDNSequence())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	issuerName, signer := subject, key
+	if issuer != nil {
+		issuerName, signer = issuer.Cert.RawSubject, issuer.Key
+	}
+	spki, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ai, err := sigAlgorithm(signer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1BigInt(nextSerial())
+		b.AddBytes(ai)
+		b.AddBytes(issuerName)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1UTCTime(Now.Add(-time.Hour))
+			b.AddASN1UTCTime(Now.Add(24 * time.Hour))
+		})
+		b.AddBytes(subject)
+		b.AddBytes(spki)
+	})
+	tbs, err := b.Bytes()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	der, err := signed(tbs, ai, signer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatalf("parsing v1 certificate: %v", err)
+	}
+	return &Cert{Cert: cert, Key: key}
+}
+
+// Tampered returns a copy of c whose signature no longer verifies (the
+// last signature byte flipped); the DER still parses.
+func Tampered(tb testing.TB, c *Cert) *Cert {
+	tb.Helper()
+	der := append([]byte(nil), c.Cert.Raw...)
+	der[len(der)-1] ^= 0x01
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatalf("parsing tampered certificate: %v", err)
+	}
+	return &Cert{Cert: cert, Key: c.Key}
+}
+
+// TamperedCRL returns a copy of a DER CRL whose signature no longer
+// verifies.
+func TamperedCRL(der []byte) []byte {
+	out := append([]byte(nil), der...)
+	out[len(out)-1] ^= 0x01
+	return out
+}
+
+// SerialsOf returns the certificates' serial numbers.
+func SerialsOf(certs ...*Cert) []*big.Int {
+	out := make([]*big.Int, len(certs))
+	for i, c := range certs {
+		out[i] = c.Cert.SerialNumber
+	}
+	return out
+}
