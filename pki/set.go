@@ -209,6 +209,17 @@ func (s *Set) Issue(req IssueRequest) (*Leaf, error) {
 	if _, taken := s.byName[req.Name]; taken || strings.HasSuffix(req.Name, "-crl") {
 		return nil, fmt.Errorf("name %q is already used in this PKI: choose another name", req.Name)
 	}
+	e := &entry{name: req.Name, kind: KindClient}
+	// File names must not collide either: client "deep" would write
+	// clients/deep-chain.pem, the certificate of client "deep-chain".
+	for _, other := range s.entries {
+		of := other.files()
+		for _, mine := range []string{e.files().Cert, e.files().Key, e.files().Chain} {
+			if mine == of.Cert || mine == of.Key || mine == of.Chain {
+				return nil, fmt.Errorf("name %q would overwrite %s of %q: choose another name", req.Name, mine, other.name)
+			}
+		}
+	}
 	issuer := req.Issuer
 	if issuer == "" {
 		issuer = "intermediate"
@@ -231,7 +242,7 @@ func (s *Set) Issue(req IssueRequest) (*Leaf, error) {
 	if purpose == "" {
 		purpose = "Issued with `albmtls pki issue`."
 	}
-	e := &entry{name: req.Name, kind: KindClient, issuer: issuer, purpose: purpose, leaf: leaf}
+	e.issuer, e.purpose, e.leaf = issuer, purpose, leaf
 	s.add(e)
 	s.touch(e.files().Cert, e.files().Key, e.files().Chain)
 	return leaf, nil
