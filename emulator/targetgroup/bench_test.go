@@ -4,12 +4,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"testing"
 )
 
 // BenchmarkForward compares keep-alive requests through Group.Forward with
-// the same client talking to the backend directly; the ratio of the two
-// ns/op figures is the proxy's cost.
+// the same client talking to the backend directly (the cost of the extra
+// hop) and through a bare httputil.ReverseProxy (the cost of the emulation
+// on top of any Go proxy).
 func BenchmarkForward(b *testing.B) {
 	payload := make([]byte, 1024)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -25,9 +28,16 @@ func BenchmarkForward(b *testing.B) {
 		g.Forward(w, r, nil)
 	}))
 	defer front.Close()
+	target := &url.URL{Scheme: "http", Host: backend.Listener.Addr().String()}
+	bare := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+		Transport: &http.Transport{MaxIdleConnsPerHost: 16},
+	})
+	defer bare.Close()
 
 	for _, tc := range []struct{ name, url string }{
 		{"direct", backend.URL + "/"},
+		{"reverseproxy", bare.URL + "/"},
 		{"forward", front.URL + "/"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -241,8 +241,12 @@ func (h HealthCheck) validate() []error {
 		checkSeconds("timeout", h.Timeout, minTimeout, maxTimeout)
 	}
 	if h.Timeout >= h.Interval {
-		// [INF] ALB refuses a timeout that is not below the interval.
-		bad("health_check.timeout %v is not valid: it must be shorter than health_check.interval %v", h.Timeout, h.Interval)
+		// [OBS] the API refuses it: "ValidationError: Health check interval
+		// must be greater than the timeout" (e.g. interval 5 with the default
+		// timeout 5, tflint-ruleset-aws issue 404).
+		bad("health_check.timeout %v is not valid: ALB requires it to be shorter than health_check.interval %v "+
+			"(\"Health check interval must be greater than the timeout\"); set health_check.timeout explicitly, e.g. %v",
+			h.Timeout, h.Interval, suggestTimeout(h.Interval))
 	}
 	if h.HealthyThreshold < minThreshold || h.HealthyThreshold > maxThreshold {
 		bad("health_check.healthy_threshold %d is not valid: use %d to %d", h.HealthyThreshold, minThreshold, maxThreshold)
@@ -257,6 +261,14 @@ func (h HealthCheck) validate() []error {
 		errs = append(errs, fmt.Errorf("health_check.matcher: %w", err))
 	}
 	return errs
+}
+
+// suggestTimeout proposes a timeout below interval for error messages.
+func suggestTimeout(interval time.Duration) time.Duration {
+	if interval > minTimeout+time.Second {
+		return min(interval-time.Second, DefaultHealthCheckTimeout)
+	}
+	return interval / 2
 }
 
 func checkHostPort(s string) error {

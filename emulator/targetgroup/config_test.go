@@ -49,6 +49,7 @@ func TestConfigValidate(t *testing.T) {
 		{"interval 5s ok", hc(func(h *HealthCheck) { h.Interval = 5 * time.Second; h.Timeout = 2 * time.Second }), ""},
 		{"timeout below 2s", hc(func(h *HealthCheck) { h.Timeout = time.Second }), "health_check.timeout 1s"},
 		{"timeout not below interval", hc(func(h *HealthCheck) { h.Interval = 10 * time.Second; h.Timeout = 10 * time.Second }), "shorter than health_check.interval"},
+		{"interval 5s with default timeout", hc(func(h *HealthCheck) { h.Interval = 5 * time.Second }), "set health_check.timeout explicitly, e.g. 4s"},
 		{"short intervals allowed", hc(func(h *HealthCheck) {
 			h.Interval, h.Timeout, h.AllowShortIntervals = 50*time.Millisecond, 20*time.Millisecond, true
 		}), ""},
