@@ -96,7 +96,9 @@ type forwardKey struct{}
 // every target when none is healthy; ALB's 503 page when none is
 // registered), relays the response and returns what the access log needs.
 // rewrite, if not nil, is called on every outbound request after the target
-// is set, to add ALB's headers; the client's Host is kept, as ALB keeps it.
+// is set, to add ALB's headers. The client's Host is kept, as ALB does with
+// routing.http.preserve_host_header.enabled; rewrite can apply ALB's default
+// with TargetHost.
 // Target failures get ALB's pages: 502 (refused, reset, malformed), 504
 // (connect or idle timeout); a client that goes away is 460 and gets
 // nothing. See Outcome.Aborted for failures after the headers were relayed.
@@ -200,7 +202,8 @@ func (g *Group) errorReason(f Failure) string {
 }
 
 // rewriteFromContext points the outbound request at the chosen target and
-// lets the caller add ALB's headers. The Host header stays the client's.
+// lets the caller add ALB's headers. The Host header stays the client's
+// unless the caller's rewrite changes it.
 func rewriteFromContext(pr *httputil.ProxyRequest) {
 	f := pr.In.Context().Value(forwardKey{}).(*forward)
 	pr.Out.URL.Scheme = "http"
