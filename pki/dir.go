@@ -62,7 +62,13 @@ func (s *Set) WriteDir(dir string, force bool) error {
 	if err != nil {
 		return err
 	}
-	parent, base := filepath.Dir(dir), filepath.Base(dir)
+	// The temporary directory is made next to the absolute path, so that
+	// "." or "sub/.." do not put it inside dir itself.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", dir, err)
+	}
+	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", parent, err)
 	}
@@ -90,7 +96,7 @@ func (s *Set) WriteDir(dir string, force bool) error {
 	if err := os.WriteFile(filepath.Join(tmp, ManifestFile), manifest, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Join(tmp, ManifestFile), err)
 	}
-	if err := replaceDir(tmp, dir, exists); err != nil {
+	if err := replaceDir(tmp, abs, exists); err != nil {
 		return err
 	}
 	s.dir = dir

@@ -113,6 +113,23 @@ func TestWriteDirRefusesToOverwrite(t *testing.T) {
 	require.NoError(t, set.WriteDir(empty, false), "an empty directory is fine")
 }
 
+// TestWriteDirDot replaces the PKI in the current directory: the
+// temporary directory must go next to it, not inside it.
+func TestWriteDirDot(t *testing.T) {
+	dir := pkitest.Dir(t)
+	t.Chdir(dir)
+	fresh, err := pki.Generate(pki.GenerateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, fresh.WriteDir(".", true))
+	loaded, err := pki.Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, fresh.Bundle(), loaded.Bundle(), "the new PKI replaced the old one")
+	assert.NotEqual(t, pkitest.Standard(t).Bundle(), loaded.Bundle())
+	siblings, err := os.ReadDir(filepath.Dir(dir))
+	require.NoError(t, err)
+	assert.Len(t, siblings, 1, "no temporary directories left behind")
+}
+
 func TestLoadErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

@@ -317,11 +317,10 @@ func encodeCert(der []byte) []byte {
 
 // parseKey reads a PKCS #8, SEC 1 (EC) or PKCS #1 (RSA) PEM private key.
 func parseKey(data []byte) (crypto.Signer, error) {
-	block, rest := pem.Decode(data)
+	block, _ := pem.Decode(data)
 	if block == nil {
 		return nil, fmt.Errorf("no PEM block found: want a PRIVATE KEY block")
 	}
-	_ = rest
 	var (
 		k   any
 		err error
