@@ -1,0 +1,320 @@
+package albheader
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/albmtls/albmtls/emulator/certfmt"
+)
+
+// Mutual-authentication modes of a listener (spec §1.1), as Conn.Mode spells
+// them.
+const (
+	ModeOff         = "off"
+	ModePassthrough = "passthrough"
+	ModeVerify      = "verify"
+)
+
+// Conn is what the listener knows about a client connection; every request
+// on the connection gets headers built from it.
+type Conn struct {
+	// Mode is ModeOff, ModePassthrough or ModeVerify; anything else is off.
+	Mode string
+	// Leaf is the client certificate (verify mode). When nil, Chain[0] is
+	// parsed instead.
+	Leaf *x509.Certificate
+	// Chain is the raw DER the client sent, leaf first, as sent.
+	Chain [][]byte
+	// TLSVersion and CipherSuite were negotiated; 0 on plain HTTP.
+	TLSVersion, CipherSuite uint16
+	// Client is the client's address and source port.
+	Client netip.AddrPort
+	// ListenerPort is the port the client connected to.
+	ListenerPort int
+	// Scheme is "http" or "https", the client's protocol.
+	Scheme string
+}
+
+// ConnHeaders holds a connection's precomputed header values: certificate
+// formatting is done once per connection, not per request.
+type ConnHeaders struct {
+	strip     []string // canonical names removed from every request
+	keys      []string // canonical names set from vals
+	vals      []string
+	xffMode   XFFMode
+	xffClient string // client address as appended to X-Forwarded-For, "" if unknown
+	proto     string
+	port      string
+}
+
+// NewConnHeaders formats the per-connection values for c under opts.
+//
+// In verify mode they are the five X-Amzn-Mtls-Clientcert-* detail headers;
+// in passthrough mode X-Amzn-Mtls-Clientcert with the chain, leaf first, and
+// nothing when the client sent no certificate (inferred, spec §10.3); in off
+// mode none (spec §4.1). The TLS headers follow when opts.TLSHeaders is set
+// and the connection is TLS.
+func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
+	names := opts.Names.withDefaults()
+	ch := &ConnHeaders{
+		strip:   opts.stripSet(),
+		xffMode: opts.XFFMode,
+		proto:   c.Scheme,
+	}
+	if ch.xffMode == "" {
+		ch.xffMode = XFFAppend
+	}
+	if c.ListenerPort > 0 {
+		ch.port = strconv.Itoa(c.ListenerPort)
+	}
+	if c.Client.Addr().IsValid() {
+		addr := c.Client.Addr().Unmap().WithZone("")
+		if opts.XFFClientPort { // netip prints [v6]:port, as ALB does (spec §4.4)
+			ch.xffClient = netip.AddrPortFrom(addr, c.Client.Port()).String()
+		} else {
+			ch.xffClient = addr.String()
+		}
+	}
+	add := func(name, value string) {
+		ch.keys = append(ch.keys, http.CanonicalHeaderKey(name))
+		ch.vals = append(ch.vals, value)
+	}
+	switch c.Mode {
+	case ModeVerify:
+		leaf := c.Leaf
+		if leaf == nil && len(c.Chain) > 0 {
+			leaf, _ = x509.ParseCertificate(c.Chain[0]) // nil on failure: no headers
+		}
+		if leaf != nil {
+			// Spec §4.1; header order as in the EID capture.
+			add(names.ClientCertSerialNumber, certfmt.Serial(leaf))
+			add(names.ClientCertIssuer, dnOrEmpty(leaf.RawIssuer))
+			add(names.ClientCertSubject, dnOrEmpty(leaf.RawSubject))
+			add(names.ClientCertValidity, certfmt.Validity(leaf))
+			add(names.ClientCertLeaf, certfmt.PEMURLEncode([][]byte{leaf.Raw}, opts.Equals))
+		}
+	case ModePassthrough:
+		if len(c.Chain) > 0 {
+			add(names.ClientCert, certfmt.PEMURLEncode(c.Chain, opts.Equals))
+		}
+	}
+	if opts.TLSHeaders && c.TLSVersion != 0 {
+		vn, cn := opts.VersionName, opts.CipherName
+		if vn == nil {
+			vn = versionName
+		}
+		if cn == nil {
+			cn = tls.CipherSuiteName
+		}
+		add(names.TLSVersion, vn(c.TLSVersion))
+		add(names.TLSCipherSuite, cn(c.CipherSuite))
+	}
+	return ch
+}
+
+// dnOrEmpty formats a name that crypto/x509 already parsed, so DN cannot
+// fail on it; were it to, an empty value is safer than a wrong one.
+func dnOrEmpty(raw []byte) string {
+	s, err := certfmt.DN(raw)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// Apply builds the headers of one request for c; it is NewConnHeaders and
+// ConnHeaders.Apply in one call, for connections that carry one request.
+func Apply(h http.Header, c *Conn, opts *Options, now time.Time, rnd io.Reader) error {
+	return NewConnHeaders(c, opts).Apply(h, now, rnd)
+}
+
+// traceRewriteSize is the size of request headers beyond which ALB replaces
+// X-Amzn-Trace-Id with a fresh Root (spec §4.4: "greater than 7 KB"; counted
+// here as name, ": ", value and CRLF of each line, an inference).
+const traceRewriteSize = 7 * 1024
+
+// Apply rewrites the headers of a request about to be forwarded, in ALB's
+// order: remove client-sent mTLS/TLS headers (when stripping is on), set the
+// connection's mTLS and TLS headers, then X-Forwarded-For, -Proto, -Port and
+// X-Amzn-Trace-Id. now dates a new trace id and rnd supplies its 12 random
+// bytes (crypto/rand when nil); an error means rnd failed.
+func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error {
+	size := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
+		if ch.strips(k) {
+			delete(h, k)
+		}
+	}
+	// One allocation holds every value Apply sets: the connection's
+	// headers, then X-Forwarded-For, -Proto, -Port and the trace id.
+	vals := make([]string, len(ch.vals), len(ch.vals)+4)
+	copy(vals, ch.vals)
+	for i, k := range ch.keys {
+		h[k] = vals[i : i+1 : i+1]
+	}
+	set := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	switch ch.xffMode {
+	case XFFAppend:
+		if ch.xffClient != "" {
+			set(XForwardedFor, appendXFF(h[XForwardedFor], ch.xffClient))
+		}
+	case XFFRemove:
+		delete(h, XForwardedFor)
+	}
+	if ch.proto != "" {
+		set(XForwardedProto, ch.proto)
+	}
+	if ch.port != "" {
+		set(XForwardedPort, ch.port)
+	}
+	id, err := traceValue(h[TraceID], size > traceRewriteSize, now, rnd)
+	if err != nil {
+		return err
+	}
+	set(TraceID, id)
+	return nil
+}
+
+// strips reports whether a request header named k is removed. Keys from
+// net/http are canonical; the case-insensitive match also catches any that
+// are not.
+func (ch *ConnHeaders) strips(k string) bool {
+	for _, s := range ch.strip {
+		if len(s) == len(k) && strings.EqualFold(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendXFF adds client to the incoming X-Forwarded-For lines: "a, b, client"
+// (comma and space, spec §4.4).
+func appendXFF(incoming []string, client string) string {
+	n := len(client)
+	for _, v := range incoming {
+		if v = strings.TrimSpace(v); v != "" {
+			n += len(v) + 2
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range incoming {
+		if v = strings.TrimSpace(v); v != "" {
+			b.WriteString(v)
+			b.WriteString(", ")
+		}
+	}
+	b.WriteString(client)
+	return b.String()
+}
+
+// XFFCount returns the number of addresses in a request's X-Forwarded-For
+// lines. ALB answers 463 when a request carries more than 30 (spec §4.4).
+func XFFCount(h http.Header) int {
+	n := 0
+	for _, v := range h.Values(XForwardedFor) {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.TrimSpace(part) != "" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// MaxXFFAddresses is the most X-Forwarded-For addresses ALB accepts; above
+// it the request gets HTTP 463 (spec §4.4).
+const MaxXFFAddresses = 30
+
+// traceValue computes the forwarded X-Amzn-Trace-Id (spec §4.4): a new Root
+// when the request has none (or its headers exceed 7 KB), a Self inserted in
+// front of an incoming Root, an incoming Self updated in place; other fields
+// are kept. Only the first incoming line is read.
+func traceValue(incoming []string, oversized bool, now time.Time, rnd io.Reader) (string, error) {
+	var id [traceIDLen]byte
+	if err := newTraceID(&id, now, rnd); err != nil {
+		return "", err
+	}
+	in := ""
+	if !oversized && len(incoming) > 0 {
+		in = strings.TrimSpace(incoming[0])
+	}
+	hasRoot, hasSelf := false, false
+	for f := range strings.SplitSeq(in, ";") {
+		switch traceKey(f) {
+		case "Root":
+			hasRoot = true
+		case "Self":
+			hasSelf = true
+		}
+	}
+	var b strings.Builder
+	b.Grow(len("Self=;") + traceIDLen + len(in))
+	if !hasSelf {
+		if hasRoot {
+			b.WriteString("Self=")
+		} else { // no header, or custom fields only: they are kept [INF]
+			b.WriteString("Root=")
+		}
+		b.Write(id[:])
+	}
+	for f := range strings.SplitSeq(in, ";") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(';')
+		}
+		if traceKey(f) == "Self" {
+			b.WriteString("Self=")
+			b.Write(id[:])
+			continue
+		}
+		b.WriteString(f)
+	}
+	return b.String(), nil
+}
+
+// traceKey returns the field name of one "Key=value" trace field.
+func traceKey(field string) string {
+	k, _, _ := strings.Cut(field, "=")
+	return strings.TrimSpace(k)
+}
+
+// traceIDLen is the length of "1-<8 hex>-<24 hex>".
+const traceIDLen = 2 + 8 + 1 + 24
+
+// newTraceID writes "1-<8 hex epoch seconds>-<24 hex random>" to id.
+func newTraceID(id *[traceIDLen]byte, now time.Time, rnd io.Reader) error {
+	var random [12]byte
+	if rnd == nil {
+		rand.Read(random[:]) // never fails (crypto/rand)
+	} else if _, err := io.ReadFull(rnd, random[:]); err != nil {
+		return fmt.Errorf("albheader: reading randomness for X-Amzn-Trace-Id: %w", err)
+	}
+	const hexDigits = "0123456789abcdef"
+	id[0], id[1], id[10] = '1', '-', '-'
+	secs := uint32(now.Unix())
+	for i := 9; i >= 2; i-- {
+		id[i] = hexDigits[secs&0xf]
+		secs >>= 4
+	}
+	hex.Encode(id[11:], random[:])
+	return nil
+}

@@ -1,0 +1,235 @@
+package albheader
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/pem"
+	"flag"
+	"math/big"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// atv is one AttributeTypeAndValue of a test name.
+type atv struct {
+	oid   asn1.ObjectIdentifier
+	tag   cbasn1.Tag
+	value []byte
+}
+
+var (
+	oidCN     = asn1.ObjectIdentifier{2, 5, 4, 3}
+	oidSN     = asn1.ObjectIdentifier{2, 5, 4, 4}
+	oidSerial = asn1.ObjectIdentifier{2, 5, 4, 5}
+	oidC      = asn1.ObjectIdentifier{2, 5, 4, 6}
+	oidO      = asn1.ObjectIdentifier{2, 5, 4, 10}
+	oidOU     = asn1.ObjectIdentifier{2, 5, 4, 11}
+	oidGN     = asn1.ObjectIdentifier{2, 5, 4, 42}
+	oidOrgID  = asn1.ObjectIdentifier{2, 5, 4, 97}
+	oidEmail  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
+	oidDC     = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
+	oidCustom = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 55555, 1}
+)
+
+func utf8v(oid asn1.ObjectIdentifier, s string) atv {
+	return atv{oid, cbasn1.UTF8String, []byte(s)}
+}
+func printable(oid asn1.ObjectIdentifier, s string) atv {
+	return atv{oid, cbasn1.PrintableString, []byte(s)}
+}
+func ia5(oid asn1.ObjectIdentifier, s string) atv { return atv{oid, cbasn1.IA5String, []byte(s)} }
+func bmp(oid asn1.ObjectIdentifier, s string) atv {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r>>8), byte(r))
+	}
+	return atv{oid, cbasn1.Tag(30), b}
+}
+
+// rawName encodes a Name, one argument per RDN, attributes in the order given.
+func rawName(rdns ...[]atv) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		for _, r := range rdns {
+			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+				for _, a := range r {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1ObjectIdentifier(a.oid)
+						b.AddASN1(a.tag, func(b *cryptobyte.Builder) { b.AddBytes(a.value) })
+					})
+				}
+			})
+		}
+	})
+	return b.BytesOrPanic()
+}
+
+func rdn(a ...atv) []atv { return a }
+
+// Awkward names for the golden header sets: commas, plus signs, quotes, a
+// leading '#' and leading and trailing spaces, non-ASCII in UTF8String and
+// BMPString, multi-valued RDNs, emailAddress, serialNumber,
+// organizationIdentifier, DC and an OID OpenSSL does not know.
+var (
+	rootName = rawName(rdn(printable(oidC, "US")), rdn(printable(oidO, "Example, Inc.")), rdn(utf8v(oidCN, "Example Root CA")))
+	caName   = rawName(
+		rdn(ia5(oidDC, "com")), rdn(ia5(oidDC, "example")),
+		rdn(printable(oidO, "Example, Inc.")),
+		rdn(utf8v(oidOU, " PKI+Ops ")),
+		rdn(printable(oidOrgID, "NTREE-10747013"), utf8v(oidCN, `Issuing CA "2"`)),
+	)
+	clientName = rawName(
+		rdn(printable(oidC, "EE")),
+		rdn(utf8v(oidO, "#hash; <Ltd>")),
+		rdn(bmp(oidOU, "Développement")),
+		rdn(utf8v(oidCN, "MÄNNIK,MARILIIS,47101010033")),
+		rdn(utf8v(oidSN, "MÄNNIK"), utf8v(oidGN, "MARILIIS")),
+		rdn(printable(oidSerial, "PNOEE-47101010033")),
+		rdn(ia5(oidEmail, "user+tag@example.com")),
+		rdn(utf8v(oidCustom, "custom \\ value ")),
+	)
+)
+
+// testPKI is a root, an intermediate and a client certificate.
+type testPKI struct {
+	root, intermediate, leaf *x509.Certificate
+}
+
+// newPKI builds the PKI. With deterministic randomness (SetGlobalRandom) the
+// certificates are the same on every run, so header values can be golden.
+func newPKI(tb testing.TB) *testPKI {
+	tb.Helper()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(tb, err)
+		return k
+	}
+	rootKey, caKey, leafKey := key(), key(), key()
+	notBefore := time.Date(2025, 3, 2, 7, 9, 42, 0, time.UTC)
+	mk := func(serial *big.Int, subject, issuer []byte, ca bool, pub *ecdsa.PublicKey, signer *ecdsa.PrivateKey) *x509.Certificate {
+		tmpl := &x509.Certificate{
+			SerialNumber: serial, RawSubject: subject,
+			NotBefore: notBefore, NotAfter: notBefore.AddDate(2, 0, 0),
+			BasicConstraintsValid: true, IsCA: ca,
+		}
+		if ca {
+			tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+		} else {
+			tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, &x509.Certificate{RawSubject: issuer}, pub, signer)
+		require.NoError(tb, err)
+		c, err := x509.ParseCertificate(der)
+		require.NoError(tb, err)
+		return c
+	}
+	serial, _ := new(big.Int).SetString("10F385C996E1A33484A4E2C62497B5A7", 16)
+	return &testPKI{
+		root:         mk(big.NewInt(1), rootName, rootName, true, &rootKey.PublicKey, rootKey),
+		intermediate: mk(big.NewInt(0x3A5B1), caName, rootName, true, &caKey.PublicKey, rootKey),
+		leaf:         mk(serial, clientName, caName, false, &leafKey.PublicKey, caKey),
+	}
+}
+
+// opensslView is what `openssl x509 -noout -subject -issuer -serial -nameopt
+// RFC2253` prints for a certificate.
+func opensslView(tb testing.TB, c *x509.Certificate) (subject, issuer, serial string) {
+	tb.Helper()
+	_, err := exec.LookPath("openssl")
+	require.NoError(tb, err, "the openssl binary is needed to check header values")
+	cmd := exec.Command("openssl", "x509", "-noout", "-subject", "-issuer", "-serial", "-nameopt", "RFC2253")
+	cmd.Stdin = bytes.NewReader(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+	out, err := cmd.CombinedOutput()
+	require.NoError(tb, err, "openssl x509: %s", out)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "subject":
+			subject = v
+		case "issuer":
+			issuer = v
+		case "serial":
+			serial = v
+		}
+	}
+	return subject, issuer, serial
+}
+
+// parseRequest reads a raw HTTP/1.1 request the way a listener does, so
+// header names are canonicalized as in production.
+func parseRequest(tb testing.TB, raw string) *http.Request {
+	tb.Helper()
+	raw = strings.ReplaceAll(strings.TrimLeft(raw, "\n"), "\n", "\r\n")
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+	require.NoError(tb, err)
+	return req
+}
+
+// dumpHeader lists a header sorted by name, one line per value.
+func dumpHeader(h http.Header) string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range h[k] {
+			b.WriteString(k + ": " + v + "\n")
+		}
+	}
+	return b.String()
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file: run go test -update")
+	assert.Equal(t, string(want), got, "%s differs: review the change, then run go test -update", path)
+}
+
+// opensslCipherName stands in for sslpolicy.CipherName in tests: OpenSSL's
+// names for the suites the tests negotiate, Go's IANA name otherwise.
+func opensslCipherName(id uint16) string {
+	switch id {
+	case tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-RSA-AES128-GCM-SHA256"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-ECDSA-AES128-GCM-SHA256"
+	}
+	return tls.CipherSuiteName(id)
+}
+
+// fixedRand returns a reader of the given hex digits, for trace ids.
+func fixedRand(hexDigits string) *bytes.Reader {
+	b, err := hex.DecodeString(hexDigits)
+	if err != nil {
+		panic(err)
+	}
+	return bytes.NewReader(b)
+}
