@@ -43,8 +43,9 @@ type Revocation struct {
 	Checked bool
 	// Revoked: a usable CRL from the issuer lists the serial.
 	Revoked bool
-	// RevocationID and CRL identify the CRL that lists the serial or, when
-	// Unusable is set, the CRL that cannot be applied.
+	// RevocationID and CRL identify the CRL that lists the serial; when
+	// Unusable is set, the CRL that cannot be applied; otherwise the first
+	// CRL consulted (nil when Checked is false).
 	RevocationID int64
 	CRL          *CRL
 	// Unusable is not Usable when a CRL from the issuer cannot be applied;
@@ -352,6 +353,8 @@ func (s *Store) lookup(cert, issuer *x509.Certificate, serial *big.Int) Revocati
 			if res.Unusable == Usable {
 				res.RevocationID, res.CRL = r.id, r.crl
 			}
+		} else if res.CRL == nil {
+			res.RevocationID, res.CRL = r.id, r.crl
 		}
 	}
 	if res.Unusable != Usable {

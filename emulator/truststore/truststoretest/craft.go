@@ -135,3 +135,47 @@ func SerialsOf(certs ...*Cert) []*big.Int {
 	}
 	return out
 }
+
+// ReplaceSPKI re-signs c with issuer's key after swapping its
+// subjectPublicKeyInfo for spki (DER), for key types Go cannot certify
+// (X25519, DSA…). It returns the DER certificate.
+func ReplaceSPKI(tb testing.TB, c *Cert, spki []byte, issuer *Cert) []byte {
+	tb.Helper()
+	tbs := cryptobyte.String(c.Cert.RawTBSCertificate)
+	var fields cryptobyte.String
+	if !tbs.ReadASN1(&fields, cbasn1.SEQUENCE) {
+		tb.Fatal("truststoretest: malformed TBS")
+	}
+	ai, err := sigAlgorithm(issuer.Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		for i := 0; !fields.Empty(); i++ {
+			var el cryptobyte.String
+			var tag cbasn1.Tag
+			if !fields.ReadAnyASN1Element(&el, &tag) {
+				b.SetError(errors.New("truststoretest: malformed TBS field"))
+				return
+			}
+			switch {
+			case i == 2: // signature algorithm
+				b.AddBytes(ai)
+			case i == 6: // subjectPublicKeyInfo (after version, serial, sigalg, issuer, validity, subject)
+				b.AddBytes(spki)
+			default:
+				b.AddBytes(el)
+			}
+		}
+	})
+	newTBS, err := b.Bytes()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	der, err := signed(newTBS, ai, issuer.Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
+}
