@@ -164,9 +164,17 @@ func (w *File) writeErr() error {
 	return w.err
 }
 
+// Syncer is a Sink that can wait until every line written so far is stored,
+// like File. A reader that checks a log right after causing a line (tests,
+// the conformance harness) calls Sync first.
+type Syncer interface {
+	Sync() error
+}
+
 // Fanout returns a Sink that writes every line to each of sinks, so one log
 // can go to a file and to the S3 layout at once. Nil sinks are skipped; with
-// one sink left, that sink is returned itself.
+// one sink left, that sink is returned itself. The result of two or more is
+// a Syncer.
 func Fanout(sinks ...Sink) Sink {
 	var out fanout
 	for _, s := range sinks {
@@ -188,6 +196,19 @@ func (f fanout) WriteLine(line []byte) error {
 	for _, s := range f {
 		if err := s.WriteLine(line); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Sync syncs every sink that is a Syncer and joins the errors.
+func (f fanout) Sync() error {
+	var errs []error
+	for _, s := range f {
+		if sy, ok := s.(Syncer); ok {
+			if err := sy.Sync(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)

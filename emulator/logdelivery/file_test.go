@@ -131,6 +131,12 @@ func TestFanout(t *testing.T) {
 	s := Fanout(a, bad, b)
 	err = s.WriteLine([]byte("line"))
 	require.ErrorContains(t, err, "disk full")
+	require.NoError(t, s.(Syncer).Sync())
+	for _, name := range []string{"a.log", "b.log"} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, "line\n", string(got), "visible after Sync, before Close")
+	}
 	err = s.Close()
 	require.ErrorContains(t, err, "close failed")
 	assert.True(t, bad.closed)
