@@ -48,8 +48,8 @@ type S3Config struct {
 	// NodeIP is the node address in object names; the zero value means 127.0.0.1.
 	NodeIP netip.Addr
 	// Interval is the delivery window; zero means DefaultInterval. Windows
-	// are aligned to multiples of Interval since the Unix epoch, so the
-	// default windows end at :00, :05, … as ALB's do.
+	// are aligned with time.Truncate, so an interval that divides a day ends
+	// on the clock: the default windows end at :00, :05, … as ALB's do.
 	Interval time.Duration
 	// Now is the clock; nil means time.Now. Tests inject one.
 	Now func() time.Time
@@ -115,7 +115,7 @@ func NewS3Layout(cfg S3Config) (*S3Layout, error) {
 		cfg.NodeIP = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}
 	if cfg.CheckEvery <= 0 {
-		cfg.CheckEvery = min(cfg.Interval/10, time.Second)
+		cfg.CheckEvery = max(min(cfg.Interval/10, time.Second), time.Millisecond)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -168,6 +168,10 @@ func (s *S3Layout) WriteLine(line []byte) error {
 func (s *S3Layout) Flush() error {
 	s.mu.Lock()
 	data, end := s.takeLocked()
+	if data != nil {
+		s.inflight.Add(1) // under mu, before Close can start waiting
+		defer s.inflight.Done()
+	}
 	s.mu.Unlock()
 	return s.deliver(data, end)
 }
