@@ -95,3 +95,32 @@ func pemBody(b *testing.B, data []byte) []byte {
 	}
 	return block.Bytes
 }
+
+// BenchmarkLookup is Store.Lookup for an unrevoked serial when the
+// issuer's CRL is empty and when it holds 500,000 entries.
+func BenchmarkLookup(b *testing.B) {
+	data, ca := bigCRL(b)
+	leaf := ca.Leaf(b, "bench leaf")
+	for _, tc := range []struct {
+		name string
+		crl  []byte
+	}{
+		{"emptyCRL", tt.CRLPEM(ca.CRL(b, nil, nil))},
+		{"500kCRL", data},
+	} {
+		bundle := writeFile(b, "bundle.pem", ca.PEM())
+		crl := writeFile(b, "crl.pem", tc.crl)
+		s, err := truststore.Load(truststore.Spec{Name: "bench", BundleFile: bundle, RevocationFiles: []string{crl}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := s.LookupCert(leaf.Cert, ca.Cert); !r.Checked || r.Revoked {
+					b.Fatal("wrong answer")
+				}
+			}
+		})
+	}
+}

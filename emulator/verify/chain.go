@@ -10,8 +10,8 @@ import (
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
 
-// maxPath bounds the path buffer that lives on the stack; longer paths
-// (a raised MaxChainDepth) spill to the heap.
+// maxPath is the path capacity allocated up front: the default depth
+// limit (4) plus one store certificate above it, and room to spare.
 const maxPath = 8
 
 // buildPath builds the chain as AWS-LC's X509_verify_cert does (s2n §1.3):

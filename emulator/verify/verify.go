@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
@@ -177,8 +176,9 @@ func (v *Verifier) decide(certs []*x509.Certificate) Result {
 		return Result{Code: ClientCertUntrusted, Leaf: leaf, Reason: "the trust store is empty"}
 	}
 	now := v.opts.Now().Truncate(time.Second)
-	var buf [maxPath]*x509.Certificate
-	path, untrusted, r := buildPath(buf[:0], st, certs, v.opts.MaxChainDepth, now)
+	// The path becomes Result.Chain: one allocation, the only one on the
+	// success path besides the signature checks' own.
+	path, untrusted, r := buildPath(make([]*x509.Certificate, 0, maxPath), st, certs, v.opts.MaxChainDepth, now)
 	if r.Code != "" {
 		r.Leaf = leaf
 		return r
@@ -187,11 +187,11 @@ func (v *Verifier) decide(certs []*x509.Certificate) Result {
 		v.checkExtensions, v.checkRevocation, v.checkSignaturesAndTime, v.checkPurpose,
 	} {
 		if r := check(path, untrusted, st, now); r.Code != "" {
-			r.Leaf, r.Chain = leaf, slices.Clone(path)
+			r.Leaf, r.Chain = leaf, path
 			return r
 		}
 	}
-	return Result{Code: Success, Leaf: leaf, Chain: slices.Clone(path)}
+	return Result{Code: Success, Leaf: leaf, Chain: path}
 }
 
 // name renders a certificate's subject as ALB's headers do (RFC 2253,

@@ -1,0 +1,51 @@
+package verify_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"testing"
+
+	"github.com/albmtls/albmtls/emulator/truststore"
+	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+	"github.com/albmtls/albmtls/emulator/verify"
+)
+
+// BenchmarkVerify decides a valid ECDSA leaf + intermediate chain against a
+// trust store whose intermediate has an empty CRL, and against one whose
+// intermediate has a 500,000-entry CRL (ALB's quota): the CRL lookup is a
+// hash probe, so the two should cost the same.
+func BenchmarkVerify(b *testing.B) {
+	k := testKit(b)
+	big, err := tt.BuildCRL(k.inter.Cert, k.inter.Key, tt.CRLSpec{Entries: 500000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stores := []struct {
+		name string
+		st   *truststore.Store
+	}{
+		{"emptyCRL", storeSpec{bundle: []*tt.Cert{k.inter, k.root}, crls: [][]byte{k.inter.CRL(b, nil, nil)}}.load(b)},
+		{"500kCRL", storeSpec{bundle: []*tt.Cert{k.inter, k.root}, crls: [][]byte{big}}.load(b)},
+	}
+	raw := tt.Chain(k.leaf, k.inter)
+	parsed := []*x509.Certificate{k.leaf.Cert, k.inter.Cert}
+	for _, s := range stores {
+		v := verify.New(func() *truststore.Store { return s.st }, verify.Options{})
+		b.Run("parsed/"+s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := v.VerifyParsed(tls.VersionTLS13, parsed); r.Code != verify.Success {
+					b.Fatal(r.Reason)
+				}
+			}
+		})
+		b.Run("raw/"+s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := v.Verify(tls.VersionTLS13, raw); r.Code != verify.Success {
+					b.Fatal(r.Reason)
+				}
+			}
+		})
+	}
+}
