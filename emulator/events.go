@@ -1,0 +1,172 @@
+package emulator
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/albmtls/albmtls/emulator/accesslog"
+	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/connlog"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/sslpolicy"
+	"github.com/albmtls/albmtls/emulator/verify"
+)
+
+// ConnectionEvent is one connection attempt, as logged.
+type ConnectionEvent struct {
+	// ListenerIndex is the listener's position in the config.
+	ListenerIndex int
+	Entry         connlog.Entry
+	// Code is the tls_verify_status code ("" for HTTP listeners).
+	Code verify.Code
+	// Reason explains a failure in one sentence (verifier or TLS error).
+	Reason string
+}
+
+// RequestEvent is one request, as logged.
+type RequestEvent struct {
+	ListenerIndex int
+	Entry         *accesslog.Entry
+}
+
+// lineBuf pools the buffers log lines are formatted into.
+var lineBuf = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// onConnection writes the connection-log line of one connection attempt
+// (spec §6.2) and counts it.
+func (s *Server) onConnection(lr *listenerRuntime, c *listener.Conn) {
+	e := connlog.Entry{
+		Time:             time.Now(),
+		Client:           c.Client,
+		ListenerPort:     c.ListenerPort,
+		HandshakeLatency: connlog.NoLatency,
+		TraceID:          c.TraceID,
+		ELB:              s.elb,
+		NodeIP:           s.nodeIP,
+	}
+	if !e.NodeIP.IsValid() {
+		e.NodeIP = c.Local.Addr().Unmap()
+	}
+	var reason string
+	if c.Protocol == "HTTPS" {
+		if c.TLSVersion != 0 {
+			e.TLSProtocol = sslpolicy.VersionName(c.TLSVersion)
+			e.TLSCipher = sslpolicy.CipherName(c.CipherSuite)
+		}
+		if c.CurveID != 0 {
+			e.KeyExchange = sslpolicy.KeyExchangeName(c.CurveID)
+		}
+		if c.Handshaked {
+			e.HandshakeLatency = c.HandshakeLatency
+		}
+		// Certificate fields are "-" when mTLS is off (spec §2.1, §6.2).
+		if c.Mode != listener.ModeOff && c.Leaf != nil {
+			e.Subject, _ = certfmt.DN(c.Leaf.RawSubject)
+			e.Validity = certfmt.Validity(c.Leaf)
+			e.Serial = certfmt.Serial(c.Leaf)
+		}
+		e.VerifyStatus = c.Status.LogValue()
+		switch {
+		case c.Verify != nil && c.Verify.Code != verify.Success:
+			reason = c.Verify.Reason
+		case c.Err != nil:
+			reason = c.Err.Error()
+		}
+	}
+	if s.connLog != nil {
+		bp := lineBuf.Get().(*[]byte)
+		*bp = e.AppendTo((*bp)[:0])
+		if err := s.connLog.WriteLine(*bp); err != nil {
+			s.log.Error("writing the connection log", "err", err)
+		}
+		lineBuf.Put(bp)
+	}
+	s.metrics.connection(lr, c)
+	if c.Status != "" && c.Status != verify.Success {
+		s.log.Debug("connection rejected", "listener", lr.path, "client", c.Client.String(),
+			"tls_verify_status", c.Status.LogValue(), "reason", reason, "conn_trace_id", c.TraceID)
+	}
+	if s.opts.OnConnection != nil {
+		s.opts.OnConnection(ConnectionEvent{ListenerIndex: lr.index, Entry: e, Code: c.Status, Reason: reason})
+	}
+}
+
+// onRequest writes the access-log line of one request (spec §7).
+func (s *Server) onRequest(lr *listenerRuntime) func(*accesslog.Entry) {
+	return func(e *accesslog.Entry) {
+		if s.accLog != nil {
+			bp := lineBuf.Get().(*[]byte)
+			if s.cfg.Emulation.AccessLogUnreleasedFields {
+				*bp = e.AppendLayout((*bp)[:0], accesslog.Layout{Unreleased: 2})
+			} else {
+				*bp = e.AppendTo((*bp)[:0])
+			}
+			if err := s.accLog.WriteLine(*bp); err != nil {
+				s.log.Error("writing the access log", "err", err)
+			}
+			lineBuf.Put(bp)
+		}
+		s.metrics.request(lr, e)
+		if s.opts.OnRequest != nil {
+			s.opts.OnRequest(RequestEvent{ListenerIndex: lr.index, Entry: e})
+		}
+	}
+}
+
+// Reload re-reads every trust store (bundle and CRL files; revocations added
+// through the admin API are kept) and the listeners' certificates. A part
+// that fails to reload keeps its previous state; the error says which.
+func (s *Server) Reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	var errs config.Errors
+	for i, ts := range s.cfg.TrustStores {
+		live := s.stores[ts.Name]
+		if live == nil {
+			continue
+		}
+		if err := live.Reload(); err != nil {
+			errs = append(errs, s.cfg.Errorf(fmt.Sprintf("trust_stores[%d]", i), "reload failed, keeping the previous trust store: %v", err))
+		}
+	}
+	for _, lr := range s.lsns {
+		if lr.cfg.Protocol != "HTTPS" {
+			continue
+		}
+		settings, err := lr.tlsSettings()
+		if err != nil {
+			errs = append(errs, s.cfg.Errorf(err.Path, "reload failed, keeping the previous certificates: %s", err.Msg))
+			continue
+		}
+		lr.tls = settings
+		if lr.ln != nil {
+			lr.ln.SetTLS(settings)
+		}
+	}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			s.log.Error("reload", "err", e.Error())
+		}
+		return errs
+	}
+	s.log.Info("reloaded trust stores and certificates")
+	return nil
+}
+
+// slogErrorLog adapts net/http's error log to slog at debug level (TLS
+// handshake noise from scanners and aborted clients).
+func slogErrorLog(l *slog.Logger, listener string) *log.Logger {
+	return log.New(writerFunc(func(p []byte) (int, error) {
+		l.Debug("http server", "listener", listener, "msg", string(bytes.TrimSpace(p)))
+		return len(p), nil
+	}), "", 0)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

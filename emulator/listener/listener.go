@@ -1,0 +1,443 @@
+// Package listener accepts client connections the way an ALB listener does:
+// it runs the TLS handshake itself, makes the client-certificate decision
+// with emulator/verify (so every failure maps to one ALB code), rejects as
+// ALB does (handshake completes, then a TCP reset; or a TLS alert), records
+// one Conn per connection attempt for the connection log, and hands the
+// accepted connections to an http.Server through the net.Listener interface.
+package listener
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/albmtls/albmtls/emulator/verify"
+)
+
+// Mode is the listener's mutual authentication mode (spec §1.1).
+type Mode string
+
+// Modes.
+const (
+	ModeOff         Mode = "off"
+	ModePassthrough Mode = "passthrough"
+	ModeVerify      Mode = "verify"
+)
+
+// RejectWith says how a rejected client certificate ends the connection.
+type RejectWith string
+
+// Ways to reject.
+const (
+	// RejectReset drops the TLS alert and resets the TCP connection: a TLS
+	// 1.3 client sees its handshake finish, then a reset (ALB, spec §2.3).
+	RejectReset RejectWith = "reset"
+	// RejectAlert lets the TLS stack send its alert (bad_certificate).
+	RejectAlert RejectWith = "alert"
+)
+
+// TLSSettings is what an HTTPS listener needs to run handshakes. It is
+// replaced as a whole on reload (SetTLS).
+type TLSSettings struct {
+	// Config is the base TLS configuration: certificates, security policy,
+	// ClientCAs when CA names are advertised. The listener sets ClientAuth,
+	// session tickets, GetCertificate and VerifyConnection itself.
+	Config *tls.Config
+	Mode   Mode
+	// Verifier decides client certificates in verify mode.
+	Verifier *verify.Verifier
+}
+
+// Config describes one listener.
+type Config struct {
+	// Protocol is "HTTP" or "HTTPS".
+	Protocol string
+	// Port is the configured listener port, logged as listener_port; the
+	// actual bound port when the configured one is 0.
+	Port             int
+	TLS              *TLSSettings
+	RejectWith       RejectWith
+	HandshakeTimeout time.Duration
+	// OnConnection is called once per connection attempt, after the
+	// handshake succeeded or failed (or at accept for HTTP listeners), from
+	// the connection's own goroutine. The emulator writes the connection log
+	// line and metrics from it.
+	OnConnection func(*Conn)
+	Logger       *slog.Logger
+	// Rand supplies trace IDs; crypto/rand when nil.
+	Rand io.Reader
+}
+
+// Listener is a net.Listener whose Accept returns connections that passed
+// the ALB listener's TLS stage: *tls.Conn for HTTPS, the raw connection for
+// HTTP. Use Lookup to get the Conn record of an accepted connection.
+type Listener struct {
+	cfg   Config
+	inner net.Listener
+	tls   atomic.Pointer[TLSSettings]
+	ready chan net.Conn
+	conns sync.Map // net.Conn (as returned by Accept) → *Conn
+	done  chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
+	port  int
+}
+
+// Listen binds addr and starts accepting. Connections are handshaken in
+// their own goroutines; Accept returns those that were accepted.
+func Listen(addr string, cfg Config) (*Listener, error) {
+	if cfg.Protocol == "HTTPS" && (cfg.TLS == nil || cfg.TLS.Config == nil) {
+		return nil, errors.New("listener: an HTTPS listener needs TLS settings")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	if cfg.RejectWith == "" {
+		cfg.RejectWith = RejectReset
+	}
+	inner, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	l := &Listener{cfg: cfg, inner: inner, ready: make(chan net.Conn), done: make(chan struct{})}
+	l.port = cfg.Port
+	if l.port == 0 {
+		l.port = inner.Addr().(*net.TCPAddr).Port
+	}
+	if cfg.TLS != nil {
+		l.tls.Store(cfg.TLS)
+	}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// SetTLS replaces the TLS settings for connections accepted from now on
+// (reloaded certificates or trust store options). Established connections
+// keep theirs.
+func (l *Listener) SetTLS(s *TLSSettings) { l.tls.Store(s) }
+
+// Port is the listener port as logged (the bound port if configured as 0).
+func (l *Listener) Port() int { return l.port }
+
+// Addr is the bound address.
+func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
+
+// Accept returns the next connection that passed the TLS stage.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting. Connections already handed out are the HTTP
+// server's to close; handshakes in progress are abandoned.
+func (l *Listener) Close() error {
+	var err error
+	l.once.Do(func() {
+		close(l.done)
+		err = l.inner.Close()
+	})
+	return err
+}
+
+// Wait blocks until the accept loop and every handshake goroutine ended.
+func (l *Listener) Wait() { l.wg.Wait() }
+
+// Lookup returns the record of a connection returned by Accept, or nil.
+func (l *Listener) Lookup(c net.Conn) *Conn {
+	v, ok := l.conns.Load(c)
+	if !ok {
+		return nil
+	}
+	return v.(*Conn)
+}
+
+// Forget drops the record of a closed connection (http.Server ConnState
+// StateClosed/StateHijacked).
+func (l *Listener) Forget(c net.Conn) { l.conns.Delete(c) }
+
+func (l *Listener) acceptLoop() {
+	defer l.wg.Done()
+	var delay time.Duration
+	for {
+		raw, err := l.inner.Accept()
+		if err != nil {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				l.cfg.Logger.Warn("accept failed; retrying", "listener_port", l.port, "err", err, "retry_in", delay)
+				time.Sleep(delay)
+				continue
+			}
+			l.cfg.Logger.Error("accept failed; listener stopped", "listener_port", l.port, "err", err)
+			return
+		}
+		delay = 0
+		l.wg.Add(1)
+		go l.serveConn(raw)
+	}
+}
+
+func (l *Listener) serveConn(raw net.Conn) {
+	defer l.wg.Done()
+	c := l.newConn(raw)
+	var out net.Conn = raw
+	if l.cfg.Protocol == "HTTPS" {
+		tc, ok := l.handshake(raw, c)
+		l.cfg.OnConnection(c)
+		if !ok {
+			return
+		}
+		out = tc
+	} else {
+		l.cfg.OnConnection(c)
+	}
+	l.conns.Store(out, c)
+	select {
+	case l.ready <- out:
+	case <-l.done:
+		l.conns.Delete(out)
+		out.Close()
+	}
+}
+
+func (l *Listener) newConn(raw net.Conn) *Conn {
+	c := &Conn{
+		Accepted:     time.Now(),
+		ListenerPort: l.port,
+		TraceID:      newTraceID(l.cfg.Rand),
+		Protocol:     l.cfg.Protocol,
+	}
+	if a, ok := raw.RemoteAddr().(*net.TCPAddr); ok {
+		c.Client = a.AddrPort()
+	}
+	if a, ok := raw.LocalAddr().(*net.TCPAddr); ok {
+		c.Local = a.AddrPort()
+	}
+	return c
+}
+
+// handshake runs the server handshake and the certificate decision. It
+// returns the TLS connection when the client was accepted; otherwise it has
+// closed the connection the way the listener's RejectWith says.
+func (l *Listener) handshake(raw net.Conn, c *Conn) (*tls.Conn, bool) {
+	settings := l.tls.Load()
+	c.Mode = settings.Mode
+	hold := settings.Mode == ModeVerify && l.cfg.RejectWith == RejectReset
+	var under net.Conn = raw
+	var hc *holdConn
+	if hold {
+		hc = newHoldConn(raw)
+		under = hc
+	}
+	tc := tls.Server(under, l.connConfig(settings, c))
+	_ = raw.SetDeadline(time.Now().Add(l.cfg.HandshakeTimeout))
+	err := tc.HandshakeContext(context.Background())
+	cs := tc.ConnectionState()
+	c.TLSVersion, c.CipherSuite, c.CurveID = cs.Version, cs.CipherSuite, cs.CurveID
+	c.ServerName = cs.ServerName
+	c.DidResume = cs.DidResume
+	if err == nil {
+		_ = raw.SetDeadline(time.Time{})
+		if hc != nil {
+			if err = hc.release(); err != nil {
+				c.Status = verify.UnmappedConnectionError
+				c.Err = fmt.Errorf("sending the server's Finished: %w", err)
+				raw.Close()
+				return nil, false
+			}
+		}
+		c.HandshakeLatency = time.Since(c.Accepted)
+		c.Handshaked = true
+		if c.Status == "" {
+			c.Status = verify.Success
+		}
+		if c.Leaf == nil && len(cs.PeerCertificates) > 0 {
+			c.setPeer(cs.PeerCertificates)
+		}
+		return tc, true
+	}
+	// Failed: the verifier already set Status when it rejected; otherwise
+	// map what crypto/tls refused.
+	if c.Status == "" || c.Status == verify.Success {
+		if code, ok := verify.CodeForHandshakeError(err); ok {
+			c.Status = code
+			c.CertificateRejected = true
+		} else {
+			c.Status = verify.UnmappedConnectionError
+		}
+	}
+	if c.Err == nil {
+		c.Err = err
+	}
+	if hc != nil && c.CertificateRejected {
+		hc.discard()
+		resetClose(raw)
+		return nil, false
+	}
+	if hc != nil {
+		_ = hc.release()
+	}
+	raw.Close()
+	return nil, false
+}
+
+// connConfig is the listener's TLS config with the per-connection hooks that
+// record the chosen certificate and make the certificate decision.
+func (l *Listener) connConfig(s *TLSSettings, c *Conn) *tls.Config {
+	cfg := s.Config.Clone()
+	certs := cfg.Certificates
+	cfg.Certificates = nil
+	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		i := chooseCertificate(hello, certs)
+		c.CertificateIndex = i
+		return &certs[i], nil
+	}
+	switch s.Mode {
+	case ModeOff:
+		cfg.ClientAuth = tls.NoClientCert
+		cfg.ClientCAs = nil
+	case ModePassthrough:
+		// Request any certificate and check nothing (spec §2.2); no
+		// resumption with mTLS (spec §2.4).
+		cfg.ClientAuth = tls.RequestClientCert
+		cfg.ClientCAs = nil
+		cfg.SessionTicketsDisabled = true
+	case ModeVerify:
+		// Request any certificate and decide ourselves after the TLS stack
+		// parsed it, so each failure maps to one ALB code.
+		cfg.ClientAuth = tls.RequestClientCert
+		cfg.SessionTicketsDisabled = true
+		v := s.Verifier
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			r := v.VerifyParsed(cs.Version, cs.PeerCertificates)
+			c.Verify = &r
+			c.Status = r.Code
+			if len(cs.PeerCertificates) > 0 {
+				c.setPeer(cs.PeerCertificates)
+			}
+			if r.Code != verify.Success {
+				c.CertificateRejected = true
+				return &RejectedError{Code: r.Code, Reason: r.Reason}
+			}
+			return nil
+		}
+	}
+	return cfg
+}
+
+// chooseCertificate picks the listener certificate for a ClientHello: the
+// first that matches the SNI name and the client's capabilities, else the
+// first (the default), as on ALB.
+func chooseCertificate(hello *tls.ClientHelloInfo, certs []tls.Certificate) int {
+	if hello.ServerName != "" {
+		for i := range certs {
+			if hello.SupportsCertificate(&certs[i]) == nil {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// resetClose closes with SO_LINGER 0, so the peer gets a TCP RST.
+func resetClose(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
+}
+
+// RejectedError is returned to the TLS stack when a client certificate is
+// refused; it carries the ALB code.
+type RejectedError struct {
+	Code   verify.Code
+	Reason string
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("client certificate rejected: %s: %s", e.Code.LogValue(), e.Reason)
+}
+
+// Conn is everything known about one connection attempt: what the
+// connection log line and the forwarded headers are made of.
+type Conn struct {
+	Accepted     time.Time
+	Client       netip.AddrPort
+	Local        netip.AddrPort
+	ListenerPort int
+	Protocol     string // HTTP or HTTPS
+	TraceID      string // TID_ + 32 hex, shared by the connection and access logs
+	Mode         Mode
+
+	// TLS facts (HTTPS only).
+	Handshaked       bool
+	HandshakeLatency time.Duration
+	TLSVersion       uint16
+	CipherSuite      uint16
+	CurveID          tls.CurveID
+	ServerName       string
+	DidResume        bool
+	CertificateIndex int
+
+	// Client certificate, as sent (leaf first).
+	Chain [][]byte
+	Leaf  *x509.Certificate
+	// Verify is the verifier's result in verify mode.
+	Verify *verify.Result
+	// Status is the tls_verify_status code ("" for HTTP listeners).
+	Status verify.Code
+	// CertificateRejected is true when the client certificate (not some
+	// other TLS problem) failed the connection.
+	CertificateRejected bool
+	// Err is why the handshake failed, for the operational log.
+	Err error
+}
+
+func (c *Conn) setPeer(certs []*x509.Certificate) {
+	c.Leaf = certs[0]
+	c.Chain = make([][]byte, len(certs))
+	for i, crt := range certs {
+		c.Chain[i] = crt.Raw
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// newTraceID returns TID_ and 32 lowercase hex digits (spec §6.2).
+func newTraceID(r io.Reader) string {
+	var b [16]byte
+	_, _ = io.ReadFull(r, b[:])
+	out := make([]byte, 4+32)
+	copy(out, "TID_")
+	for i, v := range b {
+		out[4+2*i] = hexDigits[v>>4]
+		out[5+2*i] = hexDigits[v&0xf]
+	}
+	return string(out)
+}

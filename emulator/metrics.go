@@ -1,0 +1,103 @@
+package emulator
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/albmtls/albmtls/emulator/accesslog"
+	"github.com/albmtls/albmtls/emulator/listener"
+)
+
+// metrics are the emulator's Prometheus metrics, on a registry of its own
+// (several servers can run in one process, as tests do).
+type metrics struct {
+	reg         *prometheus.Registry
+	connections *prometheus.CounterVec
+	handshakes  *prometheus.HistogramVec
+	requests    *prometheus.CounterVec
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		connections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "albmtls_connections_total",
+			Help: "Connection attempts by listener port and tls_verify_status (as in the connection log; \"-\" for HTTP listeners).",
+		}, []string{"listener_port", "tls_verify_status"}),
+		handshakes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "albmtls_tls_handshake_duration_seconds",
+			Help:    "Duration of successful TLS handshakes (tls_handshake_latency of the connection log).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"listener_port"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "albmtls_requests_total",
+			Help: "Requests by listener port and elb_status_code (as in the access log).",
+		}, []string{"listener_port", "elb_status_code"}),
+	}
+	m.reg.MustRegister(m.connections, m.handshakes, m.requests,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		s.collectState(ch)
+	}), stateDescs{})
+	return m
+}
+
+var (
+	descCACerts = prometheus.NewDesc("albmtls_truststore_ca_certificates",
+		"CA certificates in the trust store (NumberOfCaCertificates).", []string{"trust_store"}, nil)
+	descRevoked = prometheus.NewDesc("albmtls_truststore_revoked_entries",
+		"Revoked entries over all CRLs of the trust store (TotalRevokedEntries).", []string{"trust_store"}, nil)
+	descRevocations = prometheus.NewDesc("albmtls_truststore_revocation_lists",
+		"CRLs loaded in the trust store.", []string{"trust_store"}, nil)
+	descTargetHealthy = prometheus.NewDesc("albmtls_target_healthy",
+		"1 when the target passes its health checks, 0 otherwise.", []string{"target_group", "target", "state"}, nil)
+)
+
+// stateDescs describes the gauges collectState emits.
+type stateDescs struct{}
+
+func (stateDescs) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descCACerts
+	ch <- descRevoked
+	ch <- descRevocations
+	ch <- descTargetHealthy
+}
+
+func (stateDescs) Collect(chan<- prometheus.Metric) {}
+
+// collectState reports trust store sizes and target health as of now.
+func (s *Server) collectState(ch chan<- prometheus.Metric) {
+	for name, live := range s.stores {
+		st := live.Current()
+		ch <- prometheus.MustNewConstMetric(descCACerts, prometheus.GaugeValue, float64(len(st.CACertificates)), name)
+		ch <- prometheus.MustNewConstMetric(descRevoked, prometheus.GaugeValue, float64(st.TotalRevokedEntries()), name)
+		ch <- prometheus.MustNewConstMetric(descRevocations, prometheus.GaugeValue, float64(len(st.Revocations())), name)
+	}
+	for name, g := range s.groups {
+		for _, t := range g.Targets() {
+			v := 0.0
+			if t.State == "healthy" {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descTargetHealthy, prometheus.GaugeValue, v, name, t.Address, string(t.State))
+		}
+	}
+}
+
+func (m *metrics) connection(lr *listenerRuntime, c *listener.Conn) {
+	port := strconv.Itoa(c.ListenerPort)
+	status := "-"
+	if c.Status != "" {
+		status = c.Status.LogValue()
+	}
+	m.connections.WithLabelValues(port, status).Inc()
+	if c.Handshaked {
+		m.handshakes.WithLabelValues(port).Observe(c.HandshakeLatency.Seconds())
+	}
+}
+
+func (m *metrics) request(lr *listenerRuntime, e *accesslog.Entry) {
+	m.requests.WithLabelValues(strconv.Itoa(lr.ln.Port()), strconv.Itoa(e.ELBStatusCode)).Inc()
+}

@@ -1,0 +1,362 @@
+// Package routing is the HTTP side of an ALB listener: for each request it
+// applies ALB's request limits, evaluates the listener rules, runs the
+// action (forward, redirect, fixed-response), adds ALB's headers to what is
+// forwarded, and writes one access-log entry (spec §7, §8).
+package routing
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/albmtls/albmtls/emulator/accesslog"
+	"github.com/albmtls/albmtls/emulator/albheader"
+	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/rules"
+	"github.com/albmtls/albmtls/emulator/sslpolicy"
+	"github.com/albmtls/albmtls/emulator/targetgroup"
+)
+
+// Action is a resolved listener or rule action.
+type Action struct {
+	Type     string // forward | redirect | fixed-response
+	Group    *targetgroup.Group
+	GroupARN string
+	Redirect *albresponse.RedirectConfig
+	Fixed    *albresponse.FixedResponseConfig
+}
+
+// Config is one listener's HTTP behaviour.
+type Config struct {
+	Protocol string // HTTP or HTTPS
+	Port     int    // listener port (as configured, or bound when 0)
+	Rules    *rules.Table[*Action]
+	Default  *Action
+	// Headers builds the forwarded request's headers (listener attributes).
+	Headers *albheader.Options
+	// ResponseHeaders are the response-side listener attributes (§4.3).
+	ResponseHeaders *albheader.ResponseOptions
+	// Pages shapes ALB's own responses.
+	Pages albresponse.ResponseOptions
+	// PreserveHost is routing.http.preserve_host_header.enabled.
+	PreserveHost bool
+	// CertificateARNs are the listener certificates' ARNs, by index, for
+	// chosen_cert_arn.
+	CertificateARNs []string
+	ELB             string
+	// NodeIP is the load balancer node IP of the log lines; the connection's
+	// local address when invalid.
+	NodeIP netip.Addr
+	// AccessLog receives one entry per request; nil discards.
+	AccessLog func(*accesslog.Entry)
+	// Rand supplies trace IDs; crypto/rand when nil.
+	Rand io.Reader
+}
+
+type connKey struct{}
+
+// connState is the per-connection value the HTTP server keeps in each
+// request's context: the listener's record and the headers computed once
+// per connection.
+type connState struct {
+	conn    *listener.Conn
+	once    sync.Once
+	headers *albheader.ConnHeaders
+}
+
+// WithConn returns ctx carrying the listener record of a connection; the
+// emulator calls it from http.Server.ConnContext.
+func WithConn(ctx context.Context, c *listener.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, &connState{conn: c})
+}
+
+// Handler serves one listener's requests.
+type Handler struct {
+	cfg   Config
+	inner http.Handler
+}
+
+// New builds the handler, including ALB's request-size limits.
+func New(cfg Config) *Handler {
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	h := &Handler{cfg: cfg}
+	h.inner = albresponse.Limits(http.HandlerFunc(h.serve), albresponse.LimitOptions{
+		Response: cfg.Pages,
+		OnReject: func(r *http.Request, reason string) {
+			// The 400 page is written by Limits; log it as ALB would: no
+			// action ran (actions_executed "-").
+			e := h.entry(r, time.Now())
+			e.ELBStatusCode = http.StatusBadRequest
+			h.log(e)
+		},
+	})
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.inner.ServeHTTP(w, r) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	cs, _ := r.Context().Value(connKey{}).(*connState)
+	e := h.entry(r, start)
+	if albheader.XFFCount(r.Header) > albheader.MaxXFFAddresses {
+		// More than 30 X-Forwarded-For addresses: 463 (spec §4.4, §8.1).
+		e.SentBytes = albresponse.WriteError(w, r, 463, h.cfg.Pages)
+		e.ELBStatusCode = 463
+		h.log(e)
+		return
+	}
+	a := h.cfg.Default
+	e.MatchedRulePriority = accesslog.DefaultRulePriority
+	if m := h.cfg.Rules.Match(r, e.Client.Addr()); m != nil {
+		a = m.Action
+		e.MatchedRulePriority = m.Priority
+	}
+	e.ActionsExecuted = []string{a.Type}
+	headers := h.connHeaders(cs)
+	switch a.Type {
+	case "forward":
+		h.forward(w, r, a, headers, e)
+		return
+	case "redirect":
+		e.TraceID = h.traceID(r, headers, start)
+		h.cfg.ResponseHeaders.ApplyGenerated(w.Header())
+		loc, sent := albresponse.WriteRedirect(w, r, *a.Redirect, h.cfg.Protocol, h.cfg.Port, h.cfg.Pages)
+		e.RedirectURL = loc
+		e.SentBytes = sent
+		e.ELBStatusCode = redirectStatus(a.Redirect.StatusCode)
+	case "fixed-response":
+		e.TraceID = h.traceID(r, headers, start)
+		h.cfg.ResponseHeaders.ApplyGenerated(w.Header())
+		e.SentBytes = albresponse.WriteFixed(w, r, *a.Fixed, h.cfg.Pages)
+		e.ELBStatusCode = fixedStatus(a.Fixed.StatusCode)
+	}
+	// Answered by the load balancer itself: the three processing times
+	// are -1, as on ALB's fixed-response and redirect lines (spec §7).
+	e.Time = time.Now()
+	h.log(e)
+}
+
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, headers *albheader.ConnHeaders, e *accesslog.Entry) {
+	e.TargetGroupARN = a.GroupARN
+	var traceID string
+	rw := &responseHeaders{ResponseWriter: w, opts: h.cfg.ResponseHeaders}
+	out := a.Group.Forward(rw, r, func(pr *httputil.ProxyRequest) {
+		pr.Out.Host = targetgroup.TargetHost(pr.In.Host, h.cfg.Port, h.cfg.PreserveHost)
+		if headers != nil {
+			_ = headers.Apply(pr.Out.Header, time.Now(), h.cfg.Rand)
+			traceID = pr.Out.Header.Get(albheader.TraceID)
+		}
+	})
+	if traceID == "" {
+		traceID = h.traceID(r, headers, e.RequestCreationTime)
+	}
+	e.TraceID = traceID
+	e.Time = time.Now()
+	if t, err := netip.ParseAddrPort(out.Target); err == nil {
+		e.Target = t
+	}
+	e.RequestProcessingTime = out.RequestTime
+	e.TargetProcessingTime = out.TargetTime
+	e.ResponseProcessingTime = out.ResponseTime
+	e.ELBStatusCode = out.ELBStatus
+	e.TargetStatusCode = out.TargetStatus
+	if out.ReceivedBytes > 0 {
+		e.ReceivedBytes = out.ReceivedBytes
+	}
+	e.SentBytes = out.SentBytes
+	e.ErrorReason = out.ErrorReason
+	for _, t := range out.TargetList {
+		if ap, err := netip.ParseAddrPort(t); err == nil {
+			e.TargetPortList = append(e.TargetPortList, ap)
+		}
+	}
+	for _, s := range out.TargetStatusList {
+		e.TargetStatusCodeList = append(e.TargetStatusCodeList, atoiOr0(s))
+	}
+	h.log(e)
+	if out.Aborted {
+		// The target failed after its headers were relayed: reset the
+		// stream so the client does not take a truncated body as complete.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// connHeaders returns the connection's precomputed forwarded headers.
+func (h *Handler) connHeaders(cs *connState) *albheader.ConnHeaders {
+	if cs == nil {
+		return nil
+	}
+	cs.once.Do(func() {
+		c := cs.conn
+		scheme := "http"
+		if c.Protocol == "HTTPS" {
+			scheme = "https"
+		}
+		cs.headers = albheader.NewConnHeaders(&albheader.Conn{
+			Mode:         string(c.Mode),
+			Leaf:         c.Leaf,
+			Chain:        c.Chain,
+			TLSVersion:   c.TLSVersion,
+			CipherSuite:  c.CipherSuite,
+			Client:       c.Client,
+			ListenerPort: h.cfg.Port,
+			Scheme:       scheme,
+		}, h.cfg.Headers)
+	})
+	return cs.headers
+}
+
+// traceID computes the X-Amzn-Trace-Id ALB would have sent for a request
+// that is answered without a target (it is still logged, spec §7).
+func (h *Handler) traceID(r *http.Request, headers *albheader.ConnHeaders, now time.Time) string {
+	if headers == nil {
+		return ""
+	}
+	scratch := http.Header{}
+	if v := r.Header.Values(albheader.TraceID); len(v) > 0 {
+		scratch[albheader.TraceID] = v
+	}
+	if err := headers.Apply(scratch, now, h.cfg.Rand); err != nil {
+		return ""
+	}
+	return scratch.Get(albheader.TraceID)
+}
+
+// entry starts the access-log entry of a request with what the connection
+// and the request line say.
+func (h *Handler) entry(r *http.Request, start time.Time) *accesslog.Entry {
+	e := &accesslog.Entry{
+		Time:                   start,
+		ELB:                    h.cfg.ELB,
+		RequestMethod:          r.Method,
+		RequestProto:           r.Proto,
+		UserAgent:              r.UserAgent(),
+		RequestCreationTime:    start,
+		MatchedRulePriority:    accesslog.NoRulePriority,
+		NodeIP:                 h.cfg.NodeIP,
+		ReceivedBytes:          requestSize(r),
+		RequestProcessingTime:  accesslog.NotDispatched,
+		TargetProcessingTime:   accesslog.NotDispatched,
+		ResponseProcessingTime: accesslog.NotDispatched,
+	}
+	scheme := "http"
+	e.Type = accesslog.TypeHTTP
+	if cs, ok := r.Context().Value(connKey{}).(*connState); ok {
+		c := cs.conn
+		e.Client = c.Client
+		e.ConnTraceID = c.TraceID
+		if !e.NodeIP.IsValid() {
+			e.NodeIP = c.Local.Addr().Unmap()
+		}
+		if c.Protocol == "HTTPS" {
+			scheme = "https"
+			e.Type = accesslog.TypeHTTPS
+			if r.ProtoMajor == 2 {
+				e.Type = accesslog.TypeH2
+			}
+			e.SSLCipher = sslpolicy.CipherName(c.CipherSuite)
+			e.SSLProtocol = sslpolicy.VersionName(c.TLSVersion)
+			e.DomainName = c.ServerName
+			switch {
+			case c.DidResume:
+				e.ChosenCertARN = accesslog.SessionReused
+			case c.CertificateIndex < len(h.cfg.CertificateARNs):
+				e.ChosenCertARN = h.cfg.CertificateARNs[c.CertificateIndex]
+			}
+		}
+	}
+	e.RequestURL = accesslog.RequestURL(scheme, hostOnly(r.Host), h.cfg.Port, r.RequestURI)
+	return e
+}
+
+func (h *Handler) log(e *accesslog.Entry) {
+	if h.cfg.AccessLog != nil {
+		h.cfg.AccessLog(e)
+	}
+}
+
+// responseHeaders applies the listener's response-header attributes to a
+// target's response just before its headers are written.
+type responseHeaders struct {
+	http.ResponseWriter
+	opts *albheader.ResponseOptions
+	done bool
+}
+
+func (w *responseHeaders) WriteHeader(code int) {
+	if !w.done && w.opts != nil && code >= 200 {
+		w.done = true
+		w.opts.Apply(w.ResponseWriter.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseHeaders) Write(p []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flushes,
+// deadlines).
+func (w *responseHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *responseHeaders) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// requestSize estimates the bytes of the request as received: request line,
+// headers and body length (received_bytes, spec §7).
+func requestSize(r *http.Request) int64 {
+	n := int64(len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += int64(len(k) + 2 + len(v) + 2)
+		}
+	}
+	n += int64(len("Host: ")+len(r.Host)) + 2 + 2
+	if r.ContentLength > 0 {
+		n += r.ContentLength
+	}
+	return n
+}
+
+func hostOnly(h string) string {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		return h[:i]
+	}
+	return h
+}
+
+func redirectStatus(code string) int {
+	if code == albresponse.RedirectTemporary {
+		return http.StatusFound
+	}
+	return http.StatusMovedPermanently
+}
+
+func fixedStatus(code string) int { return atoiOr0(code) }
+
+func atoiOr0(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

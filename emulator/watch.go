@@ -1,0 +1,56 @@
+package emulator
+
+import (
+	"context"
+	"os"
+	"time"
+)
+
+// watch polls the trust store and certificate files and reloads when one of
+// them changes (modification time or size), so that re-issuing a CRL with
+// `albmtls pki revoke` takes effect without a restart. Polling needs no
+// extra dependency and works on every filesystem, bind mounts included.
+func (s *Server) watch(ctx context.Context, every time.Duration) {
+	last := s.fileStamps()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := s.fileStamps()
+		if now == last {
+			continue
+		}
+		last = now
+		s.log.Info("trust store or certificate files changed; reloading")
+		_ = s.Reload() // errors are logged; the previous state is kept
+	}
+}
+
+// fileStamps summarises the watched files' sizes and modification times.
+func (s *Server) fileStamps() string {
+	var b []byte
+	add := func(p string) {
+		b = append(b, p...)
+		if fi, err := os.Stat(p); err == nil {
+			b = fi.ModTime().AppendFormat(b, time.RFC3339Nano)
+			b = append(b, byte(fi.Size()), byte(fi.Size()>>8), byte(fi.Size()>>16))
+		}
+		b = append(b, 0)
+	}
+	for _, ts := range s.cfg.TrustStores {
+		add(s.cfg.Path(ts.CACertificatesBundle))
+		for _, r := range ts.Revocations {
+			add(s.cfg.Path(r))
+		}
+	}
+	for _, lr := range s.lsns {
+		for _, f := range lr.certFiles {
+			add(f)
+		}
+	}
+	return string(b)
+}
