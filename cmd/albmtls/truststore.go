@@ -1,8 +1,75 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
 
-// newTrustStoreCmd is a placeholder until its issue lands.
+	"github.com/albmtls/albmtls/emulator/truststore"
+)
+
+// newTrustStoreCmd groups the trust store commands.
 func newTrustStoreCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "truststore", Short: "(not yet implemented)", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "truststore",
+		Short: "Check ALB trust store files (CA bundle and CRLs)",
+	}
+	cmd.AddCommand(newTrustStoreCheckCmd(a))
+	return cmd
+}
+
+// trustStoreCheckConfig is what `truststore check` was asked to do.
+type trustStoreCheckConfig struct {
+	bundle string
+	crls   []string
+	json   bool
+	limits truststore.Limits
+}
+
+func newTrustStoreCheckCmd(a *app) *cobra.Command {
+	var cfg trustStoreCheckConfig
+	cmd := &cobra.Command{
+		Use:   "check BUNDLE [--crl FILE]...",
+		Short: "Lint a CA bundle and CRLs against ALB's trust store rules and quotas",
+		Long: `Check a CA certificates bundle and certificate revocation lists the way an
+Application Load Balancer checks them on CreateTrustStore and
+AddTrustStoreRevocations: PEM only, no blank lines, '#' comments without '-',
+no text outside PEM blocks, X.509v3 CAs with supported keys, at most 25 CAs of
+at most 16 KB each; PEM CRLs issued and signed by a CA of the bundle, at most
+50 MB per file, 30 files and 500,000 entries in all.
+
+Each finding is printed as FILE:LINE: ALBError: problem; fix, followed by a
+one-line verdict. The exit status is 1 when ALB would refuse the upload and 0
+otherwise (warnings allowed). The same code loads trust stores in the
+emulator, so what passes here loads there.`,
+		Example: `  albmtls truststore check pki/ca/bundle.pem --crl pki/crl/intermediate.crl.pem
+  albmtls truststore check bundle.pem --crl ca.crl.pem --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			cfg.bundle = args[0]
+			return runTrustStoreCheck(a, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&cfg.crls, "crl", nil, "a PEM CRL to add to the trust store (repeatable)")
+	f.BoolVar(&cfg.json, "json", false, "print the report as JSON")
+	f.IntVar(&cfg.limits.MaxCACertificates, "max-ca-certificates", 25, "CA certificates per trust store (adjustable quota L-43FE5A42)")
+	f.IntVar(&cfg.limits.MaxRevocationEntries, "max-revocation-entries", 500000, "revocation entries per trust store (adjustable quota L-37E1617B)")
+	f.IntVar(&cfg.limits.MaxRevocationLists, "max-revocation-lists", 30, "revocation lists per trust store (adjustable quota L-332EE142)")
+	return cmd
+}
+
+// runTrustStoreCheck prints the report and fails with status 1 when ALB
+// would refuse the files.
+func runTrustStoreCheck(a *app, cfg trustStoreCheckConfig) error {
+	r := truststore.Check(truststore.Spec{BundleFile: cfg.bundle, RevocationFiles: cfg.crls, Limits: cfg.limits})
+	write := r.WriteText
+	if cfg.json {
+		write = r.WriteJSON
+	}
+	if err := write(a.stdout); err != nil {
+		return err
+	}
+	if !r.Accepted() {
+		return silentExit(1)
+	}
+	return nil
 }

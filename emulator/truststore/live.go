@@ -60,7 +60,7 @@ func (l *Live) AddRevocations(file string, pem []byte) ([]RevocationInfo, error)
 	}
 	added := storeRevocation{id: l.nextID, crl: crl}
 	revs := append(slices.Clip(cur.revocations), added)
-	if tf := cur.limits.checkTotals(revs, func(int) string { return file }); HasFatal(tf) {
+	if tf := cur.limits.checkTotals(revs); HasFatal(tf) {
 		return nil, &LoadError{TrustStore: cur.Name, Findings: fatalFirst(append(tf, fs...))}
 	}
 	l.nextID++
@@ -136,7 +136,7 @@ func (l *Live) Reload() error {
 			revs = append(revs, storeRevocation{id: r.id, crl: crl})
 		}
 	}
-	fs = append(fs, lim.checkTotals(revs, func(i int) string { return revs[min(i, len(revs)-1)].crl.File })...)
+	fs = append(fs, lim.checkTotals(revs)...)
 	if HasFatal(fs) {
 		return &LoadError{TrustStore: l.spec.Name, Findings: fatalFirst(fs)}
 	}

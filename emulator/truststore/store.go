@@ -84,7 +84,22 @@ var nameRE = regexp.MustCompile(`^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`)
 // [INF]). The error is a *LoadError naming ALB's error, the file, the line
 // and the fix; a loaded store keeps its warnings (Store.Warnings).
 func Load(spec Spec) (*Store, error) {
-	fs := checkName(spec.Name)
+	fs, cas, revs := spec.check(true)
+	if HasFatal(fs) {
+		return nil, &LoadError{TrustStore: spec.Name, Findings: fatalFirst(fs)}
+	}
+	s := newStore(spec.Name, cas, revs, spec.Limits)
+	s.warnings = fs
+	return s, nil
+}
+
+// check reads and checks the files in order: the one implementation behind
+// Load and Check.
+func (spec Spec) check(name bool) ([]Finding, []*x509.Certificate, []storeRevocation) {
+	var fs []Finding
+	if name {
+		fs = checkName(spec.Name)
+	}
 	cas, bf := spec.Limits.readBundle(spec.BundleFile)
 	fs = append(fs, bf...)
 	revs := make([]storeRevocation, 0, len(spec.RevocationFiles))
@@ -95,13 +110,8 @@ func Load(spec Spec) (*Store, error) {
 			revs = append(revs, storeRevocation{id: int64(i + 1), crl: crl})
 		}
 	}
-	fs = append(fs, spec.Limits.checkTotals(revs, fileLine(spec.RevocationFiles))...)
-	if HasFatal(fs) {
-		return nil, &LoadError{TrustStore: spec.Name, Findings: fatalFirst(fs)}
-	}
-	s := newStore(spec.Name, cas, revs, spec.Limits)
-	s.warnings = fs
-	return s, nil
+	fs = append(fs, spec.Limits.checkTotals(revs)...)
+	return fs, cas, revs
 }
 
 func checkName(name string) []Finding {
@@ -170,36 +180,30 @@ func (l Limits) checkCRL(file string, data []byte, cas []*x509.Certificate) (*CR
 	return crl, fs
 }
 
-// checkTotals applies the per-trust-store quotas on CRLs.
-func (l Limits) checkTotals(revs []storeRevocation, where func(i int) string) []Finding {
+// checkTotals applies the per-trust-store quotas on CRLs; findings name
+// the first file over the quota.
+func (l Limits) checkTotals(revs []storeRevocation) []Finding {
 	var fs []Finding
 	if max := l.maxLists(); len(revs) > max {
-		fs = append(fs, Finding{Rule: "crl-too-many-lists", ALBError: QuotaRevocationListsPerStore, File: where(max),
+		fs = append(fs, Finding{Rule: "crl-too-many-lists", ALBError: QuotaRevocationListsPerStore, File: revs[max].crl.File,
 			Fatal: true, Basis: BasisINF,
 			Problem: fmt.Sprintf("%d revocation lists; the quota is %d per trust store", len(revs), max),
 			Fix:     "merge CRLs or remove old ones, or raise the quota (L-332EE142, adjustable)"})
 	}
-	total, max := 0, l.maxEntries()
-	for i, r := range revs {
+	total, max, first := 0, l.maxEntries(), ""
+	for _, r := range revs {
 		total += r.crl.Len()
-		if total > max {
-			fs = append(fs, Finding{Rule: "crl-too-many-entries", ALBError: ErrTooManyTrustStoreRevocationEntries,
-				File: where(i), Fatal: true, Basis: BasisDOC,
-				Problem: fmt.Sprintf("the trust store would hold more than %d revocation entries", max),
-				Fix:     "remove revocation lists you no longer need, or raise the quota (L-37E1617B, adjustable)"})
-			break
+		if total > max && first == "" {
+			first = r.crl.File
 		}
+	}
+	if first != "" {
+		fs = append(fs, Finding{Rule: "crl-too-many-entries", ALBError: ErrTooManyTrustStoreRevocationEntries,
+			File: first, Fatal: true, Basis: BasisDOC,
+			Problem: fmt.Sprintf("the trust store would hold %d revocation entries; the quota is %d", total, max),
+			Fix:     "remove revocation lists you no longer need, or raise the quota (L-37E1617B, adjustable)"})
 	}
 	return fs
-}
-
-func fileLine(files []string) func(int) string {
-	return func(i int) string {
-		if i < len(files) {
-			return files[i]
-		}
-		return "revocations"
-	}
 }
 
 // fatalFirst orders findings so the error message names a fatal one.

@@ -95,7 +95,7 @@ func TestLoadErrors(t *testing.T) {
 			truststore.ErrRevocationContentNotFound, "crl-unreadable", "x.pem"},
 		{"too many entries", truststore.Spec{Name: "ts", BundleFile: bundle, RevocationFiles: []string{crlFile, rootCRL},
 			Limits: truststore.Limits{MaxRevocationEntries: 2}},
-			truststore.ErrTooManyTrustStoreRevocationEntries, "crl-too-many-entries", "more than 2"},
+			truststore.ErrTooManyTrustStoreRevocationEntries, "crl-too-many-entries", "3 revocation entries; the quota is 2"},
 		{"too many lists", truststore.Spec{Name: "ts", BundleFile: bundle, RevocationFiles: []string{crlFile, rootCRL},
 			Limits: truststore.Limits{MaxRevocationLists: 1}},
 			truststore.QuotaRevocationListsPerStore, "crl-too-many-lists", "quota is 1"},
