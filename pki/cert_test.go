@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -51,7 +52,7 @@ func TestSubjects(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leaf := pkitest.Issue(t, ca, pki.LeafRequest{Subject: tc.in})
-			got, err := pki.RFC2253(leaf.Cert.RawSubject)
+			got, err := certfmt.DN(leaf.Cert.RawSubject)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.want, opensslSubject(t, leaf.CertPEM), "openssl agrees")

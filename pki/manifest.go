@@ -1,10 +1,9 @@
 package pki
 
 import (
-	"encoding/hex"
-	"math/big"
-	"strings"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/certfmt"
 )
 
 // ManifestFormatVersion is the version of manifest.json this package writes
@@ -163,7 +162,7 @@ func (s *Set) Manifest() Manifest {
 			Issuer:    e.issuer,
 			Subject:   dn(c.RawSubject),
 			IssuerDN:  dn(c.RawIssuer),
-			Serial:    SerialHex(c.SerialNumber),
+			Serial:    certfmt.SerialNumber(c.SerialNumber),
 			KeyType:   KeyTypeOf(c.PublicKey),
 			NotBefore: c.NotBefore.UTC(),
 			NotAfter:  c.NotAfter.UTC(),
@@ -199,7 +198,7 @@ func (s *Set) Manifest() Manifest {
 			NextUpdate: st.crl.NextUpdate.UTC(),
 		}
 		for _, r := range st.crl.RevokedCertificateEntries {
-			a.Revoked = append(a.Revoked, RevokedEntry{Name: names[r.SerialNumber.String()], Serial: SerialHex(r.SerialNumber)})
+			a.Revoked = append(a.Revoked, RevokedEntry{Name: names[r.SerialNumber.String()], Serial: certfmt.SerialNumber(r.SerialNumber)})
 		}
 		m.Artefacts = append(m.Artefacts, a)
 	}
@@ -211,19 +210,8 @@ func (s *Set) Manifest() Manifest {
 	return m
 }
 
-// SerialHex formats a serial number as ALB's
-// X-Amzn-Mtls-Clientcert-Serial-Number header does: uppercase hex, two
-// digits per byte, no sign byte (spec §4.1 rule 1).
-func SerialHex(n *big.Int) string {
-	b := n.Bytes()
-	if len(b) == 0 {
-		return "00"
-	}
-	return strings.ToUpper(hex.EncodeToString(b))
-}
-
 func dn(raw []byte) string {
-	s, err := RFC2253(raw)
+	s, err := certfmt.DN(raw)
 	if err != nil {
 		return ""
 	}

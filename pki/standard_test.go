@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -95,7 +96,7 @@ func crlSerials(t *testing.T, der []byte) []string {
 	require.NoError(t, err)
 	var s []string
 	for _, e := range crl.RevokedCertificateEntries {
-		s = append(s, pki.SerialHex(e.SerialNumber))
+		s = append(s, certfmt.SerialNumber(e.SerialNumber))
 	}
 	return s
 }
@@ -153,14 +154,14 @@ func TestStandardClientsAreWhatTheyClaim(t *testing.T) {
 		},
 		"revoked": func(t *testing.T, l *pki.Leaf) {
 			fromIntermediate(t, l)
-			assert.Equal(t, []string{pki.SerialHex(l.Cert.SerialNumber)}, crlSerials(t, set.CRL("intermediate")))
+			assert.Equal(t, []string{certfmt.SerialNumber(l.Cert.SerialNumber)}, crlSerials(t, set.CRL("intermediate")))
 		},
 		"revoked-intermediate": func(t *testing.T, l *pki.Leaf) {
 			ri := ca("revoked-intermediate-ca")
 			assert.Equal(t, [][]byte{l.Cert.Raw, ri.Cert.Raw}, l.Chain, "chain file = leaf + that intermediate")
 			require.NoError(t, verifyWith(t, l, []*x509.Certificate{root}, now))
-			assert.Equal(t, []string{pki.SerialHex(ri.Cert.SerialNumber)}, crlSerials(t, set.CRL("root")))
-			assert.NotContains(t, crlSerials(t, set.CRL("intermediate")), pki.SerialHex(l.Cert.SerialNumber))
+			assert.Equal(t, []string{certfmt.SerialNumber(ri.Cert.SerialNumber)}, crlSerials(t, set.CRL("root")))
+			assert.NotContains(t, crlSerials(t, set.CRL("intermediate")), certfmt.SerialNumber(l.Cert.SerialNumber))
 		},
 		"expired": func(t *testing.T, l *pki.Leaf) {
 			assert.True(t, l.Cert.NotAfter.Before(now))

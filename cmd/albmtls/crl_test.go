@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/internal/testbin"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
@@ -51,7 +52,7 @@ func TestCRLConvertMatchesOpenSSL(t *testing.T) {
 	// openssl reads what we wrote.
 	text := string(openssl(t, "crl", "-in", pemOut, "-noout", "-text"))
 	valid, _ := set.Client("valid")
-	assert.Contains(t, text, "Serial Number: "+pki.SerialHex(valid.Cert.SerialNumber))
+	assert.Contains(t, text, "Serial Number: "+certfmt.SerialNumber(valid.Cert.SerialNumber))
 }
 
 func TestCRLConvertInProcess(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/pki"
 )
 
@@ -172,7 +173,7 @@ func runPKIIssue(a *app, c pkiIssueConfig) error {
 		return fmt.Errorf("saving %s: %w", c.dir, err)
 	}
 	art, _ := set.Manifest().Artefact(c.name)
-	fmt.Fprintf(a.stdout, "issued %s (serial %s) from %s\n", c.name, pki.SerialHex(leaf.Cert.SerialNumber), req.Issuer)
+	fmt.Fprintf(a.stdout, "issued %s (serial %s) from %s\n", c.name, certfmt.SerialNumber(leaf.Cert.SerialNumber), req.Issuer)
 	for _, p := range []string{art.Files.Cert, art.Files.Key, art.Files.Chain} {
 		fmt.Fprintf(a.stdout, "  %s\n", filepath.Join(c.dir, p))
 	}

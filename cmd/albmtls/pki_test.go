@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/internal/testbin"
 	"github.com/albmtls/albmtls/pki"
 )
@@ -100,7 +101,7 @@ func TestPKIIssueAndRevoke(t *testing.T) {
 
 	code, stdout, stderr = runCLI("pki", "revoke", "--pki", dir, "alice", "web")
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "revoked alice (serial "+pki.SerialHex(alice.Cert.SerialNumber)+") on the CRL of intermediate")
+	assert.Contains(t, stdout, "revoked alice (serial "+certfmt.SerialNumber(alice.Cert.SerialNumber)+") on the CRL of intermediate")
 	assert.Contains(t, stdout, "CRL number 2, 3 revoked")
 
 	m := readManifest(t, dir)
@@ -113,7 +114,7 @@ func TestPKIIssueAndRevoke(t *testing.T) {
 
 func mustRFC2253(t *testing.T, raw []byte) string {
 	t.Helper()
-	s, err := pki.RFC2253(raw)
+	s, err := certfmt.DN(raw)
 	require.NoError(t, err)
 	return s
 }
