@@ -85,7 +85,10 @@ func (l *Live) RemoveRevocations(ids ...int64) error {
 			missing = append(missing, id)
 		}
 	}
-	if len(missing) > 0 || len(ids) == 0 {
+	if len(ids) == 0 {
+		return fmt.Errorf("trust store %q: no revocation ID given; name at least one of %v", cur.Name, known)
+	}
+	if len(missing) > 0 {
 		return &RevocationIDNotFoundError{TrustStore: cur.Name, IDs: missing, Known: known}
 	}
 	revs := make([]storeRevocation, 0, len(cur.revocations))

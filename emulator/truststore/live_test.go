@@ -54,6 +54,7 @@ func TestLiveRevocationIDs(t *testing.T) {
 	assert.Equal(t, truststore.ErrRevocationIDNotFound, nf.ALBError())
 	assert.Equal(t, []int64{1}, nf.IDs)
 	assert.Equal(t, []int64{2}, ids(l.DescribeRevocations()), "a failed removal removes nothing")
+	require.ErrorContains(t, l.RemoveRevocations(), "no revocation ID given")
 
 	// A refused upload consumes no ID; IDs are never reused.
 	_, err = l.AddRevocations("bad.crl", k.inter.CRL(t, nil, nil))
