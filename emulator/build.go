@@ -125,7 +125,6 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	}
 	cfg := &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
 	policy.Apply(cfg)
-	lr.certFiles = lr.certFiles[:0]
 	for j, c := range lc.Certificates {
 		certFile, keyFile := s.cfg.Path(c.Certificate), s.cfg.Path(c.PrivateKey)
 		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
@@ -134,7 +133,6 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 				"cannot load the server certificate %s with key %s: %v", certFile, keyFile, err)
 		}
 		cfg.Certificates = append(cfg.Certificates, pair)
-		lr.certFiles = append(lr.certFiles, certFile, keyFile)
 	}
 	settings := &listener.TLSSettings{Config: cfg, Mode: lr.mode}
 	if lr.mode == listener.ModeVerify {

@@ -66,10 +66,12 @@ type Server struct {
 	adminLn net.Listener
 
 	reloadMu sync.Mutex
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	started  bool
-	stopOnce sync.Once
+	// loadedStamps summarises the watched files as New loaded them.
+	loadedStamps string
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	started      bool
+	stopOnce     sync.Once
 }
 
 // New builds a server from a validated config: it loads trust stores,
@@ -100,6 +102,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.nodeIP, _ = netip.ParseAddr(lb.IPAddress)
 	}
 	s.metrics = newMetrics(s)
+	s.loadedStamps = s.fileStamps()
 	var errs config.Errors
 	s.buildTrustStores(&errs)
 	s.buildTargetGroups(&errs)
@@ -182,7 +185,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.watch(ctx, iv)
+			s.watch(ctx, iv, s.loadedStamps)
 		}()
 	}
 	return nil
@@ -342,8 +345,6 @@ type listenerRuntime struct {
 	route *routing.Handler
 	ln    *listener.Listener
 	http  *http.Server
-	// files whose changes trigger a reload (certificates)
-	certFiles []string
 }
 
 func (lr *listenerRuntime) listen() error {

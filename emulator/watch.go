@@ -10,8 +10,10 @@ import (
 // them changes (modification time or size), so that re-issuing a CRL with
 // `albmtls pki revoke` takes effect without a restart. Polling needs no
 // extra dependency and works on every filesystem, bind mounts included.
-func (s *Server) watch(ctx context.Context, every time.Duration) {
-	last := s.fileStamps()
+//
+// last is the stamp of the files taken before New loaded them, so a change
+// made while loading or right after Start is not missed.
+func (s *Server) watch(ctx context.Context, every time.Duration, last string) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -47,9 +49,10 @@ func (s *Server) fileStamps() string {
 			add(s.cfg.Path(r))
 		}
 	}
-	for _, lr := range s.lsns {
-		for _, f := range lr.certFiles {
-			add(f)
+	for _, l := range s.cfg.Listeners {
+		for _, c := range l.Certificates {
+			add(s.cfg.Path(c.Certificate))
+			add(s.cfg.Path(c.PrivateKey))
 		}
 	}
 	return string(b)

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/connlog"
 	"github.com/albmtls/albmtls/emulator/verify"
 )
 
@@ -230,7 +231,7 @@ func (l *Listener) newConn(raw net.Conn) *Conn {
 	c := &Conn{
 		Accepted:     time.Now(),
 		ListenerPort: l.port,
-		TraceID:      newTraceID(l.cfg.Rand),
+		TraceID:      connlog.NewTraceID(l.cfg.Rand),
 		Protocol:     l.cfg.Protocol,
 	}
 	if a, ok := raw.RemoteAddr().(*net.TCPAddr); ok {
@@ -425,19 +426,4 @@ func (c *Conn) setPeer(certs []*x509.Certificate) {
 	for i, crt := range certs {
 		c.Chain[i] = crt.Raw
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// newTraceID returns TID_ and 32 lowercase hex digits (spec §6.2).
-func newTraceID(r io.Reader) string {
-	var b [16]byte
-	_, _ = io.ReadFull(r, b[:])
-	out := make([]byte, 4+32)
-	copy(out, "TID_")
-	for i, v := range b {
-		out[4+2*i] = hexDigits[v>>4]
-		out[5+2*i] = hexDigits[v&0xf]
-	}
-	return string(out)
 }

@@ -152,6 +152,12 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	rw := &responseHeaders{ResponseWriter: w, opts: h.cfg.ResponseHeaders}
 	out := a.Group.Forward(rw, r, func(pr *httputil.ProxyRequest) {
 		pr.Out.Host = targetgroup.TargetHost(pr.In.Host, h.cfg.Port, h.cfg.PreserveHost)
+		// ReverseProxy drops the client's X-Forwarded-For before Rewrite;
+		// ALB appends to it or preserves it (spec §4.4), so put it back
+		// and let the header rules decide.
+		if xff := pr.In.Header.Values(albheader.XForwardedFor); len(xff) > 0 {
+			pr.Out.Header[albheader.XForwardedFor] = xff
+		}
 		if headers != nil {
 			_ = headers.Apply(pr.Out.Header, time.Now(), h.cfg.Rand)
 			traceID = pr.Out.Header.Get(albheader.TraceID)
