@@ -249,6 +249,14 @@ func crlPEM(data []byte, file string, add func(Finding)) ([]byte, int) {
 			Problem: "text outside the PEM block (ALB's handling of it is not documented)",
 			Fix:     "keep only the PEM block: openssl crl -in " + file + " -out CLEAN.pem"})
 	}
+	if bytes.ContainsAny(body, " \t") { // trailing blanks on lines, as PEM readers tolerate
+		body = bytes.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, body)
+	}
 	der := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 	n, err := base64.StdEncoding.Decode(der, body)
 	if err != nil {

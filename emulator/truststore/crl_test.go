@@ -54,6 +54,7 @@ func TestParseCRLRules(t *testing.T) {
 		nilCRL   bool
 	}{
 		{name: "valid PEM CRL", data: tt.CRLPEM(valid), want: []string{}},
+		{name: "PEM CRL with trailing blanks", data: []byte(strings.ReplaceAll(string(tt.CRLPEM(valid)), "\n", " \t\n")), want: []string{}},
 		{name: "PEM CRL with CRLF", data: []byte(strings.ReplaceAll(string(tt.CRLPEM(valid)), "\n", "\r\n")), want: []string{}},
 		{name: "DER CRL", data: valid, want: []string{"!crl-der"}, nilCRL: true},
 		{name: "empty file", data: nil, want: []string{"!crl-empty"}, nilCRL: true},
