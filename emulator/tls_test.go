@@ -178,3 +178,34 @@ func TestOpenSSLCertificateRequestCANames(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectionSignal: by default a rejected TLS 1.3 client completes its
+// handshake and then reads a TCP reset, as observed on ALB (spec §2.3,
+// §9.4); a TLS 1.2 client is reset before the server's Finished. With
+// emulation.reject_with: alert the client reads a bad_certificate alert.
+func TestRejectionSignal(t *testing.T) {
+	for _, tc := range []struct {
+		knob       string
+		version    uint16
+		handshake  bool // does the client's handshake succeed?
+		wantErrSub string
+	}{
+		{"", tls.VersionTLS13, true, "connection reset by peer"},
+		{"", tls.VersionTLS12, false, "connection reset by peer"},
+		{"  reject_with: alert\n", tls.VersionTLS13, true, "bad certificate"},
+		{"  reject_with: alert\n", tls.VersionTLS12, false, "bad certificate"},
+	} {
+		l := startLB(t, params{Emulation: tc.knob})
+		c, err := tls.Dial("tcp", l.httpsAddr(), l.tlsConfig("revoked", tc.version))
+		if !tc.handshake {
+			require.Error(t, err, "knob %q version %x", tc.knob, tc.version)
+			assert.Contains(t, err.Error(), tc.wantErrSub)
+			continue
+		}
+		require.NoError(t, err, "the TLS 1.3 client finishes its handshake before the server decides")
+		_, err = c.Read(make([]byte, 1)) // the first read sees the server's verdict
+		c.Close()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.wantErrSub, "knob %q", tc.knob)
+	}
+}
