@@ -35,9 +35,9 @@ import (
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
 
-// MaxRevocationBody is the largest CRL upload accepted: ALB's 50 MB
-// revocation list file size quota (spec §1.2).
-const MaxRevocationBody = 50 << 20
+// MaxRevocationBody is the largest CRL upload accepted: ALB's revocation
+// list file size quota (spec §1.2).
+const MaxRevocationBody = truststore.MaxRevocationFileSize
 
 // Config is what the admin endpoint serves.
 type Config struct {
@@ -209,7 +209,7 @@ func (a *api) addRevocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body) > MaxRevocationBody {
-		writeError(w, truststore.ErrInvalidRevocationContent, "the CRL exceeds ALB's revocation list file size quota (50 MB)")
+		writeError(w, truststore.QuotaRevocationListFileSize, fmt.Sprintf("the CRL exceeds ALB's revocation list file size quota (%d bytes)", MaxRevocationBody))
 		return
 	}
 	key := r.URL.Query().Get("key")
