@@ -147,6 +147,19 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 			IgnoreExpiryKeepsNotBefore:    !*e.IgnoreExpiryIncludesNotBefore,
 			MissingCertificate:            verify.Code(e.MissingClientCertificate),
 			CRLMissingForIssuer:           verify.CRLMissingPolicy(e.CRLMissingForIssuer),
+			StaleCRL:                      verify.StaleCRLPolicy(e.StaleCRL),
+			IgnoreExpiryLeafOnly:          e.IgnoreExpiryScope == "leaf",
+			UnhandledCriticalExtension:    verify.Code(e.UnhandledCriticalExtension),
+		}
+		// The code-valued knobs are the only ones the config package does
+		// not enumerate itself.
+		for key, v := range map[string]string{
+			"missing_client_certificate":   e.MissingClientCertificate,
+			"unhandled_critical_extension": e.UnhandledCriticalExtension,
+		} {
+			if c, err := verify.ParseCode(v); err != nil || c == verify.Success {
+				return nil, s.cfg.Errorf("emulation."+key, "%q is not a failure code: use one of the Failed: codes of the connection log (%v)", v, err)
+			}
 		}
 		if err := opts.Validate(); err != nil {
 			return nil, s.cfg.Errorf("emulation", "%v", err)

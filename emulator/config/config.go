@@ -231,6 +231,18 @@ type Emulation struct {
 	// store is not checked) or "fail" (s2n CRL_CHECK_ALL semantics:
 	// ClientCertCrlProcessingError).
 	CRLMissingForIssuer string `yaml:"crl_missing_for_issuer"`
+	// StaleCRL: "apply" (default; a CRL whose nextUpdate has passed or
+	// whose thisUpdate is in the future is still used, as s2n does, s2n
+	// §1.4) or "fail" (ClientCertCrlProcessingError; spec §10.7).
+	StaleCRL string `yaml:"stale_crl"`
+	// IgnoreExpiryScope: "chain" (default; ignore_client_certificate_expiry
+	// skips the time checks of every certificate of the chain, as s2n's
+	// switch does) or "leaf" (only the client certificate's; spec §10.9).
+	IgnoreExpiryScope string `yaml:"ignore_expiry_scope"`
+	// UnhandledCriticalExtension is the code for a client certificate with a
+	// critical extension the TLS library does not handle (default
+	// ClientCertUntrusted; s2n §9 gives Invalid or Untrusted).
+	UnhandledCriticalExtension string `yaml:"unhandled_critical_extension"`
 	// ClientCertEquals is how '=' is written in the PEM headers: "literal"
 	// (default, as the text of the ALB docs says) or "percent" (%3D, as the
 	// docs' example shows; spec §9.2).

@@ -103,6 +103,15 @@ func (c *Config) applyDefaults() {
 	if e.CRLMissingForIssuer == "" {
 		e.CRLMissingForIssuer = "skip"
 	}
+	if e.StaleCRL == "" {
+		e.StaleCRL = "apply"
+	}
+	if e.IgnoreExpiryScope == "" {
+		e.IgnoreExpiryScope = "chain"
+	}
+	if e.UnhandledCriticalExtension == "" {
+		e.UnhandledCriticalExtension = "ClientCertUntrusted"
+	}
 	if e.ClientCertEquals == "" {
 		e.ClientCertEquals = "literal"
 	}
@@ -381,6 +390,8 @@ func (v *validator) emulation() {
 	oneOf("emulation.reject_with", e.RejectWith, "reset", "alert")
 	oneOf("emulation.crl_missing_for_issuer", e.CRLMissingForIssuer, "skip", "fail")
 	oneOf("emulation.clientcert_equals", e.ClientCertEquals, "literal", "percent")
+	oneOf("emulation.stale_crl", e.StaleCRL, "apply", "fail")
+	oneOf("emulation.ignore_expiry_scope", e.IgnoreExpiryScope, "chain", "leaf")
 	if e.HandshakeTimeout.D() <= 0 {
 		v.add("emulation.handshake_timeout", "must be positive")
 	}
