@@ -251,8 +251,6 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	headers, _ := albheader.OptionsFromAttributes(lc.Attributes) // checked in New
 	headers.StripClientHeaders = *s.cfg.Emulation.StripClientHeaders
 	headers.Equals, _ = certfmt.ParseEqualsEncoding(s.cfg.Emulation.ClientCertEquals)
-	headers.VersionName = sslpolicy.VersionName
-	headers.CipherName = sslpolicy.CipherName
 	respHeaders, _ := albheader.ResponseOptionsFromAttributes(lc.Attributes)
 	resp := albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server}
 	var arns []string

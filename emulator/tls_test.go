@@ -145,7 +145,9 @@ func TestCurl(t *testing.T) {
 
 	n = l.connCount()
 	out, code = run("revoked")
-	assert.Contains(t, []int{16, 56}, code, "curl should see the connection reset after the handshake: %s", out)
+	// 55 "send failure" or 56 "recv failure: connection reset by peer"
+	// (whichever the reset hits), or 16 when curl spoke HTTP/2.
+	assert.Contains(t, []int{16, 55, 56}, code, "curl should see the connection reset after the handshake: %s", out)
 	assert.Equal(t, "Failed:ClientCertCrlHit", l.lastConn(n).Entry.VerifyStatus)
 }
 

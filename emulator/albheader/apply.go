@@ -2,7 +2,6 @@ package albheader
 
 import (
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/emulator/sslpolicy"
 )
 
 // Mutual-authentication modes of a listener (spec §1.1), as Conn.Mode spells
@@ -108,15 +108,10 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		}
 	}
 	if opts.TLSHeaders && c.TLSVersion != 0 {
-		vn, cn := opts.VersionName, opts.CipherName
-		if vn == nil {
-			vn = versionName
-		}
-		if cn == nil {
-			cn = tls.CipherSuiteName
-		}
-		add(names.TLSVersion, vn(c.TLSVersion))
-		add(names.TLSCipherSuite, cn(c.CipherSuite))
+		// OpenSSL-style names, as ALB writes them in these headers and in
+		// its logs (spec §4.2).
+		add(names.TLSVersion, sslpolicy.VersionName(c.TLSVersion))
+		add(names.TLSCipherSuite, sslpolicy.CipherName(c.CipherSuite))
 	}
 	return ch
 }

@@ -108,7 +108,6 @@ func TestGoldenHeaderSets(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			opts, err := OptionsFromAttributes(tc.attrs)
 			require.NoError(t, err)
-			opts.CipherName = opensslCipherName
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}

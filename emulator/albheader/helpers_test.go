@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
@@ -211,18 +210,6 @@ func checkGolden(t *testing.T, name, got string) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "missing golden file: run go test -update")
 	assert.Equal(t, string(want), got, "%s differs: review the change, then run go test -update", path)
-}
-
-// opensslCipherName stands in for sslpolicy.CipherName in tests: OpenSSL's
-// names for the suites the tests negotiate, Go's IANA name otherwise.
-func opensslCipherName(id uint16) string {
-	switch id {
-	case tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:
-		return "ECDHE-RSA-AES128-GCM-SHA256"
-	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
-		return "ECDHE-ECDSA-AES128-GCM-SHA256"
-	}
-	return tls.CipherSuiteName(id)
 }
 
 // fixedRand returns a reader of the given hex digits, for trace ids.

@@ -1,7 +1,6 @@
 package albheader
 
 import (
-	"crypto/tls"
 	"fmt"
 	"net/http"
 	"strings"
@@ -60,13 +59,6 @@ type Options struct {
 	// XFFClientPort appends ":port" to the client address in append mode
 	// (routing.http.xff_client_port.enabled).
 	XFFClientPort bool
-	// VersionName and CipherName give the OpenSSL-style names ALB uses in the
-	// TLS headers ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256"); wire in
-	// sslpolicy.VersionName and sslpolicy.CipherName. When nil, versions use
-	// a built-in table and ciphers fall back to Go's IANA names, which match
-	// OpenSSL's only for TLS 1.3.
-	VersionName func(uint16) string
-	CipherName  func(uint16) string
 }
 
 // DefaultOptions is a listener with no attributes set.
@@ -170,22 +162,6 @@ func parseBool(attrs map[string]string, key string, def bool) (bool, error) {
 	default:
 		return false, fmt.Errorf("albheader: attribute %s: %q is not a boolean: use true or false", key, v)
 	}
-}
-
-// versionName is the fallback for Options.VersionName: OpenSSL's protocol
-// names.
-func versionName(v uint16) string {
-	switch v {
-	case tls.VersionTLS10:
-		return "TLSv1"
-	case tls.VersionTLS11:
-		return "TLSv1.1"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	}
-	return tls.VersionName(v)
 }
 
 // stripSet returns the canonical header names Apply removes from a request.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/albmtls/albmtls/internal/suggest"
 )
 
 var configType = reflect.TypeOf(Config{})
@@ -48,7 +50,7 @@ func checkKeys(file string, n *yaml.Node, path string, t reflect.Type) Errors {
 			ft, ok := fields[k.Value]
 			if !ok {
 				msg := "unknown key " + quote(k.Value) + "; valid keys here: " + strings.Join(yamlKeys(t), ", ")
-				if s := closest(k.Value, yamlKeys(t)); s != "" {
+				if s := suggest.Closest(k.Value, yamlKeys(t), 2); s != "" {
 					msg = "unknown key " + quote(k.Value) + " (did you mean " + quote(s) + "?); valid keys here: " + strings.Join(yamlKeys(t), ", ")
 				}
 				errs = append(errs, &Error{File: file, Line: k.Line, Path: sub, Msg: msg})
@@ -88,35 +90,3 @@ func join(path, key string) string {
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
-
-// closest suggests the valid key nearest to a misspelt one (edit distance at
-// most 2), or "".
-func closest(s string, valid []string) string {
-	best, bestD := "", 3
-	for _, v := range valid {
-		if d := editDistance(s, v); d < bestD {
-			best, bestD = v, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/albmtls/albmtls/internal/suggest"
 )
 
 // Default is the policy ALB uses when a listener is created through the API,
@@ -145,34 +147,9 @@ func (p *Policy) Protocols() []string {
 
 // closest returns the valid name nearest to name, comparing without case.
 func closest(name string) string {
-	best, bestDist := table[0].Name, -1
-	lower := strings.ToLower(name)
+	names := make([]string, len(table))
 	for i := range table {
-		d := levenshtein(lower, strings.ToLower(table[i].Name))
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = table[i].Name, d
-		}
+		names[i] = table[i].Name
 	}
-	return best
-}
-
-// levenshtein is the edit distance between a and b, by bytes.
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(name, names, -1)
 }
