@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -125,6 +126,15 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	}
 	cfg := &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
 	policy.Apply(cfg)
+	// The listener clones this config per connection; Go would otherwise
+	// create session ticket keys lazily in each clone, and no ticket would
+	// ever be accepted again. One key per listener keeps TLS resumption
+	// working where ALB supports it (no mTLS, spec §2.4).
+	var ticketKey [32]byte
+	if _, err := rand.Read(ticketKey[:]); err != nil {
+		return nil, s.cfg.Errorf(lr.path, "creating a session ticket key: %v", err)
+	}
+	cfg.SetSessionTicketKeys([][32]byte{ticketKey})
 	for j, c := range lc.Certificates {
 		certFile, keyFile := s.cfg.Path(c.Certificate), s.cfg.Path(c.PrivateKey)
 		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
