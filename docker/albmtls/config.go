@@ -1,0 +1,241 @@
+package albmtls
+
+import (
+	"fmt"
+	"net"
+	"path"
+	"path/filepath"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/pki"
+)
+
+// Where things live inside the container. The image's CMD reads ConfigPath.
+const (
+	// ConfigPath is the emulator's config file in the container.
+	ConfigPath = "/etc/albmtls/albmtls.yaml"
+	// PKIDir is where the PKI is copied; relative paths in the config
+	// resolve against the config's directory, so the config says pki/….
+	PKIDir = "/etc/albmtls/pki"
+	// ConnectionLogPath and AccessLogPath are the generated config's log files.
+	ConnectionLogPath = "/var/log/albmtls/connection.log"
+	AccessLogPath     = "/var/log/albmtls/access.log"
+	// HTTPSPort and AdminPort are the generated config's container ports.
+	HTTPSPort = "8443/tcp"
+	AdminPort = "9090/tcp"
+	// TrustStoreName is the generated config's trust store, the name used
+	// in the admin API's /trust-stores/{name} paths.
+	TrustStoreName = "demo"
+
+	configDir     = "/etc/albmtls"
+	trustStoreDir = "/etc/albmtls/truststore"
+	httpsPortNum  = 8443
+	adminPortNum  = 9090
+)
+
+// layout is what the module must know about the config the emulator runs:
+// which ports to expose and wait on, where the logs are, which trust store
+// Revoke changes.
+type layout struct {
+	listenerPorts []int
+	httpsPort     int // 0: no HTTPS listener
+	adminPort     int
+	connLog       string // absolute path in the container; "" when not logged
+	accessLog     string
+	trustStore    string // "" when the config has none
+}
+
+// The generated config, in the key order of docs/configuration.md.
+type genConfig struct {
+	TrustStores  []genTrustStore  `yaml:"trust_stores,omitempty"`
+	TargetGroups []genTargetGroup `yaml:"target_groups,omitempty"`
+	Listeners    []genListener    `yaml:"listeners"`
+	Logs         genLogs          `yaml:"logs"`
+	Admin        genAdmin         `yaml:"admin"`
+}
+
+type genTrustStore struct {
+	Name        string   `yaml:"name"`
+	Bundle      string   `yaml:"ca_certificates_bundle"`
+	Revocations []string `yaml:"revocations,omitempty"`
+}
+
+type genTargetGroup struct {
+	Name    string   `yaml:"name"`
+	Targets []string `yaml:"targets"`
+}
+
+type genListener struct {
+	Port          int               `yaml:"port"`
+	Protocol      string            `yaml:"protocol"`
+	Address       string            `yaml:"address"`
+	SSLPolicy     string            `yaml:"ssl_policy,omitempty"`
+	Certificates  []genCertificate  `yaml:"certificates"`
+	MutualAuth    genMutualAuth     `yaml:"mutual_authentication"`
+	Attributes    map[string]string `yaml:"attributes,omitempty"`
+	DefaultAction genAction         `yaml:"default_action"`
+}
+
+type genCertificate struct {
+	Certificate string `yaml:"certificate"`
+	PrivateKey  string `yaml:"private_key"`
+}
+
+type genMutualAuth struct {
+	Mode         string `yaml:"mode"`
+	TrustStore   string `yaml:"trust_store,omitempty"`
+	IgnoreExpiry bool   `yaml:"ignore_client_certificate_expiry,omitempty"`
+}
+
+type genAction struct {
+	Type          string            `yaml:"type"`
+	TargetGroup   string            `yaml:"target_group,omitempty"`
+	FixedResponse *genFixedResponse `yaml:"fixed_response,omitempty"`
+}
+
+type genFixedResponse struct {
+	StatusCode  string `yaml:"status_code"`
+	ContentType string `yaml:"content_type"`
+	MessageBody string `yaml:"message_body"`
+}
+
+type genLogs struct {
+	Connection genLogFile `yaml:"connection"`
+	Access     genLogFile `yaml:"access"`
+}
+
+type genLogFile struct {
+	File string `yaml:"file"`
+}
+
+type genAdmin struct {
+	Listen string `yaml:"listen"`
+}
+
+// noTargetBody is the fixed response of a listener without WithTarget.
+const noTargetBody = "albmtls: no target configured (use WithTarget to forward to your service)\n"
+
+// trustStoreFile is a host file copied into the trust store directory.
+type trustStoreFile struct{ host, container string }
+
+// trustStoreFiles names the container paths of WithTrustStore's files.
+func (o *options) trustStoreFiles() []trustStoreFile {
+	if !o.trustStore {
+		return nil
+	}
+	files := []trustStoreFile{{o.bundle, trustStoreDir + "/bundle.pem"}}
+	for i, r := range o.revocations {
+		files = append(files, trustStoreFile{r, fmt.Sprintf("%s/%d-%s", trustStoreDir, i+1, filepath.Base(r))})
+	}
+	return files
+}
+
+// generateConfig writes the albmtls.yaml of the options: one HTTPS listener
+// on 8443 in front of the targets, the PKI's server certificate and trust
+// store, logs in files, the admin endpoint on 9090.
+func (o *options) generateConfig(set *pki.Set) ([]byte, layout, error) {
+	rel := func(p string) string { return "pki/" + p }
+	ts := genTrustStore{Name: TrustStoreName, Bundle: rel("ca/bundle.pem")}
+	for _, f := range set.CRLFiles() {
+		ts.Revocations = append(ts.Revocations, rel(f))
+	}
+	if files := o.trustStoreFiles(); files != nil {
+		ts = genTrustStore{Name: TrustStoreName, Bundle: files[0].container}
+		for _, f := range files[1:] {
+			ts.Revocations = append(ts.Revocations, f.container)
+		}
+	}
+	l := genListener{
+		Port: httpsPortNum, Protocol: "HTTPS", Address: "0.0.0.0", SSLPolicy: o.sslPolicy,
+		Certificates: []genCertificate{{Certificate: rel("server/server-chain.pem"), PrivateKey: rel("server/server-key.pem")}},
+		MutualAuth:   genMutualAuth{Mode: string(o.mode)},
+		Attributes:   o.attributes,
+	}
+	if o.mode == ModeVerify {
+		l.MutualAuth.TrustStore = TrustStoreName
+	}
+	l.MutualAuth.IgnoreExpiry = o.ignoreExpiry
+	cfg := genConfig{
+		TrustStores: []genTrustStore{ts},
+		Logs:        genLogs{Connection: genLogFile{ConnectionLogPath}, Access: genLogFile{AccessLogPath}},
+		Admin:       genAdmin{Listen: "0.0.0.0:" + strconv.Itoa(adminPortNum)},
+	}
+	if len(o.targets) > 0 {
+		cfg.TargetGroups = []genTargetGroup{{Name: "targets", Targets: o.targets}}
+		l.DefaultAction = genAction{Type: "forward", TargetGroup: "targets"}
+	} else {
+		l.DefaultAction = genAction{Type: "fixed-response", FixedResponse: &genFixedResponse{
+			StatusCode: "200", ContentType: "text/plain", MessageBody: noTargetBody}}
+	}
+	cfg.Listeners = []genListener{l}
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		return nil, layout{}, fmt.Errorf("encoding the generated albmtls.yaml: %w", err)
+	}
+	return data, layout{
+		listenerPorts: []int{httpsPortNum}, httpsPort: httpsPortNum, adminPort: adminPortNum,
+		connLog: ConnectionLogPath, accessLog: AccessLogPath, trustStore: TrustStoreName,
+	}, nil
+}
+
+// userLayout reads what the module needs from a WithConfig file. It decodes
+// leniently, without the emulator's validation: the emulator validates the
+// file in the container, and its own message is what Run reports. What is
+// checked here is only what makes the container unusable from the host.
+func userLayout(file string, data []byte) (layout, error) {
+	var c config.Config
+	_ = yaml.Unmarshal(data, &c) // the emulator reports syntax errors itself
+	var lay layout
+	if c.Admin.Listen == "" {
+		return lay, fmt.Errorf("WithConfig(%s): no admin.listen: Run waits on the admin endpoint's /healthz; add `admin: {listen: 0.0.0.0:9090}`", file)
+	}
+	host, port, err := net.SplitHostPort(c.Admin.Listen)
+	if err != nil || !reachable(host) {
+		return lay, fmt.Errorf("WithConfig(%s): admin.listen %q is not reachable from outside the container; use 0.0.0.0:PORT", file, c.Admin.Listen)
+	}
+	if lay.adminPort, err = strconv.Atoi(port); err != nil || lay.adminPort == 0 {
+		return lay, fmt.Errorf("WithConfig(%s): admin.listen %q needs a fixed port, e.g. 0.0.0.0:9090", file, c.Admin.Listen)
+	}
+	for i, l := range c.Listeners {
+		where := fmt.Sprintf("WithConfig(%s): listeners[%d]", file, i)
+		if !reachable(l.Address) {
+			return lay, fmt.Errorf("%s.address %q (127.0.0.1 when unset) is not reachable from outside the container; set address: 0.0.0.0", where, l.Address)
+		}
+		if l.Port == 0 {
+			return lay, fmt.Errorf("%s.port is 0: a container port must be fixed to be published; choose one, e.g. 8443", where)
+		}
+		lay.listenerPorts = append(lay.listenerPorts, l.Port)
+		if l.Protocol == "HTTPS" && lay.httpsPort == 0 {
+			lay.httpsPort = l.Port
+			lay.trustStore = l.MutualAuthentication.TrustStore
+		}
+	}
+	if lay.trustStore == "" && len(c.TrustStores) > 0 {
+		lay.trustStore = c.TrustStores[0].Name
+	}
+	lay.connLog = inContainer(c.Logs.Connection.File)
+	lay.accessLog = inContainer(c.Logs.Access.File)
+	return lay, nil
+}
+
+// reachable reports whether a listen address accepts connections from
+// outside the container (published ports arrive on the container's own IP).
+func reachable(host string) bool {
+	switch host {
+	case "0.0.0.0", "::", "[::]":
+		return true
+	}
+	return false
+}
+
+// inContainer resolves a path of the config against the config's
+// directory in the container.
+func inContainer(p string) string {
+	if p == "" || path.IsAbs(p) {
+		return p
+	}
+	return path.Join(configDir, p)
+}
