@@ -144,6 +144,14 @@ func (c *Container) stage(o *options) error {
 	etc := filepath.Join(c.dir, "etc", "albmtls")
 	pkiDir := filepath.Join(etc, "pki")
 	var err error
+	if o.configFile != "" { // first: its mistakes are found in microseconds
+		if c.config, err = os.ReadFile(o.configFile); err != nil {
+			return fmt.Errorf("WithConfig: %w", err)
+		}
+		if c.layout, err = userLayout(o.configFile, c.config); err != nil {
+			return err
+		}
+	}
 	if o.pkiDir != "" {
 		if err := os.CopyFS(pkiDir, os.DirFS(o.pkiDir)); err != nil {
 			return fmt.Errorf("WithPKI(%s): copying the PKI: %w", o.pkiDir, err)
@@ -172,15 +180,10 @@ func (c *Container) stage(o *options) error {
 			return fmt.Errorf("WithTrustStore: %w", err)
 		}
 	}
-	if o.configFile != "" {
-		if c.config, err = os.ReadFile(o.configFile); err != nil {
-			return fmt.Errorf("WithConfig: %w", err)
-		}
-		if c.layout, err = userLayout(o.configFile, c.config); err != nil {
+	if o.configFile == "" {
+		if c.config, c.layout, err = o.generateConfig(c.set); err != nil {
 			return err
 		}
-	} else if c.config, c.layout, err = o.generateConfig(c.set); err != nil {
-		return err
 	}
 	return os.WriteFile(filepath.Join(etc, "albmtls.yaml"), c.config, 0o644)
 }
