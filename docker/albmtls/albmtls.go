@@ -268,9 +268,7 @@ func isDaemonError(err error) bool {
 	if client.IsErrConnectionFailed(err) {
 		return true
 	}
-	s := err.Error()
-	return strings.Contains(s, "Cannot connect to the Docker daemon") || strings.Contains(s, "rootless Docker not found") ||
-		strings.Contains(s, "docker host") && strings.Contains(s, "not")
+	return strings.Contains(err.Error(), "Cannot connect to the Docker daemon")
 }
 
 func daemonError(err error) error {

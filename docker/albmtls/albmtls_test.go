@@ -63,6 +63,10 @@ func TestVerifyMode(t *testing.T) {
 		_, _, err := get(t, ctr, "member", "/")
 		require.Error(t, err, "member is revoked: its next connection must be rejected")
 
+		_, err = ctr.WaitForConnectionLog(ctx, func(e connlog.Entry) bool {
+			return e.Serial == serial("member") && e.VerifyStatus != "Success"
+		})
+		require.NoError(t, err)
 		entries, err := ctr.ConnectionLog(ctx)
 		require.NoError(t, err)
 		var statuses []string
@@ -70,13 +74,6 @@ func TestVerifyMode(t *testing.T) {
 			if e.Serial == serial("member") {
 				statuses = append(statuses, e.VerifyStatus)
 			}
-		}
-		if len(statuses) < 2 {
-			_, err := ctr.WaitForConnectionLog(ctx, func(e connlog.Entry) bool {
-				return e.Serial == serial("member") && e.VerifyStatus != "Success"
-			})
-			require.NoError(t, err)
-			statuses = append(statuses, "Failed:ClientCertCrlHit")
 		}
 		assert.Equal(t, []string{"Success", "Failed:ClientCertCrlHit"}, statuses)
 
@@ -91,6 +88,15 @@ func TestVerifyMode(t *testing.T) {
 		}
 		assert.Len(t, revs, 2, "one CRL per CA (intermediate and root): %+v", revs)
 		assert.Equal(t, 1, intermediate, "the new intermediate CRL lists revoked and member: %+v", revs)
+	})
+
+	t.Run("unknown names", func(t *testing.T) {
+		_, err := ctr.ClientTLSConfig("nobody")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `no client "nobody" in the PKI; valid names are`)
+		err = ctr.Revoke(ctx, "nobody")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `unknown name "nobody"`)
 	})
 
 	t.Run("access log", func(t *testing.T) {

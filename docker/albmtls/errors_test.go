@@ -82,6 +82,7 @@ func TestRunWithoutDaemon(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		ctr, err := albmtls.Run(ctx, albmtls.DefaultImage)
+		testcontainers.CleanupContainer(t, ctr)
 		require.Nil(t, ctr)
 		require.Error(t, err)
 		t.Log(err)
