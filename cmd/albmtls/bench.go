@@ -1,8 +1,294 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
 
-// newBenchCmd is a placeholder until its issue lands.
+	"github.com/spf13/cobra"
+
+	"github.com/albmtls/albmtls/bench/compare"
+	"github.com/albmtls/albmtls/bench/loadgen"
+	"github.com/albmtls/albmtls/bench/servers"
+)
+
 func newBenchCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "bench", Short: "(not yet implemented)", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load-test an mTLS endpoint, or compare albmtls with nginx and HAProxy",
+		Long: `bench measures mutual-TLS performance on this machine (loopback only).
+
+  albmtls bench load URL --cert C --key K   drive one endpoint: a new connection
+                                           (full mTLS handshake) per request, or
+                                           kept-alive requests
+  albmtls bench compare                    the comparison behind make bench:
+                                           albmtls, nginx, HAProxy and a bare
+                                           crypto/tls server, equivalently
+                                           configured, in alternating rounds
+
+See BENCHMARKS.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newBenchLoadCmd(a), newBenchCompareCmd(a), newBenchBackendCmd(a), newBenchCeilingCmd(a))
+	return cmd
+}
+
+// signalContext ends on SIGINT or SIGTERM, so that a benchmark stops its
+// workers and child processes cleanly.
+func signalContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+}
+
+func newBenchLoadCmd(a *app) *cobra.Command {
+	var (
+		certFile, keyFile, caFile, mode string
+		headers                         []string
+		cfg                             loadgen.Config
+	)
+	cmd := &cobra.Command{
+		Use:   "load URL --cert FILE --key FILE",
+		Short: "Drive an HTTPS endpoint with a client certificate and report requests/s and latency",
+		Long: `load sends GET requests to URL from --concurrency workers for --duration
+(or until --requests succeeded), each worker with one request in flight,
+and prints requests per second, latency percentiles and errors. Non-2xx
+answers count as errors; the exit status is 1 when any request failed.
+
+  --mode handshake   a new connection per request: TCP, a full TLS 1.3
+                     handshake with the client certificate (never resumed),
+                     one request with Connection: close
+  --mode keepalive   one kept-alive connection per worker, opened before
+                     the clock starts
+
+Only loopback targets are accepted (127.0.0.1, ::1, localhost). Without
+--ca the server's certificate is not verified.`,
+		Example: `  albmtls bench load https://127.0.0.1:8443/ --cert pki/clients/valid-chain.pem --key pki/clients/valid-key.pem
+  albmtls bench load https://localhost:8443/ --cert pki/clients/valid-chain.pem --key pki/clients/valid-key.pem \
+      --ca pki/ca/bundle.pem --mode keepalive -c 64 -d 30s`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.URL = args[0]
+			m, err := loadgen.ParseMode(mode)
+			if err != nil {
+				return err
+			}
+			cfg.Mode = m
+			if (certFile == "") != (keyFile == "") {
+				return errors.New("--cert and --key go together: pass the client's chain (e.g. pki/clients/valid-chain.pem) and its key")
+			}
+			if certFile != "" {
+				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+				if err != nil {
+					return fmt.Errorf("loading the client certificate %s with key %s: %w", certFile, keyFile, err)
+				}
+				cfg.Certificate = &cert
+			}
+			if caFile != "" {
+				pem, err := os.ReadFile(caFile)
+				if err != nil {
+					return fmt.Errorf("reading --ca: %w", err)
+				}
+				cfg.RootCAs = x509.NewCertPool()
+				if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+					return fmt.Errorf("--ca %s holds no PEM certificate", caFile)
+				}
+			}
+			if cfg.Header, err = parseHeaders(headers); err != nil {
+				return err
+			}
+			ctx, stop := signalContext(cmd)
+			defer stop()
+			res, err := loadgen.Run(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			printResult(a.stdout, res)
+			if res.Errors > 0 {
+				return silentExit(1)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&certFile, "cert", "", "client certificate chain (PEM), e.g. pki/clients/valid-chain.pem")
+	f.StringVar(&keyFile, "key", "", "client private key (PEM)")
+	f.StringVar(&caFile, "ca", "", "verify the server against these CAs (PEM); default: no verification")
+	f.StringVar(&mode, "mode", string(loadgen.ModeHandshake), "handshake (new connection per request) or keepalive")
+	f.IntVarP(&cfg.Concurrency, "concurrency", "c", loadgen.DefaultConcurrency, "workers, each with one request in flight")
+	f.DurationVarP(&cfg.Duration, "duration", "d", loadgen.DefaultDuration, fmt.Sprintf("how long to run (at most %s)", loadgen.MaxDuration))
+	f.Int64VarP(&cfg.Requests, "requests", "n", 0, "stop after this many requests (0: run for --duration)")
+	f.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "bound on one request, connection and handshake included")
+	f.StringVar(&cfg.ServerName, "server-name", "", "TLS server name (SNI); default: the URL's host")
+	f.StringArrayVarP(&headers, "header", "H", nil, `extra request header "Name: value", repeatable`)
+	return cmd
+}
+
+func parseHeaders(hs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, h := range hs {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("--header %q: use \"Name: value\"", h)
+		}
+		k = strings.TrimSpace(k)
+		out[k] = append(out[k], strings.TrimSpace(v))
+	}
+	return out, nil
+}
+
+func printResult(w io.Writer, r *loadgen.Result) {
+	what := map[loadgen.Mode]string{
+		loadgen.ModeHandshake: "a new connection and full handshake per request",
+		loadgen.ModeKeepAlive: "requests on kept-alive connections",
+	}[r.Mode]
+	fmt.Fprintf(w, "mode         %s (%s)\n", r.Mode, what)
+	fmt.Fprintf(w, "concurrency  %d\n", r.Concurrency)
+	fmt.Fprintf(w, "requests     %d ok, %d errors in %s\n", r.Requests, r.Errors, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "rate         %.1f requests/s\n", r.RPS)
+	fmt.Fprintf(w, "latency      p50 %s  p90 %s  p99 %s  max %s  mean %s\n", r.P50, r.P90, r.P99, r.Max, r.Mean)
+	if r.TLSVersion != 0 {
+		resumed := "none resumed"
+		if r.DidResume {
+			resumed = "SOME RESUMED"
+		}
+		fmt.Fprintf(w, "tls          %s %s %s; %d handshakes, %s\n", tls.VersionName(r.TLSVersion), tls.CipherSuiteName(r.CipherSuite), r.CurveID, r.Handshakes, resumed)
+	}
+	kinds := make([]string, 0, len(r.ErrorKinds))
+	for k := range r.ErrorKinds {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "error        %d × %s\n", r.ErrorKinds[k], k)
+	}
+}
+
+func newBenchCompareCmd(a *app) *cobra.Command {
+	var (
+		cfg       compare.Config
+		servers   []string
+		scenarios []string
+		out       string
+	)
+	names := func(ss []compare.Scenario) string {
+		var n []string
+		for _, s := range ss {
+			n = append(n, s.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	cmd := &cobra.Command{
+		Use:   "compare",
+		Short: "Compare albmtls with nginx and HAProxy on this machine (make bench)",
+		Long: `compare generates one PKI, configures albmtls, nginx and HAProxy
+equivalently (client certificates verified against the same CA bundle and
+CRLs, the same ECDSA P-256 server certificate, TLS 1.3, the same local
+backend, the client certificate forwarded in headers), adds a bare
+crypto/tls server as the ceiling, and runs each scenario on each server in
+alternation for several rounds. It prints progress on stderr and a table of
+medians with the ratios albmtls/nginx and albmtls/HAProxy on stdout.
+
+nginx and HAProxy come from the system (make bench-proxies installs them
+with apt-get). Every process it starts listens on 127.0.0.1 and is stopped
+when it ends.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("finding the albmtls binary to run the servers: %w", err)
+			}
+			cfg.Exe, cfg.Servers, cfg.Scenarios, cfg.Progress = exe, servers, scenarios, a.stderr
+			ctx, stop := signalContext(cmd)
+			defer stop()
+			rep, err := compare.Run(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			rep.WriteTable(a.stdout)
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return fmt.Errorf("writing the table: %w", err)
+				}
+				rep.WriteTable(f)
+				return f.Close()
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&servers, "servers", compare.AllServers, "servers to compare: albmtls plus any of nginx, haproxy, ceiling")
+	f.StringSliceVar(&scenarios, "scenarios", nil, "scenarios (default all): "+names(compare.Scenarios))
+	f.IntVar(&cfg.Rounds, "rounds", 3, "rounds of alternation")
+	f.DurationVarP(&cfg.Duration, "duration", "d", 5*time.Second, "length of one measured run")
+	f.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured run per server and scenario before the rounds (negative: none)")
+	f.IntVarP(&cfg.Concurrency, "concurrency", "c", 32, "load generator workers, the same for every server")
+	f.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the PKI, configurations and logs (default: a temporary one)")
+	f.BoolVar(&cfg.Keep, "keep", false, "keep the temporary work directory")
+	f.StringVarP(&out, "output", "o", "", "also write the table (Markdown) to this file")
+	return cmd
+}
+
+// newBenchBackendCmd is the comparison's backend, a child process of
+// compare; hidden because it is no sample backend (see albmtls backend).
+func newBenchBackendCmd(a *app) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:    "backend --listen 127.0.0.1:PORT",
+		Short:  "The comparison's backend: 200 ok, echoing the client certificate headers",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serveBench(cmd, a, listen, servers.Backend(), nil)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
+	return cmd
+}
+
+// newBenchCeilingCmd is the comparison's ceiling server, a child process
+// of compare.
+func newBenchCeilingCmd(a *app) *cobra.Command {
+	var listen, cert, key, ca string
+	cmd := &cobra.Command{
+		Use:    "ceiling --listen 127.0.0.1:PORT --cert CHAIN --key KEY --ca BUNDLE",
+		Short:  "The comparison's ceiling: a bare crypto/tls mTLS server answering by itself",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tc, err := servers.CeilingTLS(cert, key, ca)
+			if err != nil {
+				return err
+			}
+			return serveBench(cmd, a, listen, servers.Ceiling(), tc)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
+	f.StringVar(&cert, "cert", "", "server certificate chain (PEM)")
+	f.StringVar(&key, "key", "", "server private key (PEM)")
+	f.StringVar(&ca, "ca", "", "CA bundle that client certificates must chain to (PEM)")
+	return cmd
+}
+
+func serveBench(cmd *cobra.Command, a *app, listen string, h http.Handler, tc *tls.Config) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", listen, err)
+	}
+	fmt.Fprintf(a.stdout, "listening on %s\n", ln.Addr())
+	ctx, stop := signalContext(cmd)
+	defer stop()
+	return servers.Serve(ctx, ln, h, tc)
 }

@@ -1,0 +1,16 @@
+package compare
+
+import (
+	"os"
+	"syscall"
+)
+
+// The comparison targets Linux (Debian's nginx and HAProxy); on Windows the
+// processes are only killed one by one.
+func procAttr() *syscall.SysProcAttr { return nil }
+
+func killGroup(pid int, _ syscall.Signal) {
+	if p, err := os.FindProcess(pid); err == nil {
+		_ = p.Kill()
+	}
+}

@@ -1,0 +1,313 @@
+package compare
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/albmtls/albmtls/bench/loadgen"
+)
+
+// Report is what a comparison measured, with what is needed to judge it:
+// the machine, its load, the versions and what each server negotiated.
+type Report struct {
+	Started     time.Time
+	Elapsed     time.Duration
+	Rounds      int
+	Duration    time.Duration
+	Warmup      time.Duration
+	Concurrency int
+	Servers     []string
+	Scenarios   []Scenario
+	Runs        []Measurement
+	// Negotiated is, per server, the TLS version, cipher suite and key
+	// exchange of its preflight handshakes.
+	Negotiated map[string]string
+	Versions   map[string]string
+	Machine    string
+	// LoadBefore and LoadAfter are /proc/loadavg's 1, 5 and 15 minute
+	// averages: other work on the machine skews every figure.
+	LoadBefore, LoadAfter string
+}
+
+// Measurement is one measured run.
+type Measurement struct {
+	Scenario string
+	Server   string
+	Round    int
+	Result   *loadgen.Result
+}
+
+func newReport(cfg Config, d *driver) *Report {
+	r := &Report{
+		Started: time.Now(), Rounds: cfg.Rounds, Duration: cfg.Duration, Warmup: cfg.Warmup,
+		Concurrency: cfg.Concurrency, Servers: cfg.Servers,
+		Negotiated: map[string]string{}, Versions: map[string]string{},
+		Machine: machine(), LoadBefore: loadavg(),
+	}
+	for _, s := range Scenarios {
+		if slices.Contains(cfg.Scenarios, s.Name) {
+			r.Scenarios = append(r.Scenarios, s)
+		}
+	}
+	r.Versions[ALBMTLS] = output(cfg.Exe, "version")
+	r.Versions["load generator"] = runtime.Version()
+	if d.nginx != "" {
+		r.Versions[Nginx] = strings.TrimPrefix(output(d.nginx, "-v"), "nginx version: ")
+	}
+	if d.haproxy != "" {
+		v, _, _ := strings.Cut(output(d.haproxy, "-v"), " - ")
+		r.Versions[HAProxy] = v
+	}
+	if ssl, err := lookPath("openssl"); err == nil {
+		r.Versions["openssl"] = output(ssl, "version")
+	}
+	return r
+}
+
+func (r *Report) add(s Scenario, server string, round int, res *loadgen.Result) {
+	r.Runs = append(r.Runs, Measurement{Scenario: s.Name, Server: server, Round: round, Result: res})
+}
+
+func (r *Report) negotiated(server string, res *loadgen.Result) {
+	r.Negotiated[server] = fmt.Sprintf("%s %s %s", tls.VersionName(res.TLSVersion), tls.CipherSuiteName(res.CipherSuite), res.CurveID)
+}
+
+func (r *Report) finish() {
+	r.Elapsed = time.Since(r.Started)
+	r.LoadAfter = loadavg()
+}
+
+// Cell is the summary of one scenario on one server over the rounds.
+type Cell struct {
+	RPS, MinRPS, MaxRPS float64
+	P50, P99            time.Duration
+	Errors, Requests    int64
+	N                   int
+}
+
+// Cell returns the medians of a scenario on a server (N = 0 when it was
+// not measured).
+func (r *Report) Cell(scenario, server string) Cell {
+	var rps []float64
+	var p50, p99 []time.Duration
+	var c Cell
+	for _, m := range r.Runs {
+		if m.Scenario == scenario && m.Server == server {
+			rps = append(rps, m.Result.RPS)
+			p50 = append(p50, m.Result.P50)
+			p99 = append(p99, m.Result.P99)
+			c.Errors += m.Result.Errors
+			c.Requests += m.Result.Requests
+		}
+	}
+	if c.N = len(rps); c.N == 0 {
+		return c
+	}
+	c.RPS, c.P50, c.P99 = median(rps), median(p50), median(p99)
+	c.MinRPS, c.MaxRPS = slices.Min(rps), slices.Max(rps)
+	return c
+}
+
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// result returns the run of a scenario on a server in a round, or nil.
+func (r *Report) result(scenario, server string, round int) *loadgen.Result {
+	for _, m := range r.Runs {
+		if m.Scenario == scenario && m.Server == server && m.Round == round {
+			return m.Result
+		}
+	}
+	return nil
+}
+
+// paired is the median over the rounds of f(a, b), for the rounds where
+// both runs exist and b's rate is not zero.
+func (r *Report) paired(scA, srvA, scB, srvB string, f func(a, b float64) float64) (float64, bool) {
+	var xs []float64
+	for round := range r.Rounds {
+		a, b := r.result(scA, srvA, round), r.result(scB, srvB, round)
+		if a != nil && b != nil && b.RPS > 0 {
+			xs = append(xs, f(a.RPS, b.RPS))
+		}
+	}
+	if len(xs) == 0 {
+		return 0, false
+	}
+	return median(xs), true
+}
+
+// Ratio is albmtls's rate over other's for a scenario: the median of the
+// per-round ratios (each round's two runs are close in time, so a change
+// of the machine's load between rounds cancels out). 0 if not measured.
+func (r *Report) Ratio(scenario, other string) float64 {
+	x, _ := r.paired(scenario, ALBMTLS, scenario, other, func(a, b float64) float64 { return a / b })
+	return x
+}
+
+// CRLCost is the share of the handshake rate a server loses with the
+// 500,000-entry CRL: the median over the rounds of 1 - rate(500k) /
+// rate(10). ok is false when either scenario was not run.
+func (r *Report) CRLCost(server string) (cost float64, ok bool) {
+	return r.paired("handshake-crl500k", server, "handshake-crl10", server, func(a, b float64) float64 { return 1 - a/b })
+}
+
+var displayName = map[string]string{ALBMTLS: "albmtls", Nginx: "nginx", HAProxy: "HAProxy", Ceiling: "ceiling (bare crypto/tls)"}
+
+// WriteTable prints the report as Markdown: the context, the table of
+// medians with ratios, and the latencies and errors.
+func (r *Report) WriteTable(w io.Writer) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	p("\n## albmtls proxy comparison, %s\n\n", r.Started.UTC().Format("2006-01-02 15:04 MST"))
+	p("- %d rounds of %s per server and scenario, servers alternating (rotated each round), after a %s warm-up; concurrency %d; %s in all\n",
+		r.Rounds, r.Duration, r.Warmup, r.Concurrency, r.Elapsed.Round(time.Second))
+	p("- machine: %s; load average (1/5/15 min) %s before, %s after\n", r.Machine, r.LoadBefore, r.LoadAfter)
+	var vs []string
+	for _, k := range []string{ALBMTLS, Nginx, HAProxy, "openssl", "load generator"} {
+		if v, ok := r.Versions[k]; ok {
+			vs = append(vs, k+": "+v)
+		}
+	}
+	p("- versions: %s\n", strings.Join(vs, "; "))
+	var ns []string
+	for _, s := range r.Servers {
+		ns = append(ns, s+" "+r.Negotiated[s])
+	}
+	p("- negotiated: %s\n\n", strings.Join(ns, "; "))
+
+	others := slices.DeleteFunc(slices.Clone(r.Servers), func(s string) bool { return s == ALBMTLS })
+	p("Rates: median of %d rounds (± half the min–max spread); ratios: median of the per-round ratios.\n\n| scenario |", r.Rounds)
+	for _, s := range r.Servers {
+		p(" %s |", displayName[s])
+	}
+	for _, o := range others {
+		p(" albmtls/%s |", strings.Fields(displayName[o])[0])
+	}
+	p("\n|---|%s%s\n", strings.Repeat("--:|", len(r.Servers)), strings.Repeat("--:|", len(others)))
+	for _, sc := range r.Scenarios {
+		p("| %s |", sc.Label)
+		for _, s := range r.Servers {
+			c := r.Cell(sc.Name, s)
+			p(" %s |", rateCell(c))
+		}
+		for _, o := range others {
+			p(" %s |", ratioCell(r.Ratio(sc.Name, o)))
+		}
+		p("\n")
+	}
+	if _, ok := r.CRLCost(ALBMTLS); ok {
+		p("| handshake rate lost to the 500,000-entry CRL |")
+		for _, s := range r.Servers {
+			cost, _ := r.CRLCost(s)
+			p(" %.1f%% |", 100*cost)
+		}
+		p("%s\n", strings.Repeat(" |", len(others)))
+	}
+	p("\nLatency p50 / p99 (medians over the rounds) and errors over all rounds:\n\n| scenario |")
+	for _, s := range r.Servers {
+		p(" %s |", displayName[s])
+	}
+	p("\n|---|%s\n", strings.Repeat("--:|", len(r.Servers)))
+	for _, sc := range r.Scenarios {
+		p("| %s |", strings.TrimSuffix(sc.Label, "/s"))
+		for _, s := range r.Servers {
+			c := r.Cell(sc.Name, s)
+			if c.N == 0 {
+				p(" – |")
+				continue
+			}
+			p(" %s / %s, %d errors |", fmtDur(c.P50), fmtDur(c.P99), c.Errors)
+		}
+		p("\n")
+	}
+}
+
+func rateCell(c Cell) string {
+	if c.N == 0 {
+		return "–"
+	}
+	s := thousands(c.RPS)
+	if c.N > 1 && c.RPS > 0 {
+		s += fmt.Sprintf(" (±%.0f%%)", 100*(c.MaxRPS-c.MinRPS)/2/c.RPS)
+	}
+	if c.Errors > 0 {
+		s += fmt.Sprintf(" ⚠ %d errors", c.Errors)
+	}
+	return s
+}
+
+func ratioCell(x float64) string {
+	if x == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", x)
+}
+
+// thousands formats a rate with thousands separators.
+func thousands(x float64) string {
+	s := fmt.Sprintf("%.0f", x)
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	return b.String()
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= 100*time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+// machine describes the CPU, the core count and the kernel.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	kernel := runtime.GOOS
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel += " " + strings.TrimSpace(string(b))
+	}
+	return fmt.Sprintf("%s, %d logical CPUs, %s/%s", model, runtime.NumCPU(), kernel, runtime.GOARCH)
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
