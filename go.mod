@@ -33,4 +33,5 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	k8s.io/klog/v2 v2.100.1 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )

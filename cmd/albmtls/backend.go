@@ -1,8 +1,101 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
-// newBackendCmd is a placeholder until its issue lands.
+	"github.com/spf13/cobra"
+
+	"github.com/albmtls/albmtls/backend"
+)
+
+// backendConfig holds the flags of `backend`.
+type backendConfig struct {
+	name      string
+	listen    string
+	ca        string
+	crls      []string
+	requireO  string
+	requireOU string
+	prefix    string
+}
+
 func newBackendCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "backend", Short: "(not yet implemented)", Hidden: true}
+	var c backendConfig
+	cmd := &cobra.Command{
+		Use:   "backend --name web-1 --listen 127.0.0.1:9001",
+		Short: "Run a sample target that shows what the load balancer forwards",
+		Long: `backend runs a sample target for the emulated (or a real) ALB. Every path but
+/healthz answers a page with the instance name in large type, every X-Amzn-*
+and X-Forwarded-* header received and the decoded client certificate; JSON
+with "Accept: application/json" or ?format=json.
+
+Behind a verify-mode listener it reads the X-Amzn-Mtls-Clientcert-* headers.
+Behind a passthrough listener the ALB checks nothing, so with --ca (and --crl)
+the backend verifies the forwarded chain itself and answers 403 when it fails.
+--require-subject-o and --require-subject-ou make it the application-side
+authorization that a public-CA certificate needs: 403 with the reason unless
+the subject's O and OU match the organisation's base DN. Malformed mTLS
+headers get 400 with the reason.`,
+		Example: `  albmtls backend --name web-1 --listen 127.0.0.1:9001
+  albmtls backend --name web-2 --listen 127.0.0.1:9002 --ca pki/ca/bundle.pem \
+      --crl pki/crl/intermediate.crl.pem --require-subject-o "Example Corp" --require-subject-ou Engineering`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runBackend(ctx, a, c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.name, "name", "web-1", "instance name the page shows")
+	f.StringVar(&c.listen, "listen", "127.0.0.1:9001", "address to serve HTTP on (0.0.0.0:9001 in a container)")
+	f.StringVar(&c.ca, "ca", "", "PEM CA bundle to verify passthrough-mode client chains against")
+	f.StringArrayVar(&c.crls, "crl", nil, "CRL (PEM or DER) of a CA of --ca, checked in passthrough mode (repeatable)")
+	f.StringVar(&c.requireO, "require-subject-o", "", "authorize only client certificates whose subject has this O")
+	f.StringVar(&c.requireOU, "require-subject-ou", "", "authorize only client certificates whose subject has this OU")
+	f.StringVar(&c.prefix, "require-path-prefix", "", "apply --require-subject-o/-ou only to paths under this prefix, e.g. /members/ (default: every path)")
+	return cmd
+}
+
+// backendFromFlags builds the backend the flags describe.
+func backendFromFlags(a *app, c backendConfig) (*backend.Backend, error) {
+	cfg := backend.Config{Name: c.name, RequireO: c.requireO, RequireOU: c.requireOU, RequirePathPrefix: c.prefix, Logger: a.logger()}
+	if c.ca == "" && len(c.crls) > 0 {
+		return nil, errors.New("--crl needs --ca: a CRL is checked against the CA bundle that verifies the chain")
+	}
+	if c.ca != "" {
+		bundle, err := os.ReadFile(c.ca)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+		crls := make([][]byte, len(c.crls))
+		for i, file := range c.crls {
+			if crls[i], err = os.ReadFile(file); err != nil {
+				return nil, fmt.Errorf("--crl: %w", err)
+			}
+		}
+		if cfg.Trust, err = backend.LoadTrust(bundle, crls...); err != nil {
+			return nil, fmt.Errorf("--ca %s / --crl: %w", c.ca, err)
+		}
+	}
+	return backend.New(cfg)
+}
+
+func runBackend(ctx context.Context, a *app, c backendConfig) error {
+	b, err := backendFromFlags(a, c)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %v (is another process using it? choose another address)", c.listen, errors.Unwrap(err))
+	}
+	fmt.Fprintf(a.stdout, "backend %s serving http://%s\n", c.name, ln.Addr())
+	return b.Serve(ctx, ln)
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/backend"
+	"github.com/albmtls/albmtls/emulator/albheader"
+	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/pki"
+	"github.com/albmtls/albmtls/pki/pkitest"
+)
+
+// TestBackendBinary runs `albmtls backend` as a passthrough target with the
+// trust store's files and the O/OU rule on /members/, and stops it with
+// SIGTERM.
+func TestBackendBinary(t *testing.T) {
+	dir := pkitest.Dir(t)
+	set, err := pki.Load(dir)
+	require.NoError(t, err)
+	cmd, out, stderr := startProcess(t, t.TempDir(), "backend", "--name", "web-9", "--listen", "127.0.0.1:0",
+		"--ca", filepath.Join(dir, "ca", "bundle.pem"), "--crl", filepath.Join(dir, "crl", "intermediate.crl.pem"),
+		"--crl", filepath.Join(dir, "crl", "root.crl"), "--require-subject-o", "Example Corp",
+		"--require-subject-ou", "Engineering", "--require-path-prefix", "/members/")
+	line := readUntil(t, out, "serving", stderr)[0]
+	base, ok := strings.CutPrefix(line, "backend web-9 serving ")
+	require.True(t, ok, line)
+
+	get := func(path, client string) (int, backend.Report) {
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept", "application/json")
+		if client != "" {
+			leaf, ok := set.Client(client)
+			require.True(t, ok)
+			req.Header.Set(albheader.ClientCert, certfmt.PEMURLEncode(leaf.Chain, certfmt.EqualsLiteral))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var rep backend.Report
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
+		return resp.StatusCode, rep
+	}
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "ok\n", string(body))
+
+	tests := []struct {
+		path, client string
+		status       int
+		errPart      string
+	}{
+		{"/", "valid", 200, ""},
+		{"/", "revoked", 403, "is revoked by the CRL of"},
+		{"/", "revoked-intermediate", 403, "is revoked by the CRL of"},
+		{"/", "untrusted", 403, "unknown authority"},
+		{"/members/", "member", 200, ""},
+		{"/members/", "outsider", 403, `the subject has O "Outsider Ltd"`},
+		{"/members/", "valid", 403, "the subject has O (none)"},
+	}
+	for _, tt := range tests {
+		status, rep := get(tt.path, tt.client)
+		assert.Equal(t, tt.status, status, "%s %s: %s", tt.client, tt.path, rep.Error)
+		assert.Equal(t, "web-9", rep.Instance)
+		if tt.errPart != "" {
+			assert.Contains(t, rep.Error, tt.errPart, tt.client)
+		}
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), stderr.String())
+}
+
+func TestBackendErrors(t *testing.T) {
+	dir := pkitest.Dir(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"crl without ca", []string{"--crl", filepath.Join(dir, "crl", "root.crl")}, "--crl needs --ca"},
+		{"missing ca", []string{"--ca", filepath.Join(dir, "nope.pem")}, "--ca: open "},
+		{"missing crl", []string{"--ca", filepath.Join(dir, "ca", "bundle.pem"), "--crl", "nope.crl"}, "--crl: open nope.crl"},
+		{"leaf as ca", []string{"--ca", filepath.Join(dir, "clients", "valid.pem")}, "is not a CA"},
+		{"busy address", []string{"--listen", busy.Addr().String()}, "--listen " + busy.Addr().String() + ": bind: address already in use"},
+		{"empty name", []string{"--name", ""}, "a name is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(append([]string{"backend"}, tt.args...)...)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}

@@ -1,0 +1,140 @@
+package demo
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/albmtls/albmtls/emulator"
+	"github.com/albmtls/albmtls/emulator/verify"
+)
+
+// eventPrinter turns the emulator's connection and request events into one
+// readable line per connection attempt or request:
+//
+//	12:01:02  valid (CN=valid)          Success                        → web-2 200  GET /
+//	12:01:03  revoked (CN=revoked)      Failed:ClientCertCrlHit        → connection reset
+//	12:01:04  http                      redirect                       → 301 https://localhost:8443/
+//
+// A connection that passes the handshake is remembered by its
+// conn_trace_id until its requests arrive (the access log carries the same
+// ID), so the line names the certificate, the target and the status.
+type eventPrinter struct {
+	w       io.Writer
+	color   bool
+	now     func() time.Time
+	names   map[string]string // serial → client name
+	targets map[string]string // host:port → backend name
+	https   int               // listener index of the HTTPS listener
+
+	mu      sync.Mutex
+	pending map[string]pendingConn // by conn_trace_id
+	order   []string               // insertion order, to bound pending
+}
+
+// pendingConn is a connection that passed its handshake.
+type pendingConn struct{ who, status string }
+
+// maxPending bounds the remembered connections (keep-alive clients may
+// send many requests on one, or none).
+const maxPending = 4096
+
+const (
+	whoWidth    = 28
+	statusWidth = 38
+)
+
+func (p *eventPrinter) onConnection(ev emulator.ConnectionEvent) {
+	who := p.who(ev)
+	if ev.ListenerIndex == p.https && ev.Code != verify.Success {
+		status := ev.Entry.VerifyStatus
+		if status == "" {
+			status = "Failed"
+		}
+		end := "connection reset"
+		if ev.Code == "" || strings.HasPrefix(ev.Reason, "tls:") || strings.Contains(ev.Reason, "EOF") {
+			end = "handshake failed: " + ev.Reason
+		}
+		p.print(who, status, false, end)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.pending[ev.Entry.TraceID]; !ok {
+		p.order = append(p.order, ev.Entry.TraceID)
+	}
+	p.pending[ev.Entry.TraceID] = pendingConn{who: who, status: ev.Entry.VerifyStatus}
+	for len(p.order) > maxPending {
+		delete(p.pending, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+func (p *eventPrinter) onRequest(ev emulator.RequestEvent) {
+	e := ev.Entry
+	p.mu.Lock()
+	c, ok := p.pending[e.ConnTraceID]
+	p.mu.Unlock()
+	if !ok {
+		c = pendingConn{who: "?", status: "?"}
+	}
+	path := e.RequestURL
+	if i := strings.Index(path, "://"); i >= 0 {
+		if j := strings.IndexByte(path[i+3:], '/'); j >= 0 {
+			path = path[i+3+j:]
+		}
+	}
+	if ev.ListenerIndex != p.https {
+		p.print(c.who, "redirect", true, fmt.Sprintf("%d %s", e.ELBStatusCode, e.RedirectURL))
+		return
+	}
+	target := "load balancer"
+	if e.Target.IsValid() {
+		target = p.targets[e.Target.String()]
+		if target == "" {
+			target = e.Target.String()
+		}
+	}
+	ok = e.ELBStatusCode < 400
+	p.print(c.who, c.status, true, p.paint(fmt.Sprintf("%s %d", target, e.ELBStatusCode), ok)+"  "+e.RequestMethod+" "+path)
+}
+
+// who names the client: the PKI's name for a known serial, with the CN.
+func (p *eventPrinter) who(ev emulator.ConnectionEvent) string {
+	if ev.Entry.TLSProtocol == "" && ev.Code == "" {
+		return "http"
+	}
+	subject := ev.Entry.Subject
+	if subject == "" {
+		return "no certificate"
+	}
+	cn := subject
+	if i := strings.Index(subject, ","); i > 0 && !strings.HasSuffix(subject[:i], `\`) {
+		cn = subject[:i]
+	}
+	if name, ok := p.names[ev.Entry.Serial]; ok {
+		return name + " (" + cn + ")"
+	}
+	return subject
+}
+
+func (p *eventPrinter) print(who, status string, ok bool, rest string) {
+	line := fmt.Sprintf("%s  %-*s %s → %s\n", p.now().Format("15:04:05"), whoWidth, who,
+		p.paint(fmt.Sprintf("%-*s", statusWidth, status), ok), rest)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = io.WriteString(p.w, line)
+}
+
+// paint colours s green (ok) or red, when colour is on.
+func (p *eventPrinter) paint(s string, ok bool) string {
+	if !p.color {
+		return s
+	}
+	if ok {
+		return "\x1b[32m" + s + "\x1b[0m"
+	}
+	return "\x1b[31m" + s + "\x1b[0m"
+}
