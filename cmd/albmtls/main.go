@@ -73,6 +73,7 @@ failure mode and runs a conformance catalogue against any endpoint.`,
 		newDemoCmd(a),
 		newConformanceCmd(a),
 		newBenchCmd(a),
+		newHealthCheckCmd(a),
 	)
 	return root
 }
