@@ -35,9 +35,34 @@ test-core:
 test-docker:
 	@if [ -f $(DOCKER_MODULE)/go.mod ]; then cd $(DOCKER_MODULE) && $(GO) test -count=1 ./...; fi
 
-## bench: Go benchmarks of the hot paths (the proxy comparison is added by its issue)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: Go benchmarks of the hot paths and of the emulator end to end, then
+## the comparison with nginx and HAProxy (installed from Debian packages when
+## missing): a table of medians and ratios. See BENCHMARKS.md.
+bench: bench-proxies bench-go bench-compare
+
+.PHONY: bench-proxies bench-go bench-compare
+
+# Packages whose benchmarks bench-go runs: verification, CRLs, header
+# encoding, log lines and their writing, forwarding, and the emulator end to
+# end (handshakes and keep-alive requests against their baselines).
+BENCH_GO_PKGS  ?= ./emulator/verify ./emulator/truststore ./emulator/albheader ./emulator/certfmt \
+                  ./emulator/connlog ./emulator/accesslog ./emulator/logdelivery ./emulator/targetgroup
+BENCH_GO_TIME  ?= 500ms
+# Flags of albmtls bench compare, e.g. BENCH_FLAGS="--rounds 5 -d 10s".
+BENCH_FLAGS    ?=
+
+## bench-proxies: install nginx and HAProxy with apt-get when missing
+bench-proxies:
+	@bash bench/install-proxies.sh
+
+## bench-go: the Go benchmarks, with -benchmem
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_GO_TIME) $(BENCH_GO_PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./emulator
+
+## bench-compare: albmtls against nginx, HAProxy and a bare crypto/tls server
+bench-compare: build
+	$(BIN) bench compare $(BENCH_FLAGS)
 
 ## docker: the FROM scratch image, from a binary built on the host
 docker: build
