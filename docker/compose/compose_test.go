@@ -282,6 +282,11 @@ func TestWorkshop(t *testing.T) {
 		rep, err = w.get(set, "member", "/members/")
 		require.NoError(t, err)
 		assert.Equal(t, 200, rep.Status, rep.Error)
+		// The admin API revoked valid in the ALB's trust store only; the
+		// backends check the volume's CRLs.
+		rep, err = w.get(set, "valid", "/")
+		require.NoError(t, err)
+		assert.Equal(t, 200, rep.Status, rep.Error)
 	})
 
 	// Stop, and check that the volume is gone.
