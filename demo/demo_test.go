@@ -108,6 +108,18 @@ func TestDemo(t *testing.T) {
 				assert.Regexp(t, `valid \(CN=valid\) +Success +→ web-[12] 200  GET /\?format=json`, events.String())
 			}
 
+			if mode == "verify" {
+				t.Run("no certificate", func(t *testing.T) {
+					roots := x509.NewCertPool()
+					roots.AddCert(d.Workspace().Set.Root.Cert)
+					hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+					_, err := hc.Get(d.HTTPSURL())
+					require.Error(t, err)
+					assert.Eventually(t, func() bool {
+						return regexp.MustCompile(`no certificate +Failed:UnmappedConnectionError +→ connection reset`).MatchString(events.String())
+					}, 5*time.Second, 20*time.Millisecond, "events:\n%s", events)
+				})
+			}
 			t.Run("round robin", func(t *testing.T) { checkRoundRobin(t, d) })
 			t.Run("redirect", func(t *testing.T) {
 				hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -53,8 +53,12 @@ func (p *eventPrinter) onConnection(ev emulator.ConnectionEvent) {
 		if status == "" {
 			status = "Failed"
 		}
+		// A rejected client (a certificate that fails, or none in verify
+		// mode) has its handshake completed and is then reset
+		// (emulation.reject_with's default); without a completed
+		// handshake the client gave up or could not agree on TLS.
 		end := "connection reset"
-		if ev.Code == "" || strings.HasPrefix(ev.Reason, "tls:") || strings.Contains(ev.Reason, "EOF") {
+		if ev.Entry.TLSProtocol == "" {
 			end = "handshake failed: " + ev.Reason
 		}
 		p.print(who, status, false, end)
