@@ -18,7 +18,7 @@ var configTemplate = template.Must(template.New(ConfigFile).Parse(`# Written by 
 #   albmtls serve -c {{.Path}}
 # after starting the two sample backends it forwards to:
 {{- range .Backends}}
-#   albmtls backend --name {{.Name}} --listen {{.Addr}} --ca ca/bundle.pem{{range $.CRLs}} --crl {{.}}{{end}} \
+#   albmtls backend --name {{.Name}} --listen {{.Addr}} --ca {{$.Dir}}/ca/bundle.pem{{range $.CRLs}} --crl {{$.Dir}}/{{.}}{{end}} \
 #       --require-subject-o {{printf "%q" $.Org.O}} --require-subject-ou {{printf "%q" $.Org.OU}} --require-path-prefix {{$.MembersPrefix}}
 {{- end}}
 # See docs/configuration.md for every key.
@@ -67,6 +67,7 @@ admin:
 // configData fills configTemplate.
 type configData struct {
 	Path          string
+	Dir           string // the workspace as given, for the commands in the comment
 	Mode          string
 	HTTPPort      int
 	HTTPSPort     int
@@ -83,6 +84,7 @@ type backendAddr struct{ Name, Addr string }
 func writeConfig(ws *Workspace, d configData) (string, error) {
 	path := filepath.Join(ws.Dir, ConfigFile)
 	d.Path = path
+	d.Dir = filepath.ToSlash(ws.Dir)
 	org := ws.Set.Organization()
 	d.Org.O, d.Org.OU = org.O, org.OU
 	d.MembersPrefix = MembersPath
