@@ -40,6 +40,9 @@ import (
 //	                     the emulator allocates per proxied request
 //
 // Client, server and backend share the machine's cores, as in make bench.
+// On a machine shared with other work, run one after the other the
+// sub-benchmarks drift with its load; the interleaved sub-benchmarks
+// alternate the servers in rounds and report the ratios to quote.
 
 // benchConcurrency is the load generator's worker count in these
 // benchmarks: enough to keep two cores busy through the handshake's
@@ -151,34 +154,70 @@ func (e *benchEnv) ceiling(b testing.TB) string {
 	return "https://" + ln.Addr().String() + "/"
 }
 
-// drive sends b.N requests to url with the load generator and reports the
-// rate under unit.
-func (e *benchEnv) drive(b *testing.B, url string, mode loadgen.Mode, unit string) {
-	b.Helper()
-	cfg := loadgen.Config{
+// config is the load generator's configuration for url.
+func (e *benchEnv) config(url string, mode loadgen.Mode) loadgen.Config {
+	return loadgen.Config{
 		URL: url, Mode: mode, Concurrency: benchConcurrency, Duration: loadgen.MaxDuration,
 		Certificate: &e.client, ServerLeaf: e.set.Server.Cert.Raw,
 	}
-	// One short run first: connections, caches and the GC settle, and a
-	// broken setup fails before the measurement.
-	warm := cfg
-	warm.Requests = 50
-	if res, err := loadgen.Run(context.Background(), warm); err != nil || res.Errors > 0 {
-		b.Fatalf("warm-up against %s: %v %v", url, err, res)
-	}
-	cfg.Requests = int64(b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
+}
+
+// run sends n requests and fails the benchmark on any error.
+func (e *benchEnv) run(b *testing.B, url string, mode loadgen.Mode, n int) *loadgen.Result {
+	b.Helper()
+	cfg := e.config(url, mode)
+	cfg.Requests = int64(n)
 	res, err := loadgen.Run(context.Background(), cfg)
-	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
 	}
 	if res.Errors > 0 {
-		b.Fatalf("%d errors: %v", res.Errors, res.ErrorKinds)
+		b.Fatalf("%s: %d errors: %v", url, res.Errors, res.ErrorKinds)
 	}
+	return res
+}
+
+// drive sends b.N requests to url and reports the rate under unit.
+func (e *benchEnv) drive(b *testing.B, url string, mode loadgen.Mode, unit string) {
+	b.Helper()
+	e.run(b, url, mode, 50) // warm-up: connections, caches and the GC settle
+	b.ReportAllocs()
+	b.ResetTimer()
+	res := e.run(b, url, mode, b.N)
+	b.StopTimer()
 	b.ReportMetric(float64(res.Requests)/b.Elapsed().Seconds(), unit)
 	b.ReportMetric(float64(res.P99.Microseconds()), "p99-µs")
+}
+
+// interleave sends b.N requests in all, split over the servers in
+// alternating rounds (A B C A B C …), so that a change of the machine's
+// load hits every server alike, and reports each server's rate under
+// NAME-unit and, for each pair {i, j} of ratios, rate(i)/rate(j).
+func (e *benchEnv) interleave(b *testing.B, mode loadgen.Mode, unit string, names, urls []string, ratios ...[2]int) {
+	b.Helper()
+	const rounds = 6
+	for _, u := range urls {
+		e.run(b, u, mode, 50)
+	}
+	per := max(b.N/(rounds*len(urls)), 1)
+	elapsed := make([]time.Duration, len(urls))
+	count := make([]int64, len(urls))
+	b.ResetTimer()
+	for range rounds {
+		for i, u := range urls {
+			res := e.run(b, u, mode, per)
+			elapsed[i] += res.Elapsed
+			count[i] += res.Requests
+		}
+	}
+	b.StopTimer()
+	rate := func(i int) float64 { return float64(count[i]) / elapsed[i].Seconds() }
+	for i, name := range names {
+		b.ReportMetric(rate(i), name+"-"+unit)
+	}
+	for _, r := range ratios {
+		b.ReportMetric(rate(r[0])/rate(r[1]), "ratio-"+names[r[0]]+"/"+names[r[1]])
+	}
 }
 
 // The listener's default actions in these benchmarks.
@@ -189,33 +228,37 @@ const (
 
 // BenchmarkHandshake: full mTLS handshakes per second through the
 // emulator's listener with an empty and a 500,000-entry CRL, and the bare
-// crypto/tls ceiling. The CRL's cost is 1 - 500kCRL/emptyCRL; the
-// emulator's own cost is 1 - emptyCRL/ceiling.
+// crypto/tls ceiling, one after the other, then interleaved: the
+// interleaved ratios are the figures to quote on a shared machine: the
+// CRL's cost is 1 - ratio-500kCRL/emptyCRL, and ratio-emptyCRL/ceiling is
+// how close the emulator comes to a bare crypto/tls server.
 func BenchmarkHandshake(b *testing.B) {
 	e := newBenchEnv(b)
-	b.Run("ceiling", func(b *testing.B) {
-		e.drive(b, e.ceiling(b), loadgen.ModeHandshake, "handshakes/s")
-	})
-	for _, crl := range []string{"emptyCRL", "500kCRL"} {
-		b.Run(crl, func(b *testing.B) {
-			e.drive(b, e.start(b, crl, "127.0.0.1:1", fixedOKAction), loadgen.ModeHandshake, "handshakes/s")
-		})
+	names := []string{"ceiling", "emptyCRL", "500kCRL"}
+	urls := []string{e.ceiling(b),
+		e.start(b, "emptyCRL", "127.0.0.1:1", fixedOKAction),
+		e.start(b, "500kCRL", "127.0.0.1:1", fixedOKAction)}
+	for i, name := range names {
+		b.Run(name, func(b *testing.B) { e.drive(b, urls[i], loadgen.ModeHandshake, "handshakes/s") })
 	}
+	b.Run("interleaved", func(b *testing.B) {
+		e.interleave(b, loadgen.ModeHandshake, "hs/s", names, urls, [2]int{2, 1}, [2]int{1, 0})
+	})
 }
 
 // BenchmarkKeepAlive: kept-alive requests per second through the emulator
 // (verify mode, forward action) to a local backend, and the same client
-// on the backend directly.
+// on the backend directly; then both interleaved.
 func BenchmarkKeepAlive(b *testing.B) {
 	e := newBenchEnv(b)
 	backend := httptest.NewServer(servers.Backend())
 	b.Cleanup(backend.Close)
-	b.Run("direct", func(b *testing.B) {
-		e.drive(b, backend.URL+"/", loadgen.ModeKeepAlive, "requests/s")
-	})
-	b.Run("emulator", func(b *testing.B) {
-		url := e.start(b, "emptyCRL", backend.Listener.Addr().String(), forwardAction)
-		e.drive(b, url, loadgen.ModeKeepAlive, "requests/s")
+	direct := backend.URL + "/"
+	emu := e.start(b, "emptyCRL", backend.Listener.Addr().String(), forwardAction)
+	b.Run("direct", func(b *testing.B) { e.drive(b, direct, loadgen.ModeKeepAlive, "requests/s") })
+	b.Run("emulator", func(b *testing.B) { e.drive(b, emu, loadgen.ModeKeepAlive, "requests/s") })
+	b.Run("interleaved", func(b *testing.B) {
+		e.interleave(b, loadgen.ModeKeepAlive, "req/s", []string{"direct", "emulator"}, []string{direct, emu}, [2]int{1, 0})
 	})
 }
 

@@ -225,7 +225,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	}
 	p("\n|---|%s\n", strings.Repeat("--:|", len(r.Servers)))
 	for _, sc := range r.Scenarios {
-		p("| %s |", strings.TrimSuffix(sc.Label, "/s"))
+		p("| %s |", strings.Replace(sc.Label, "/s", "", 1))
 		for _, s := range r.Servers {
 			c := r.Cell(sc.Name, s)
 			if c.N == 0 {
