@@ -182,6 +182,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err := d.rounds(ctx, insts); err != nil {
 		return nil, err
 	}
+	d.procs.stopAll()
 	d.report.finish()
 	return d.report, nil
 }

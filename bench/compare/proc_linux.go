@@ -1,6 +1,11 @@
 package compare
 
-import "syscall"
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
 
 // procAttr puts the child in its own process group (so the whole group can
 // be signalled, nginx's workers included) and has the kernel kill it if the
@@ -10,3 +15,56 @@ func procAttr() *syscall.SysProcAttr {
 }
 
 func killGroup(pid int, sig syscall.Signal) { _ = syscall.Kill(-pid, sig) }
+
+// cpuSnapshot is the machine's busy and total CPU time (/proc/stat) and
+// the CPU time of this process and its reaped children (getrusage), so
+// that the share of the machine used by other processes during a run can
+// be reported.
+type cpuSnapshot struct {
+	busy, total, own float64 // seconds
+	ok               bool
+}
+
+func takeCPU() cpuSnapshot {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuSnapshot{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return cpuSnapshot{}
+	}
+	var s cpuSnapshot
+	for i, v := range f[1:] {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return cpuSnapshot{}
+		}
+		n /= 100 // USER_HZ is 100 on Linux
+		s.total += n
+		if i != 3 && i != 4 { // idle, iowait
+			s.busy += n
+		}
+	}
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			s.own += tv(ru.Utime) + tv(ru.Stime)
+		}
+	}
+	s.ok = true
+	return s
+}
+
+func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+
+// otherShare is the share of all CPUs that processes other than this one
+// and its children used between a and b, or -1 if unknown.
+func otherShare(a, b cpuSnapshot) float64 {
+	if !a.ok || !b.ok || b.total <= a.total {
+		return -1
+	}
+	other := (b.busy - a.busy) - (b.own - a.own)
+	return max(other, 0) / (b.total - a.total)
+}

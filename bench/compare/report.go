@@ -34,6 +34,11 @@ type Report struct {
 	// LoadBefore and LoadAfter are /proc/loadavg's 1, 5 and 15 minute
 	// averages: other work on the machine skews every figure.
 	LoadBefore, LoadAfter string
+	// OtherCPU is the share of all CPUs that processes outside the
+	// comparison used while it ran (-1 if unknown): the figures are only as
+	// good as this is small.
+	OtherCPU float64
+	cpu0     cpuSnapshot
 }
 
 // Measurement is one measured run.
@@ -49,7 +54,7 @@ func newReport(cfg Config, d *driver) *Report {
 		Started: time.Now(), Rounds: cfg.Rounds, Duration: cfg.Duration, Warmup: cfg.Warmup,
 		Concurrency: cfg.Concurrency, Servers: cfg.Servers,
 		Negotiated: map[string]string{}, Versions: map[string]string{},
-		Machine: machine(), LoadBefore: loadavg(),
+		Machine: machine(), LoadBefore: loadavg(), OtherCPU: -1, cpu0: takeCPU(),
 	}
 	for _, s := range Scenarios {
 		if slices.Contains(cfg.Scenarios, s.Name) {
@@ -79,9 +84,12 @@ func (r *Report) negotiated(server string, res *loadgen.Result) {
 	r.Negotiated[server] = fmt.Sprintf("%s %s %s", tls.VersionName(res.TLSVersion), tls.CipherSuiteName(res.CipherSuite), res.CurveID)
 }
 
+// finish records the end of the run; call it after every child process
+// was stopped and reaped, so that their CPU time is counted as the run's.
 func (r *Report) finish() {
 	r.Elapsed = time.Since(r.Started)
 	r.LoadAfter = loadavg()
+	r.OtherCPU = otherShare(r.cpu0, takeCPU())
 }
 
 // Cell is the summary of one scenario on one server over the rounds.
@@ -177,7 +185,12 @@ func (r *Report) WriteTable(w io.Writer) {
 	p("\n## albmtls proxy comparison, %s\n\n", r.Started.UTC().Format("2006-01-02 15:04 MST"))
 	p("- %d rounds of %s per server and scenario, servers alternating (rotated each round), after a %s warm-up; concurrency %d; %s in all\n",
 		r.Rounds, r.Duration, r.Warmup, r.Concurrency, r.Elapsed.Round(time.Second))
-	p("- machine: %s; load average (1/5/15 min) %s before, %s after\n", r.Machine, r.LoadBefore, r.LoadAfter)
+	other := "unknown"
+	if r.OtherCPU >= 0 {
+		other = fmt.Sprintf("%.0f%%", 100*r.OtherCPU)
+	}
+	p("- machine: %s; load average (1/5/15 min) %s before, %s after (the run's own load included); other processes used %s of the CPUs during the run\n",
+		r.Machine, r.LoadBefore, r.LoadAfter, other)
 	var vs []string
 	for _, k := range []string{ALBMTLS, Nginx, HAProxy, "openssl", "load generator"} {
 		if v, ok := r.Versions[k]; ok {
