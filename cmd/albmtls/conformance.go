@@ -1,8 +1,255 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
 
-// newConformanceCmd is a placeholder until its issue lands.
+	"github.com/spf13/cobra"
+
+	"github.com/albmtls/albmtls/conformance"
+	"github.com/albmtls/albmtls/scenarios"
+)
+
+// conformanceConfig is what `albmtls conformance` was asked to do.
+type conformanceConfig struct {
+	opts      conformance.Options
+	run       string
+	sets      []string
+	scenarios string
+	junit     string
+	report    string
+	backend   string
+	expect    string
+	list      bool
+	quiet     bool
+}
+
 func newConformanceCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "conformance", Short: "(not yet implemented)", Hidden: true}
+	var cfg conformanceConfig
+	cmd := &cobra.Command{
+		Use:   "conformance [--target URL] [--pki DIR] [--junit FILE] [--report FILE] [--run REGEXP]",
+		Short: "Run the scenario catalogue against the emulator, any endpoint or your backend",
+		Long: `Run the scenario catalogue: every emulated ALB behaviour as a named case with
+its setup, the client's certificate and request, and the expected handshake,
+HTTP status, headers at the target and log fields, each citing its source.
+
+By default each scenario runs against its own in-process emulator, over a
+throw-away PKI (or --pki DIR). With --target the catalogue runs against a
+running emulator or a real ALB: register the harness's echo target
+(--echo-listen) as the only target behind the listener; scenarios whose setup
+the harness cannot impose on a remote target are skipped with the reason.
+
+With --backend the harness plays the ALB in front of your backend: each
+identity goes through the in-process emulator, with ALB's headers, to your
+backend, whose answers are checked against --expect FILE (default: member
+allowed, outsider 403, missing or spoofed headers refused).
+
+Writes a progress line on stderr, a summary table on stdout, JUnit XML with
+--junit and a Markdown (or, for *.html, HTML) report with --report. The exit
+status is 1 when any scenario failed.`,
+		Example: `  albmtls conformance --junit out.xml --report out.md
+  albmtls conformance --run 'verify-rejects-.*'
+  albmtls conformance --set emulation.strip_client_headers=false   # break one behaviour on purpose
+  albmtls conformance --target https://127.0.0.1:8443 --pki pki --echo-listen 127.0.0.1:9001 \
+      --connection-log logs/conn.log --admin http://127.0.0.1:9090
+  albmtls conformance --backend http://127.0.0.1:9001/ --expect expect.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConformance(cmd.Context(), a, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.opts.Target, "target", "", "HTTPS listener of a running emulator or a real ALB (default: in-process)")
+	f.StringVar(&cfg.opts.HTTPTarget, "http-target", "", "the same load balancer's HTTP listener, for the redirect scenarios")
+	f.StringVar(&cfg.opts.RemoteMode, "mode", "verify", "mutual authentication mode of the --target listener (off, passthrough, verify)")
+	f.StringVar(&cfg.opts.ServerName, "server-name", "", "TLS server name for --target (default: its host)")
+	f.StringVar(&cfg.opts.EchoListen, "echo-listen", "127.0.0.1:9001", "where the echo target listens for --target runs")
+	f.StringVar(&cfg.opts.ConnectionLog, "connection-log", "", "the --target emulator's connection log file, to check tls_verify_status")
+	f.StringVar(&cfg.opts.AccessLog, "access-log", "", "the --target emulator's access log file")
+	f.StringVar(&cfg.opts.Admin, "admin", "", "the --target emulator's admin endpoint (http://HOST:PORT), for runtime revocation")
+	f.StringVar(&cfg.opts.TrustStore, "trust-store", "", "trust store name behind --admin (default: its only one)")
+	f.StringVar(&cfg.opts.PKIDir, "pki", "", "PKI directory from `albmtls pki init` (default: a throw-away PKI)")
+	f.StringVar(&cfg.scenarios, "scenarios", "", "directory of scenario files to run instead of the built-in catalogue")
+	f.StringVar(&cfg.run, "run", "", "run only the scenarios whose name matches this regular expression")
+	f.StringVar(&cfg.junit, "junit", "", "write JUnit XML to FILE")
+	f.StringVar(&cfg.report, "report", "", "write a Markdown report (HTML when FILE ends in .html) to FILE")
+	f.StringVar(&cfg.backend, "backend", "", "test your backend at URL with the in-process emulator in front of it")
+	f.StringVar(&cfg.expect, "expect", "", "expectation file for --backend (YAML; see docs/conformance.md)")
+	f.StringArrayVar(&cfg.sets, "set", nil, "change a key of every generated config, PATH=VALUE (repeatable), e.g. emulation.strip_client_headers=false")
+	f.IntVar(&cfg.opts.Parallel, "parallel", 0, "scenarios run at once (default 4 per CPU)")
+	f.DurationVar(&cfg.opts.Timeout, "timeout", 10*time.Second, "timeout of every network step")
+	f.StringVar(&cfg.opts.WorkDir, "keep", "", "keep the generated PKI and configs in DIR")
+	f.BoolVar(&cfg.list, "list", false, "list the scenarios with their source and basis, and exit")
+	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "no progress line")
+	return cmd
+}
+
+func runConformance(ctx context.Context, a *app, cfg conformanceConfig) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if cfg.run != "" {
+		re, err := regexp.Compile(cfg.run)
+		if err != nil {
+			return fmt.Errorf("--run %q: %v", cfg.run, err)
+		}
+		cfg.opts.Run = re
+	}
+	for _, s := range cfg.sets {
+		st, err := conformance.ParseSetting(s)
+		if err != nil {
+			return err
+		}
+		cfg.opts.Set = append(cfg.opts.Set, st)
+	}
+	if cfg.scenarios != "" {
+		list, err := scenarios.LoadDir(cfg.scenarios)
+		if err != nil {
+			return err
+		}
+		cfg.opts.Scenarios = list
+	}
+	if cfg.list {
+		return listScenarios(a.stdout, cfg.opts)
+	}
+	// One emulator per scenario makes the operational log noisy: show only
+	// its errors, unless --log-level debug asks for everything.
+	cfg.opts.Logger = a.logger()
+	if a.logLevel.Level() > slog.LevelDebug {
+		cfg.opts.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	if !cfg.quiet {
+		cfg.opts.Progress = progressPrinter(a.stderr)
+	}
+
+	var (
+		rep *conformance.Report
+		err error
+	)
+	if cfg.backend != "" {
+		var e *conformance.BackendExpect
+		if cfg.expect != "" {
+			if e, err = conformance.LoadBackendExpect(cfg.expect); err != nil {
+				return err
+			}
+		}
+		rep, err = conformance.RunBackend(ctx, cfg.opts, cfg.backend, e)
+	} else {
+		rep, err = conformance.Run(ctx, cfg.opts)
+	}
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteSummary(a.stdout); err != nil {
+		return err
+	}
+	if cfg.junit != "" {
+		if err := writeReportFile(cfg.junit, rep.WriteJUnit); err != nil {
+			return err
+		}
+	}
+	if cfg.report != "" {
+		write := rep.WriteMarkdown
+		if ext := strings.ToLower(filepath.Ext(cfg.report)); ext == ".html" || ext == ".htm" {
+			write = rep.WriteHTML
+		}
+		if err := writeReportFile(cfg.report, write); err != nil {
+			return err
+		}
+	}
+	if rep.Failed() {
+		return silentExit(1)
+	}
+	return nil
+}
+
+func (cfg conformanceConfig) validate() error {
+	switch {
+	case cfg.backend != "" && cfg.opts.Target != "":
+		return errors.New("--backend and --target exclude each other: --backend puts the in-process emulator in front of your backend")
+	case cfg.expect != "" && cfg.backend == "":
+		return errors.New("--expect belongs to --backend")
+	case cfg.backend != "" && cfg.scenarios != "":
+		return errors.New("--scenarios does not apply to --backend: its cases come from --expect")
+	case cfg.opts.Target == "" && (cfg.opts.HTTPTarget != "" || cfg.opts.ConnectionLog != "" || cfg.opts.AccessLog != "" || cfg.opts.Admin != ""):
+		return errors.New("--http-target, --connection-log, --access-log and --admin describe a --target; without --target the catalogue runs in-process")
+	case cfg.opts.Target != "" && len(cfg.sets) > 0:
+		return errors.New("--set changes the configs of the in-process emulator; it cannot change a --target")
+	case cfg.opts.Timeout <= 0:
+		return errors.New("--timeout must be positive")
+	}
+	return nil
+}
+
+// writeReportFile writes a report through a temporary file, so a failed
+// write never leaves half a report.
+func writeReportFile(file string, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return fmt.Errorf("formatting %s: %w", file, err)
+	}
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	return nil
+}
+
+// listScenarios prints the catalogue without running it.
+func listScenarios(w io.Writer, opts conformance.Options) error {
+	sess, err := conformance.Open(opts)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	for _, s := range sess.Scenarios() {
+		fmt.Fprintf(w, "%-70s %s  %s\n", s.Name, s.Basis, s.Source.Reference)
+	}
+	fmt.Fprintf(w, "%d scenarios\n", len(sess.Scenarios()))
+	return nil
+}
+
+// progressPrinter shows a live progress line on a terminal; elsewhere (CI
+// logs) it prints one line per failed scenario as it happens.
+func progressPrinter(w io.Writer) func(conformance.Progress) {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return func(p conformance.Progress) {
+		if tty {
+			fmt.Fprintf(w, "\r\033[K[%d/%d] %d passed, %d failed, %d skipped  %s", p.Done, p.Total, p.Passed, p.Failed, p.Skipped, p.Last.Name)
+			if p.Done == p.Total {
+				fmt.Fprintln(w)
+			}
+			return
+		}
+		if p.Last.Status == conformance.StatusFail {
+			fmt.Fprintf(w, "[%d/%d] FAIL %s: %s\n", p.Done, p.Total, p.Last.Name, p.Last.Message())
+		}
+		if p.Done == p.Total {
+			fmt.Fprintf(w, "[%d/%d] done: %d passed, %d failed, %d skipped\n", p.Done, p.Total, p.Passed, p.Failed, p.Skipped)
+		}
+	}
 }

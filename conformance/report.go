@@ -1,0 +1,223 @@
+package conformance
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteSummary writes the summary table: one row per scenario with its
+// verdict, time and, for failures and skips, the first reason; then the
+// totals and the wall time.
+func (r *Report) WriteSummary(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tRESULT\tTIME\tDETAIL")
+	for _, res := range r.Results {
+		detail := ""
+		switch res.Status {
+		case StatusFail:
+			if f := res.Failures(); len(f) > 0 {
+				detail = f[0]
+				if len(f) > 1 {
+					detail += fmt.Sprintf(" (+%d more)", len(f)-1)
+				}
+			}
+		case StatusSkip:
+			detail = res.Reason
+		default:
+			if nc := len(res.NotChecked()); nc > 0 {
+				detail = fmt.Sprintf("%d expectations not checked", nc)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.Name, strings.ToUpper(string(res.Status)), res.Duration.Round(time.Millisecond), truncate(detail, 160))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	pass, fail, skip := r.Counts()
+	_, err := fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d skipped, against the %s, in %s\n",
+		len(r.Results), pass, fail, skip, r.Target, r.Duration.Round(time.Millisecond))
+	return err
+}
+
+func truncate(s string, n int) string {
+	s = oneLine(s)
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// WriteMarkdown writes the report as Markdown: the totals, a summary table,
+// and for each failure a section with expected versus seen, the status,
+// the headers the target received and the connection-log line.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	pass, fail, skip := r.Counts()
+	fmt.Fprintf(&b, "# albmtls %s report\n\n", r.Title)
+	fmt.Fprintf(&b, "- target: %s\n- PKI: `%s`\n- started: %s\n- wall time: %s\n- **%d scenarios: %d passed, %d failed, %d skipped**\n\n",
+		r.Target, r.PKI, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), len(r.Results), pass, fail, skip)
+	b.WriteString("| scenario | result | basis | time | detail |\n|---|---|---|---|---|\n")
+	for _, res := range r.Results {
+		detail := ""
+		if res.Status != StatusPass {
+			detail = truncate(res.Message(), 200)
+		}
+		name := res.Name
+		if res.Status == StatusFail {
+			name = "[" + res.Name + "](#" + anchor(res.Name) + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, verdictMark(res.Status), res.Basis, res.Duration.Round(time.Millisecond), mdCell(detail))
+	}
+	if fail > 0 {
+		b.WriteString("\n## Failures\n")
+		for _, res := range r.Results {
+			if res.Status == StatusFail {
+				writeFailureMD(&b, res)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func verdictMark(s Status) string {
+	switch s {
+	case StatusPass:
+		return "pass"
+	case StatusFail:
+		return "**FAIL**"
+	}
+	return "skip"
+}
+
+func anchor(name string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+			b.WriteRune(c)
+		case c == ' ':
+			b.WriteRune('-')
+		}
+	}
+	return b.String()
+}
+
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func writeFailureMD(b *strings.Builder, res *Result) {
+	fmt.Fprintf(b, "\n### %s\n\n%s\n\nSource: %s, <%s> (%s). File: `%s`.\n", res.Name, oneLine(res.Description), res.Reference, res.URL, res.Basis, res.File)
+	if res.Reason != "" {
+		fmt.Fprintf(b, "\n**%s**\n", mdCell(res.Reason))
+	}
+	for _, st := range res.Steps {
+		if len(res.Steps) > 1 {
+			fmt.Fprintf(b, "\n#### Step %d\n", st.Index)
+		}
+		if st.Revoke != "" {
+			fmt.Fprintf(b, "\n%s\n", st.Revoke)
+		}
+		if len(st.Checks) > 0 {
+			b.WriteString("\n| check | expected | seen | |\n|---|---|---|---|\n")
+			for _, c := range st.Checks {
+				mark := "ok"
+				switch {
+				case c.NotChecked != "":
+					mark, c.Seen = "not checked", c.NotChecked
+				case !c.OK:
+					mark = "**differs**"
+				}
+				fmt.Fprintf(b, "| %s | `%s` | `%s` | %s |\n", c.Name, mdCode(c.Expected), mdCode(c.Seen), mark)
+			}
+		}
+		if st.Request != "" {
+			fmt.Fprintf(b, "\nRequest: `%s` with client certificate %s", st.Request, orNone(st.Client))
+			if st.TLSVersion != "" {
+				fmt.Fprintf(b, " over TLS %s", st.TLSVersion)
+			}
+			fmt.Fprintf(b, ". Outcome: **%s**", st.Handshake)
+			if st.Status != 0 {
+				fmt.Fprintf(b, ", HTTP %d", st.Status)
+			}
+			if st.Negotiated != "" {
+				fmt.Fprintf(b, ", %s", st.Negotiated)
+			}
+			if st.Error != "" {
+				fmt.Fprintf(b, " (%s)", mdCell(st.Error))
+			}
+			b.WriteString(".\n")
+		}
+		if st.TargetHeaders != nil {
+			b.WriteString("\nHeaders the target received:\n\n```\n" + headerText(st.TargetHeaders) + "```\n")
+		}
+		if st.ConnLogLine != "" {
+			b.WriteString("\nConnection log:\n\n```\n" + st.ConnLogLine + "\n```\n")
+		}
+		if len(st.AccessLog) > 0 {
+			b.WriteString("\nAccess log:\n\n```\n" + strings.Join(st.AccessLog, "\n") + "\n```\n")
+		}
+	}
+	if res.Config != "" {
+		b.WriteString("\n<details><summary>albmtls.yaml used</summary>\n\n```yaml\n" + res.Config + "```\n</details>\n")
+	}
+}
+
+func mdCode(s string) string {
+	s = strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return "`" + s + "`"
+}
+
+// headerText prints headers sorted, long values cut.
+func headerText(h http.Header) string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range h[k] {
+			if len(v) > 200 {
+				v = v[:200] + fmt.Sprintf("… (%d bytes)", len(v))
+			}
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	return b.String()
+}
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
+	"headers":  headerText,
+	"oneLine":  oneLine,
+	"ms":       func(d time.Duration) time.Duration { return d.Round(time.Millisecond) },
+	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"checkBad": func(c Check) bool { return !c.OK && c.NotChecked == "" },
+}).Parse(htmlTemplate))
+
+// WriteHTML writes the same report as a self-contained HTML page.
+func (r *Report) WriteHTML(w io.Writer) error {
+	pass, fail, skip := r.Counts()
+	return reportHTML.Execute(w, map[string]any{"R": r, "Pass": pass, "Fail": fail, "Skip": skip})
+}

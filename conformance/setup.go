@@ -1,0 +1,340 @@
+package conformance
+
+import (
+	"bytes"
+	"crypto/x509"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/pki"
+	"github.com/albmtls/albmtls/scenarios"
+)
+
+// Template values: the load balancer every scenario starts from
+// (docs/conformance.md shows it as YAML).
+const (
+	// DefaultSSLPolicy offers TLS 1.3 and 1.2, so scenarios can pin either.
+	DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+	// TrustStoreName and TargetGroupName name the template's trust store
+	// and target group.
+	TrustStoreName  = "conformance"
+	TargetGroupName = "echo"
+)
+
+// targetAddrs are the harness's own targets for the template.
+type targetAddrs struct {
+	echo, refused, silent string
+	// backend, when set, replaces the echo target (backend mode).
+	backend         string
+	backendProtocol string
+}
+
+// trustStoreFiles are the files of one scenario's trust store.
+type trustStoreFiles struct {
+	bundle      string
+	revocations []string
+}
+
+// ConfigMap builds the albmtls.yaml of a scenario: the template (an HTTPS
+// listener on port 0 with the scenario's mutual authentication, a trust
+// store from the PKI, a target group holding the echo target, and an HTTP
+// listener redirecting to HTTPS:443, the story's HTTP:80 listener) with the
+// scenario's overrides. It is a map so that tests and --set can change any
+// key before the emulator reads it.
+func configMap(s scenarios.Setup, pkiDir string, ts trustStoreFiles, t targetAddrs) map[string]any {
+	ma := map[string]any{"mode": s.Mode}
+	if s.Mode == config.ModeVerify {
+		ma["trust_store"] = TrustStoreName
+		if s.IgnoreClientCertificateExpiry {
+			ma["ignore_client_certificate_expiry"] = true
+		}
+		if s.AdvertiseTrustStoreCaNames != "" {
+			ma["advertise_trust_store_ca_names"] = s.AdvertiseTrustStoreCaNames
+		}
+	}
+	policy := s.SSLPolicy
+	if policy == "" {
+		policy = DefaultSSLPolicy
+	}
+	https := map[string]any{
+		"port":       0,
+		"protocol":   "HTTPS",
+		"ssl_policy": policy,
+		"certificates": []any{map[string]any{
+			"certificate": filepath.Join(pkiDir, "server", "server.pem"),
+			"private_key": filepath.Join(pkiDir, "server", "server-key.pem"),
+		}},
+		"mutual_authentication": ma,
+		"default_action":        actionMap(s.Action),
+	}
+	if len(s.Attributes) > 0 {
+		attrs := map[string]any{}
+		for k, v := range s.Attributes {
+			attrs[k] = v
+		}
+		https["attributes"] = attrs
+	}
+	httpListener := map[string]any{
+		"port":     0,
+		"protocol": "HTTP",
+		"default_action": map[string]any{"type": "redirect",
+			"redirect": map[string]any{"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}},
+	}
+	var targets []any
+	switch {
+	case t.backend != "":
+		targets = []any{t.backend}
+	case s.Targets == scenarios.TargetsNone:
+		targets = []any{}
+	case s.Targets == scenarios.TargetsRefused:
+		targets = []any{t.refused}
+	case s.Targets == scenarios.TargetsSilent:
+		targets = []any{t.silent}
+	default:
+		targets = []any{t.echo}
+	}
+	group := map[string]any{"name": TargetGroupName, "targets": targets, "health_check": map[string]any{"enabled": false}}
+	if t.backendProtocol != "" {
+		group["protocol"] = t.backendProtocol
+	}
+	revs := make([]any, len(ts.revocations))
+	for i, r := range ts.revocations {
+		revs[i] = r
+	}
+	lb := map[string]any{"name": "conformance", "account_id": "123456789012", "region": "us-east-1"}
+	if s.IdleTimeout != "" {
+		lb["idle_timeout"] = s.IdleTimeout
+	}
+	emu := map[string]any{"watch_interval": "0s"}
+	for k, v := range s.Emulation {
+		emu[k] = v
+	}
+	return map[string]any{
+		"load_balancer": lb,
+		"trust_stores": []any{map[string]any{
+			"name": TrustStoreName, "ca_certificates_bundle": ts.bundle, "revocations": revs,
+		}},
+		"target_groups": []any{group},
+		"listeners":     []any{https, httpListener},
+		"emulation":     emu,
+	}
+}
+
+// actionMap writes an action with only the keys that are set.
+func actionMap(a *config.Action) map[string]any {
+	if a == nil || (a.Type == config.ActionForward && a.TargetGroup == "") || a.Type == "" {
+		return map[string]any{"type": config.ActionForward, "target_group": TargetGroupName}
+	}
+	m := map[string]any{"type": a.Type}
+	if a.TargetGroup != "" {
+		m["target_group"] = a.TargetGroup
+	}
+	if r := a.Redirect; r != nil {
+		rm := map[string]any{}
+		for k, v := range map[string]string{"protocol": r.Protocol, "port": r.Port, "host": r.Host, "path": r.Path, "query": r.Query, "status_code": r.StatusCode} {
+			if v != "" {
+				rm[k] = v
+			}
+		}
+		m["redirect"] = rm
+	}
+	if f := a.FixedResponse; f != nil {
+		fm := map[string]any{"status_code": f.StatusCode}
+		if f.ContentType != "" {
+			fm["content_type"] = f.ContentType
+		}
+		if f.MessageBody != "" {
+			fm["message_body"] = f.MessageBody
+		}
+		m["fixed_response"] = fm
+	}
+	return m
+}
+
+// writeTrustStore writes the scenario's trust store files into dir where
+// they differ from the PKI's own, and returns the paths to use.
+func writeTrustStore(set *pki.Set, pkiDir, dir string, ts *scenarios.TrustStore, now time.Time) (trustStoreFiles, error) {
+	out := trustStoreFiles{bundle: filepath.Join(pkiDir, pki.BundleFile)}
+	for _, f := range set.CRLFiles() {
+		out.revocations = append(out.revocations, filepath.Join(pkiDir, f))
+	}
+	if ts == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return out, err
+	}
+	if b := ts.Bundle; b != nil {
+		data, err := bundle(set, b)
+		if err != nil {
+			return out, err
+		}
+		out.bundle = filepath.Join(dir, "bundle.pem")
+		if err := os.WriteFile(out.bundle, data, 0o644); err != nil {
+			return out, err
+		}
+	}
+	if ts.Revocations != nil {
+		out.revocations = nil
+		for i, c := range *ts.Revocations {
+			der, err := crlFor(set, c, now)
+			if err != nil {
+				return out, err
+			}
+			data, ext := pki.EncodeCRLPEM(der), ".crl.pem"
+			if c.Format == "der" {
+				data, ext = der, ".crl"
+			}
+			file := filepath.Join(dir, fmt.Sprintf("%d-%s%s", i+1, c.CA.Value, ext))
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				return out, err
+			}
+			out.revocations = append(out.revocations, file)
+		}
+	}
+	return out, nil
+}
+
+// bundle builds a CA bundle from PKI CAs, with the defect asked for.
+func bundle(set *pki.Set, b *scenarios.Bundle) ([]byte, error) {
+	names := []string{"intermediate", "root"}
+	if len(b.CAs) > 0 {
+		names = names[:0]
+		for _, n := range b.CAs {
+			names = append(names, n.Value)
+		}
+	}
+	var blocks [][]byte
+	var certs []*x509.Certificate
+	for _, n := range names {
+		ca, ok := set.CA(n)
+		if !ok {
+			return nil, fmt.Errorf("trust store bundle: %q is not a CA of the PKI", n)
+		}
+		blocks = append(blocks, ca.CertPEM)
+		certs = append(certs, ca.Cert)
+	}
+	var out bytes.Buffer
+	switch b.Tamper {
+	case scenarios.TamperDER:
+		return certs[0].Raw, nil
+	case scenarios.TamperComment:
+		out.WriteString("# trust store for the conformance catalogue\n")
+	case scenarios.TamperCommentWithDash:
+		out.WriteString("# conformance trust-store bundle\n")
+	}
+	for i, blk := range blocks {
+		if b.Tamper == scenarios.TamperBlankLine && i > 0 {
+			out.WriteString("\n")
+		}
+		if b.Tamper == scenarios.TamperTextDump {
+			subject, _ := certfmt.DN(certs[i].RawSubject)
+			fmt.Fprintf(&out, "Certificate:\n    Data:\n        Version: 3 (0x2)\n        Serial Number: %s\n        Subject: %s\n", certfmt.Serial(certs[i]), subject)
+		}
+		out.Write(blk)
+	}
+	if b.Tamper == scenarios.TamperBlankLine && len(blocks) == 1 {
+		out.WriteString("\n")
+	}
+	return out.Bytes(), nil
+}
+
+// crlFor returns the DER CRL a trust store entry asks for: the CA's current
+// CRL, or a fresh one with more entries or other dates.
+func crlFor(set *pki.Set, c scenarios.CRL, now time.Time) ([]byte, error) {
+	current := set.CRL(c.CA.Value)
+	if current != nil && !c.Fresh() {
+		return current, nil
+	}
+	var extra []*big.Int
+	for _, n := range c.Revoke {
+		cert, err := certByName(set, n.Value)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, cert.SerialNumber)
+	}
+	var this, next time.Time
+	if c.ThisUpdate != "" {
+		d, _ := scenarios.ParseOffset(c.ThisUpdate)
+		this = now.Add(d)
+	}
+	if c.NextUpdate != "" {
+		d, _ := scenarios.ParseOffset(c.NextUpdate)
+		next = now.Add(d)
+	}
+	return signCRL(set, c.CA.Value, extra, this, next, 0)
+}
+
+// signCRL signs a CRL of the named CA holding its current entries plus
+// extra serials, numbered after the current one (plus bump).
+func signCRL(set *pki.Set, caName string, extra []*big.Int, this, next time.Time, bump int64) ([]byte, error) {
+	ca, ok := set.CA(caName)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a CA of the PKI", caName)
+	}
+	if ca.Key == nil {
+		return nil, fmt.Errorf("the PKI has no private key for CA %q, so the harness cannot sign its CRL", caName)
+	}
+	number := big.NewInt(1 + bump)
+	var revoked []pki.Revocation
+	if der := set.CRL(caName); der != nil {
+		cur, err := x509.ParseRevocationList(der)
+		if err != nil {
+			return nil, fmt.Errorf("the CRL of %q: %w", caName, err)
+		}
+		if cur.Number != nil {
+			number = new(big.Int).Add(cur.Number, big.NewInt(1+bump))
+		}
+		for _, e := range cur.RevokedCertificateEntries {
+			revoked = append(revoked, pki.Revocation{Serial: e.SerialNumber, RevokedAt: e.RevocationTime})
+		}
+	}
+	for _, s := range extra {
+		revoked = append(revoked, pki.Revocation{Serial: s})
+	}
+	req := pki.CRLRequest{Number: number, Revoked: revoked, ThisUpdate: this, NextUpdate: next}
+	if !this.IsZero() && next.IsZero() {
+		req.NextUpdate = this.Add(pki.DefaultCRLLifetime)
+	}
+	if this.IsZero() && !next.IsZero() {
+		req.ThisUpdate = next.Add(-pki.DefaultCRLLifetime)
+	}
+	return ca.CRL(req)
+}
+
+// certByName finds a client or CA certificate of the PKI.
+func certByName(set *pki.Set, name string) (*x509.Certificate, error) {
+	if leaf, ok := set.Client(name); ok {
+		return leaf.Cert, nil
+	}
+	if ca, ok := set.CA(name); ok {
+		return ca.Cert, nil
+	}
+	return nil, fmt.Errorf("%q is not a certificate of the PKI", name)
+}
+
+// issuerName returns the PKI name of the CA that issued a client.
+func issuerName(set *pki.Set, client string) (string, error) {
+	leaf, ok := set.Client(client)
+	if !ok {
+		return "", fmt.Errorf("%q is not a client of the PKI", client)
+	}
+	for _, n := range set.CANames() {
+		if ca, _ := set.CA(n); ca != nil && bytes.Equal(ca.Cert.RawSubject, leaf.Cert.RawIssuer) {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("the issuer of %q is not a CA of the PKI (self-signed?), so it cannot be revoked", client)
+}
+
+// safeName turns a scenario name into a directory name.
+func safeName(name string) string {
+	return strings.NewReplacer("/", "__", "\\", "_", ":", "_").Replace(name)
+}

@@ -1,0 +1,41 @@
+package scenarios_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/conformance"
+	"github.com/albmtls/albmtls/pki/pkitest"
+	"github.com/albmtls/albmtls/scenarios"
+)
+
+// TestCatalogue runs every scenario of the catalogue against the in-process
+// emulator, each as a parallel subtest, over the shared standard test PKI.
+// A failure prints what was expected and what was seen.
+func TestCatalogue(t *testing.T) {
+	started := time.Now()
+	list, err := scenarios.Catalogue()
+	require.NoError(t, err)
+	sess, err := conformance.Open(conformance.Options{Scenarios: list, PKIDir: pkitest.Dir(t)})
+	require.NoError(t, err)
+	t.Cleanup(sess.Close)
+	t.Run("scenario", func(t *testing.T) {
+		for _, sc := range sess.Scenarios() {
+			t.Run(sc.Name, func(t *testing.T) {
+				t.Parallel()
+				r := sess.Run(context.Background(), sc)
+				switch r.Status {
+				case conformance.StatusSkip:
+					t.Skip(r.Reason)
+				case conformance.StatusFail:
+					t.Errorf("%s (%s):\n  %s\n%s", sc.Name, sc.File, strings.Join(r.Failures(), "\n  "), conformance.Detail(r))
+				}
+			})
+		}
+	})
+	t.Logf("the whole catalogue (%d scenarios) ran in %s", len(sess.Scenarios()), time.Since(started).Round(time.Millisecond))
+}
