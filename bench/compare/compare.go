@@ -56,6 +56,11 @@ type Config struct {
 	// (default 1s, not measured).
 	Rounds           int
 	Duration, Warmup time.Duration
+	// Slices splits each run into that many parts (default 5), taken in
+	// alternation with the other scenarios of its group on the same server
+	// (10-entry CRL, 500,000-entry CRL, 10-entry, …), so that a burst of
+	// other work on the machine hits both sides of the CRL comparison.
+	Slices int
 	// Concurrency is the load generator's worker count, the same for every
 	// server (default 32).
 	Concurrency int
@@ -112,6 +117,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
+	}
+	if c.Slices <= 0 {
+		c.Slices = 5
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard
@@ -266,10 +274,11 @@ func (d *driver) startAll(ctx context.Context) (map[instKey]*instance, error) {
 
 // rounds warms every server up on every scenario, then runs the rounds.
 // Within a round, scenarios of the same mode form a group, and each server
-// runs its whole group before the next server: the 10-entry and the
-// 500,000-entry CRL runs of a server are adjacent in time, as are the
-// servers, so that slow drifts of the machine's load cancel out of the
-// paired ratios. The server order rotates every round (A B C, B C A, …).
+// runs its whole group before the next server, the group's scenarios in
+// alternating slices: the 10-entry and the 500,000-entry CRL runs of a
+// server are interleaved, and the servers adjacent in time, so that
+// changes of the machine's load cancel out of the paired ratios. The server
+// order rotates every round (A B C, B C A, …).
 func (d *driver) rounds(ctx context.Context, insts map[instKey]*instance) error {
 	var groups [][]Scenario
 	for _, s := range d.report.Scenarios {
@@ -290,15 +299,23 @@ func (d *driver) rounds(ctx context.Context, insts map[instKey]*instance) error 
 			}
 		}
 	}
+	slice := d.cfg.Duration / time.Duration(d.cfg.Slices)
 	for round := range d.cfg.Rounds {
 		for _, g := range groups {
 			for i := range servers {
 				name := servers[(i+round)%len(servers)]
-				for _, s := range g {
-					res, err := d.load(ctx, insts[key(name, s.crl)], s, d.cfg.Duration)
-					if err != nil {
-						return err
+				parts := make([][]*loadgen.Result, len(g))
+				for range d.cfg.Slices {
+					for j, s := range g {
+						res, err := d.load(ctx, insts[key(name, s.crl)], s, slice)
+						if err != nil {
+							return err
+						}
+						parts[j] = append(parts[j], res)
 					}
+				}
+				for j, s := range g {
+					res := loadgen.Merge(parts[j]...)
 					d.report.add(s, name, round, res)
 					d.progress("round %d/%d %-32s %-8s %8.0f req/s  p50 %-8s p99 %-8s errors %d",
 						round+1, d.cfg.Rounds, s.Label, name, res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Errors)

@@ -24,6 +24,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 	assert.Equal(t, 5*time.Second, c.Duration)
 	assert.Equal(t, time.Second, c.Warmup)
 	assert.Equal(t, 32, c.Concurrency)
+	assert.Equal(t, 5, c.Slices)
 
 	c = Config{Exe: "albmtls", Warmup: -1}
 	require.NoError(t, c.defaults())

@@ -123,6 +123,8 @@ type Result struct {
 	DidResume                 bool // any handshake resumed (should never be true)
 	Handshakes                int64
 	FirstStatus, FirstHeaders string
+
+	hist *histogram // for Merge
 }
 
 // ErrorRate is Errors / (Requests + Errors).
@@ -348,10 +350,9 @@ func firstErr(errs []error) error {
 }
 
 func collect(cfg Config, workers []*worker, elapsed time.Duration) *Result {
-	r := &Result{Mode: cfg.Mode, Concurrency: cfg.Concurrency, Elapsed: elapsed, ErrorKinds: map[string]int64{}}
-	var h histogram
+	r := &Result{Mode: cfg.Mode, Concurrency: cfg.Concurrency, Elapsed: elapsed, ErrorKinds: map[string]int64{}, hist: &histogram{}}
 	for _, w := range workers {
-		h.merge(&w.hist)
+		r.hist.merge(&w.hist)
 		r.Requests += w.ok
 		r.Errors += w.errors
 		r.Handshakes += w.handshakes
@@ -366,12 +367,46 @@ func collect(cfg Config, workers []*worker, elapsed time.Duration) *Result {
 			r.FirstStatus, r.FirstHeaders = w.firstStatus, w.firstHeaders
 		}
 	}
-	if elapsed > 0 {
-		r.RPS = float64(r.Requests) / elapsed.Seconds()
+	r.summarize()
+	return r
+}
+
+// summarize computes the rate and the latency figures.
+func (r *Result) summarize() {
+	if r.Elapsed > 0 {
+		r.RPS = float64(r.Requests) / r.Elapsed.Seconds()
 	}
+	h := r.hist
 	r.P50, r.P90, r.P99 = h.quantile(0.50), h.quantile(0.90), h.quantile(0.99)
 	r.Mean, r.Max = h.mean(), h.max
-	return r
+}
+
+// Merge combines runs of the same mode and concurrency (e.g. slices of one
+// measurement taken in alternation with another) as if they were one run:
+// counts and elapsed times add up, latencies are merged exactly.
+func Merge(results ...*Result) *Result {
+	if len(results) == 0 {
+		return &Result{ErrorKinds: map[string]int64{}, hist: &histogram{}}
+	}
+	first := results[0]
+	m := &Result{Mode: first.Mode, Concurrency: first.Concurrency, ErrorKinds: map[string]int64{}, hist: &histogram{},
+		TLSVersion: first.TLSVersion, CipherSuite: first.CipherSuite, CurveID: first.CurveID,
+		FirstStatus: first.FirstStatus, FirstHeaders: first.FirstHeaders}
+	for _, r := range results {
+		m.Elapsed += r.Elapsed
+		m.Requests += r.Requests
+		m.Errors += r.Errors
+		m.Handshakes += r.Handshakes
+		m.DidResume = m.DidResume || r.DidResume
+		for k, n := range r.ErrorKinds {
+			m.ErrorKinds[k] += n
+		}
+		if r.hist != nil {
+			m.hist.merge(r.hist)
+		}
+	}
+	m.summarize()
+	return m
 }
 
 // worker runs requests one after another on its own connection(s). Its

@@ -185,3 +185,23 @@ func TestPlainHTTPBaseline(t *testing.T) {
 	assert.Equal(t, int64(20), res.Requests)
 	assert.Zero(t, res.Handshakes)
 }
+
+func TestMerge(t *testing.T) {
+	srv, cert, _ := mtlsServer(t, http.HandlerFunc(ok))
+	run := func(n int64) *loadgen.Result {
+		res, err := loadgen.Run(context.Background(), loadgen.Config{URL: srv.URL, Mode: loadgen.ModeKeepAlive, Concurrency: 2, Requests: n, Certificate: &cert})
+		require.NoError(t, err)
+		return res
+	}
+	a, b := run(30), run(50)
+	m := loadgen.Merge(a, b)
+	assert.Equal(t, int64(80), m.Requests)
+	assert.Equal(t, int64(4), m.Handshakes)
+	assert.Equal(t, a.Elapsed+b.Elapsed, m.Elapsed)
+	assert.InDelta(t, 80/m.Elapsed.Seconds(), m.RPS, 1e-6)
+	assert.Equal(t, max(a.Max, b.Max), m.Max)
+	assert.LessOrEqual(t, min(a.P50, b.P50), m.P50)
+	assert.GreaterOrEqual(t, max(a.P50, b.P50), m.P50)
+	assert.Equal(t, loadgen.ModeKeepAlive, m.Mode)
+	assert.Zero(t, loadgen.Merge().Requests)
+}

@@ -234,6 +234,7 @@ when it ends.`,
 	f.DurationVarP(&cfg.Duration, "duration", "d", 5*time.Second, "length of one measured run")
 	f.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured run per server and scenario before the rounds (negative: none)")
 	f.IntVarP(&cfg.Concurrency, "concurrency", "c", 32, "load generator workers, the same for every server")
+	f.IntVar(&cfg.Slices, "slices", 5, "parts of each run, alternated with the other CRL variant on the same server")
 	f.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the PKI, configurations and logs (default: a temporary one)")
 	f.BoolVar(&cfg.Keep, "keep", false, "keep the temporary work directory")
 	f.StringVarP(&out, "output", "o", "", "also write the table (Markdown) to this file")
