@@ -116,7 +116,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer h.cleanup()
-	target := "in-process emulator"
+	target := "the in-process emulator"
 	if h.remote != nil {
 		target = opts.Target
 	}

@@ -14,13 +14,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/config"
-	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
-	"github.com/albmtls/albmtls/scenarios"
 )
 
 // freeAddr returns a loopback address nothing listens on right now.
@@ -43,19 +40,12 @@ type runningEmulator struct {
 
 func startRunningEmulator(t *testing.T, pkiDir, echo string) runningEmulator {
 	t.Helper()
-	set, err := pki.Load(pkiDir)
-	require.NoError(t, err)
-	ts, err := writeTrustStore(set, pkiDir, "", nil, time.Now())
-	require.NoError(t, err)
-	cfg := configMap(scenarios.Setup{Mode: "verify"}, pkiDir, ts, targetAddrs{echo: echo})
 	dir := t.TempDir()
 	re := runningEmulator{connLog: filepath.Join(dir, "conn.log"), accLog: filepath.Join(dir, "access.log")}
-	cfg["logs"] = map[string]any{"connection": map[string]any{"file": re.connLog}, "access": map[string]any{"file": re.accLog}}
-	cfg["admin"] = map[string]any{"listen": "127.0.0.1:0"}
-	data, err := yaml.Marshal(cfg)
+	data, err := TargetConfig{PKIDir: pkiDir, Echo: echo, ConnectionLog: re.connLog, AccessLog: re.accLog, Admin: "127.0.0.1:0"}.YAML()
 	require.NoError(t, err)
 	c, err := config.Parse(filepath.Join(dir, "albmtls.yaml"), data)
-	require.NoError(t, err)
+	require.NoError(t, err, string(data))
 	srv, err := emulator.New(c, emulator.Options{})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(context.Background()))

@@ -41,9 +41,16 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		return err
 	}
 	pass, fail, skip := r.Counts()
-	_, err := fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d skipped, against the %s, in %s\n",
-		len(r.Results), pass, fail, skip, r.Target, r.Duration.Round(time.Millisecond))
+	_, err := fmt.Fprintf(w, "\n%s: %d passed, %d failed, %d skipped, against %s, in %s\n",
+		plural(len(r.Results), "scenario"), pass, fail, skip, r.Target, r.Duration.Round(time.Millisecond))
 	return err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func truncate(s string, n int) string {
@@ -61,8 +68,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	pass, fail, skip := r.Counts()
 	fmt.Fprintf(&b, "# albmtls %s report\n\n", r.Title)
-	fmt.Fprintf(&b, "- target: %s\n- PKI: `%s`\n- started: %s\n- wall time: %s\n- **%d scenarios: %d passed, %d failed, %d skipped**\n\n",
-		r.Target, r.PKI, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), len(r.Results), pass, fail, skip)
+	fmt.Fprintf(&b, "- target: %s\n- PKI: `%s`\n- started: %s\n- wall time: %s\n- **%s: %d passed, %d failed, %d skipped**\n\n",
+		r.Target, r.PKI, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), plural(len(r.Results), "scenario"), pass, fail, skip)
 	b.WriteString("| scenario | result | basis | time | detail |\n|---|---|---|---|---|\n")
 	for _, res := range r.Results {
 		detail := ""

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/pki"
@@ -337,4 +339,67 @@ func issuerName(set *pki.Set, client string) (string, error) {
 // safeName turns a scenario name into a directory name.
 func safeName(name string) string {
 	return strings.NewReplacer("/", "__", "\\", "_", ":", "_").Replace(name)
+}
+
+// TargetConfig says how to write an albmtls.yaml for `albmtls serve` that
+// offers the setup the remote scenarios of one mode assume.
+type TargetConfig struct {
+	PKIDir string
+	Mode   string // default verify
+	Echo   string // the harness's --echo-listen address (default 127.0.0.1:9001)
+	// HTTPSPort and HTTPPort are the listener ports (0 picks free ones).
+	HTTPSPort, HTTPPort int
+	// ConnectionLog, AccessLog and Admin are the log files and the admin
+	// address; empty leaves them out.
+	ConnectionLog, AccessLog, Admin string
+}
+
+// YAML returns the config: the template with the PKI's trust store, the
+// echo target as the only target, and the given ports, logs and admin.
+func (tc TargetConfig) YAML() ([]byte, error) {
+	set, err := pki.Load(tc.PKIDir)
+	if err != nil {
+		return nil, fmt.Errorf("loading the PKI (--pki): %w", err)
+	}
+	abs, err := filepath.Abs(tc.PKIDir)
+	if err != nil {
+		return nil, err
+	}
+	if tc.Mode == "" {
+		tc.Mode = config.ModeVerify
+	}
+	if tc.Echo == "" {
+		tc.Echo = "127.0.0.1:9001"
+	}
+	ts, err := writeTrustStore(set, abs, "", nil, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	cfg := configMap(scenarios.Setup{Mode: tc.Mode}, abs, ts, targetAddrs{echo: tc.Echo})
+	listeners := cfg["listeners"].([]any)
+	listeners[0].(map[string]any)["port"] = tc.HTTPSPort
+	listeners[1].(map[string]any)["port"] = tc.HTTPPort
+	logs := map[string]any{}
+	if tc.ConnectionLog != "" {
+		logs["connection"] = map[string]any{"file": tc.ConnectionLog}
+	}
+	if tc.AccessLog != "" {
+		logs["access"] = map[string]any{"file": tc.AccessLog}
+	}
+	if len(logs) > 0 {
+		cfg["logs"] = logs
+	}
+	if tc.Admin != "" {
+		cfg["admin"] = map[string]any{"listen": tc.Admin}
+	}
+	delete(cfg["emulation"].(map[string]any), "watch_interval")
+	if len(cfg["emulation"].(map[string]any)) == 0 {
+		delete(cfg, "emulation")
+	}
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	head := fmt.Sprintf("# albmtls serve config for `albmtls conformance --target` (mode %s): the harness's\n# template, with its echo target at %s as the only target.\n", tc.Mode, tc.Echo)
+	return append([]byte(head), data...), nil
 }

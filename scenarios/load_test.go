@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -212,4 +214,19 @@ func mapKeys(m map[string]string) []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// TestDocsListEveryScenario keeps docs/scenarios.md in step with the files:
+// every scenario is in its table, and the counts it states are right.
+func TestDocsListEveryScenario(t *testing.T) {
+	doc, err := os.ReadFile("../docs/scenarios.md")
+	require.NoError(t, err)
+	raw, err := Catalogue()
+	require.NoError(t, err)
+	for _, s := range raw {
+		assert.Contains(t, string(doc), "| `"+s.Name+"`", "docs/scenarios.md does not list %s", s.Name)
+	}
+	runs, err := Resolve(raw, standardNames)
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), fmt.Sprintf("**%d files and %d runs**", len(raw), len(runs)))
 }

@@ -31,6 +31,7 @@ type conformanceConfig struct {
 	backend   string
 	expect    string
 	list      bool
+	printCfg  bool
 	quiet     bool
 }
 
@@ -90,6 +91,7 @@ status is 1 when any scenario failed.`,
 	f.DurationVar(&cfg.opts.Timeout, "timeout", 10*time.Second, "timeout of every network step")
 	f.StringVar(&cfg.opts.WorkDir, "keep", "", "keep the generated PKI and configs in DIR")
 	f.BoolVar(&cfg.list, "list", false, "list the scenarios with their source and basis, and exit")
+	f.BoolVar(&cfg.printCfg, "print-target-config", false, "print an albmtls.yaml for `albmtls serve` that offers the --target setup of --mode (needs --pki), and exit")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "no progress line")
 	return cmd
 }
@@ -123,6 +125,18 @@ func runConformance(ctx context.Context, a *app, cfg conformanceConfig) error {
 			return err
 		}
 		cfg.opts.Scenarios = list
+	}
+	if cfg.printCfg {
+		if cfg.opts.PKIDir == "" {
+			return errors.New("--print-target-config needs --pki DIR: the running emulator and the harness must share the PKI")
+		}
+		data, err := conformance.TargetConfig{PKIDir: cfg.opts.PKIDir, Mode: cfg.opts.RemoteMode, Echo: cfg.opts.EchoListen,
+			HTTPSPort: 8443, HTTPPort: 8080, ConnectionLog: "logs/conn.log", AccessLog: "logs/access.log", Admin: "127.0.0.1:9090"}.YAML()
+		if err != nil {
+			return err
+		}
+		_, err = a.stdout.Write(data)
+		return err
 	}
 	if cfg.list {
 		return listScenarios(a.stdout, cfg.opts)

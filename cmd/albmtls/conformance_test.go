@@ -111,7 +111,7 @@ func TestConformanceBackendFlag(t *testing.T) {
 	code, stdout, stderr := runConformanceCLI("--pki", pkitest.Dir(t), "--backend", naive.URL, "--expect", expect, "-q")
 	assert.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "backend/member")
-	assert.Contains(t, stdout, "1 scenarios: 1 passed")
+	assert.Contains(t, stdout, "1 scenario: 1 passed")
 	code, stdout, _ = runConformanceCLI("--pki", pkitest.Dir(t), "--backend", naive.URL, "-q")
 	assert.Equal(t, 1, code)
 	assert.Regexp(t, `backend/outsider +FAIL .*status: expected 403, saw 200`, stdout)
