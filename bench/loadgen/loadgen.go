@@ -26,6 +26,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -561,9 +562,8 @@ func errorKind(err error) string {
 // stripAddrs removes "127.0.0.1:PORT->127.0.0.1:PORT" style details that
 // differ on every connection, so equal errors group together.
 func stripAddrs(s string) string {
-	const marker = "tcp "
-	if i := bytes.Index([]byte(s), []byte(marker)); i >= 0 {
-		if j := bytes.Index([]byte(s[i:]), []byte(": ")); j > 0 {
+	if i := strings.Index(s, "tcp "); i >= 0 {
+		if j := strings.Index(s[i:], ": "); j > 0 {
 			return s[:i] + "tcp" + s[i+j:]
 		}
 	}
