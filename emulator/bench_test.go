@@ -19,8 +19,8 @@ import (
 	"github.com/albmtls/albmtls/bench/servers"
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/config"
-	"github.com/albmtls/albmtls/emulator/truststore/truststoretest"
 	"github.com/albmtls/albmtls/pki"
+	"github.com/albmtls/albmtls/pki/crlgen"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -87,7 +87,7 @@ func newBenchEnv(b testing.TB) *benchEnv {
 	e.client = valid.TLSCertificate()
 	inter := e.set.Intermediate
 	for name, entries := range map[string]int{"emptyCRL": 0, "500kCRL": 500_000} {
-		der, err := truststoretest.BuildCRL(inter.Cert, inter.Key, truststoretest.CRLSpec{
+		der, err := crlgen.Build(inter.Cert, inter.Key, crlgen.Spec{
 			Entries: entries, ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(24 * time.Hour),
 		})
 		if err != nil {

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/albmtls/albmtls/emulator/truststore/truststoretest"
 	"github.com/albmtls/albmtls/pki"
+	"github.com/albmtls/albmtls/pki/crlgen"
 )
 
 // crlSize names a CRL variant of the comparison: how many entries the
@@ -80,7 +80,7 @@ func writeMaterial(dir string, now time.Time) (*material, error) {
 		return nil, err
 	}
 	for _, size := range []crlSize{crlSmall, crlLarge} {
-		der, err := truststoretest.BuildCRL(set.Intermediate.Cert, set.Intermediate.Key, truststoretest.CRLSpec{
+		der, err := crlgen.Build(set.Intermediate.Cert, set.Intermediate.Key, crlgen.Spec{
 			Entries:    int(size) - 1,
 			Seed:       uint64(size),
 			Extra:      []*big.Int{revoked.Cert.SerialNumber},

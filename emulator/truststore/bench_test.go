@@ -9,6 +9,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/truststore"
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+	"github.com/albmtls/albmtls/pki/crlgen"
 )
 
 var (
@@ -23,7 +24,7 @@ func bigCRL(b *testing.B) ([]byte, *tt.Cert) {
 	b.Helper()
 	bigOnce.Do(func() {
 		bigCA = tt.NewRoot(b, "bench root")
-		der, err := tt.BuildCRL(bigCA.Cert, bigCA.Key, tt.CRLSpec{Entries: 500000})
+		der, err := crlgen.Build(bigCA.Cert, bigCA.Key, crlgen.Spec{Entries: 500000})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -77,7 +78,7 @@ func BenchmarkParseCRL500kX509(b *testing.B) {
 func BenchmarkCRLContains(b *testing.B) {
 	data, ca := bigCRL(b)
 	crl, _ := truststore.ParseCRL("big.pem", data, []*x509.Certificate{ca.Cert})
-	serial := tt.CRLSpec{Entries: 500000}.Serial(250000)
+	serial := crlgen.Spec{Entries: 500000}.Serial(250000)
 	miss := ca.Cert.SerialNumber
 	b.ReportAllocs()
 	for b.Loop() {

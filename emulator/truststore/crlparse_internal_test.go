@@ -12,10 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+	"github.com/albmtls/albmtls/pki/crlgen"
 )
 
 // crlCorpus returns well-formed CRLs of every shape the parser handles,
-// made by x509.CreateRevocationList, by the raw crafter and by BuildCRL.
+// made by x509.CreateRevocationList, by the raw crafter and by crlgen.Build.
 func crlCorpus(t testing.TB) [][]byte {
 	t.Helper()
 	root := tt.NewRoot(t, "corpus root")
@@ -41,8 +42,8 @@ func crlCorpus(t testing.TB) [][]byte {
 			{SerialInt: big.NewInt(3), Extensions: []pkix.Extension{reason}}}})),
 		must(tt.Craft(root, tt.RawCRL{Entries: []tt.RawEntry{{SerialInt: big.NewInt(1), Time: time.Date(2000, 2, 29, 23, 59, 59, 0, time.UTC)}},
 			Extensions: []pkix.Extension{tt.Ext(asn1.ObjectIdentifier{1, 2, 3}, true, 5)}})),
-		must(tt.BuildCRL(root.Cert, root.Key, tt.CRLSpec{Entries: 300, Extra: []*big.Int{big.NewInt(77)}})),
-		must(tt.BuildCRL(rsaRoot.Cert, rsaRoot.Key, tt.CRLSpec{Entries: 10, SerialBytes: 20, Seed: 3})),
+		must(crlgen.Build(root.Cert, root.Key, crlgen.Spec{Entries: 300, Extra: []*big.Int{big.NewInt(77)}})),
+		must(crlgen.Build(rsaRoot.Cert, rsaRoot.Key, crlgen.Spec{Entries: 10, SerialBytes: 20, Seed: 3})),
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/truststore"
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
 	"github.com/albmtls/albmtls/emulator/verify"
+	"github.com/albmtls/albmtls/pki/crlgen"
 )
 
 // BenchmarkVerify decides a valid ECDSA leaf + intermediate chain against a
@@ -17,7 +18,7 @@ import (
 // hash probe, so the two should cost the same.
 func BenchmarkVerify(b *testing.B) {
 	k := testKit(b)
-	big, err := tt.BuildCRL(k.inter.Cert, k.inter.Key, tt.CRLSpec{Entries: 500000})
+	big, err := crlgen.Build(k.inter.Cert, k.inter.Key, crlgen.Spec{Entries: 500000})
 	if err != nil {
 		b.Fatal(err)
 	}

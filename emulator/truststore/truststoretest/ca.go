@@ -1,8 +1,7 @@
 // Package truststoretest builds certificates and CRLs for tests and
 // benchmarks of trust stores and verification: a small CA kit for crafted
 // cases the standard test PKI does not have (v1 certificates, missing CA
-// flags, odd key types, bad signatures…) and a fast builder of signed CRLs
-// with hundreds of thousands of entries.
+// flags, odd key types, bad signatures…). Large CRLs come from pki/crlgen.
 package truststoretest
 
 import (
@@ -180,7 +179,7 @@ func Chain(certs ...*Cert) [][]byte {
 }
 
 // CRL makes a DER CRL issued by c that revokes the serials, with
-// x509.CreateRevocationList (use BuildCRL for large ones). f may adjust
+// x509.CreateRevocationList (use crlgen.Build for large ones). f may adjust
 // the template.
 func (c *Cert) CRL(tb testing.TB, serials []*big.Int, f func(*x509.RevocationList)) []byte {
 	tb.Helper()

@@ -2,10 +2,6 @@ package truststoretest
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -16,47 +12,9 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/albmtls/albmtls/pki/crlgen"
 )
-
-var (
-	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-)
-
-// sigAlgorithm returns the DER AlgorithmIdentifier for SHA-256 with the
-// key's algorithm.
-func sigAlgorithm(key crypto.Signer) ([]byte, error) {
-	var b cryptobyte.Builder
-	switch key.Public().(type) {
-	case *ecdsa.PublicKey:
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA256) })
-	case *rsa.PublicKey:
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oidSHA256WithRSA)
-			b.AddASN1NULL()
-		})
-	default:
-		return nil, errors.New("truststoretest: only ECDSA and RSA signers are supported")
-	}
-	return b.Bytes()
-}
-
-// signed wraps a TBS structure as SEQUENCE { tbs, algorithm, signature },
-// the shape of both Certificate and CertificateList.
-func signed(tbs, ai []byte, key crypto.Signer) ([]byte, error) {
-	digest := sha256.Sum256(tbs)
-	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbs)
-		b.AddBytes(ai)
-		b.AddASN1BitString(sig)
-	})
-	return b.Bytes()
-}
 
 // V1 makes an X.509v1 certificate (no version field, no extensions) for
 // key, issued by issuer, or self-signed when issuer is nil. Go cannot make
@@ -75,7 +33,7 @@ func V1(tb testing.TB, cn string, key crypto.Signer, issuer *Cert) *Cert {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ai, err := sigAlgorithm(signer)
+	ai, err := crlgen.SignatureAlgorithm(signer)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -95,7 +53,7 @@ func V1(tb testing.TB, cn string, key crypto.Signer, issuer *Cert) *Cert {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	der, err := signed(tbs, ai, signer)
+	der, err := crlgen.Sign(tbs, ai, signer)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -146,7 +104,7 @@ func ReplaceSPKI(tb testing.TB, c *Cert, spki []byte, issuer *Cert) []byte {
 	if !tbs.ReadASN1(&fields, cbasn1.SEQUENCE) {
 		tb.Fatal("truststoretest: malformed TBS")
 	}
-	ai, err := sigAlgorithm(issuer.Key)
+	ai, err := crlgen.SignatureAlgorithm(issuer.Key)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -173,7 +131,7 @@ func ReplaceSPKI(tb testing.TB, c *Cert, spki []byte, issuer *Cert) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	der, err := signed(newTBS, ai, issuer.Key)
+	der, err := crlgen.Sign(newTBS, ai, issuer.Key)
 	if err != nil {
 		tb.Fatal(err)
 	}

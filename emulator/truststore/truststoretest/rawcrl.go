@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/albmtls/albmtls/pki/crlgen"
 )
 
 // RawCRL describes a CRL field by field, including shapes that
@@ -141,7 +143,7 @@ func addExtensions(b *cryptobyte.Builder, exts []pkix.Extension) {
 
 func algorithmFor(key crypto.Signer, h crypto.Hash) ([]byte, error) {
 	if h == crypto.SHA256 {
-		return sigAlgorithm(key)
+		return crlgen.SignatureAlgorithm(key)
 	}
 	if h != crypto.SHA1 {
 		return nil, errors.New("truststoretest: Craft supports SHA-256 and SHA-1")
@@ -163,7 +165,7 @@ func algorithmFor(key crypto.Signer, h crypto.Hash) ([]byte, error) {
 
 func signedWith(tbs, ai []byte, key crypto.Signer, h crypto.Hash) ([]byte, error) {
 	if h == crypto.SHA256 {
-		return signed(tbs, ai, key)
+		return crlgen.Sign(tbs, ai, key)
 	}
 	d := h.New()
 	d.Write(tbs)

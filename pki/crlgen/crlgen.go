@@ -1,7 +1,15 @@
-package truststoretest
+// Package crlgen writes large signed CRLs quickly (hundreds of thousands of
+// entries in well under a second), for benchmarks and quota tests: it builds
+// the DER with cryptobyte and signs the TBSCertList directly, where
+// x509.CreateRevocationList would allocate per entry.
+package crlgen
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	cryptorand "crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -14,8 +22,8 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// CRLSpec describes a large CRL for BuildCRL.
-type CRLSpec struct {
+// Spec describes a large CRL for Build.
+type Spec struct {
 	// Entries is the number of pseudo-random serials to list.
 	Entries int
 	// Seed makes the serials reproducible (same seed, same serials).
@@ -33,9 +41,9 @@ type CRLSpec struct {
 	Number *big.Int
 }
 
-// Serial returns the i-th pseudo-random serial BuildCRL lists for spec,
+// Serial returns the i-th pseudo-random serial Build lists for spec,
 // so tests can pick a listed one without re-parsing the CRL.
-func (spec CRLSpec) Serial(i int) *big.Int {
+func (spec Spec) Serial(i int) *big.Int {
 	n := spec.serialBytes()
 	r := rand.New(rand.NewPCG(spec.Seed, 0x616c626d746c73))
 	buf := make([]byte, n)
@@ -45,7 +53,7 @@ func (spec CRLSpec) Serial(i int) *big.Int {
 	return new(big.Int).SetBytes(buf)
 }
 
-func (spec CRLSpec) serialBytes() int {
+func (spec Spec) serialBytes() int {
 	if spec.SerialBytes > 0 {
 		return spec.SerialBytes
 	}
@@ -68,31 +76,32 @@ var (
 	oidExtCRLNumber      = asn1.ObjectIdentifier{2, 5, 29, 20}
 )
 
-// BuildCRL writes a signed DER CRL (v2, SHA-256 with the issuer's ECDSA or
+// Build writes a signed DER CRL (v2, SHA-256 with the issuer's ECDSA or
 // RSA key, authorityKeyIdentifier and cRLNumber extensions) listing
 // spec.Entries serials, directly with cryptobyte: 500,000 entries take
 // well under a second, where x509.CreateRevocationList takes many. It has
 // no testing dependency so the benchmark tooling can write the same file.
-func BuildCRL(issuer *x509.Certificate, key crypto.Signer, spec CRLSpec) ([]byte, error) {
+func Build(issuer *x509.Certificate, key crypto.Signer, spec Spec) ([]byte, error) {
 	if issuer == nil || key == nil {
-		return nil, errors.New("truststoretest: BuildCRL needs the issuer certificate and its key")
+		return nil, errors.New("crlgen: Build needs the issuer certificate and its key")
 	}
-	ai, err := sigAlgorithm(key)
+	ai, err := SignatureAlgorithm(key)
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now().Truncate(time.Second)
 	thisUpdate, nextUpdate := spec.ThisUpdate, spec.NextUpdate
 	if thisUpdate.IsZero() {
-		thisUpdate = Now.Add(-time.Hour)
+		thisUpdate = now.Add(-time.Hour)
 	}
 	if nextUpdate.IsZero() {
-		nextUpdate = Now.Add(24 * time.Hour)
+		nextUpdate = now.Add(24 * time.Hour)
 	}
 	number := spec.Number
 	if number == nil {
 		number = big.NewInt(1)
 	}
-	revoked := Now.Add(-time.Minute).UTC()
+	revoked := now.Add(-time.Minute).UTC()
 	r := rand.New(rand.NewPCG(spec.Seed, 0x616c626d746c73))
 	serial := make([]byte, spec.serialBytes())
 
@@ -153,5 +162,45 @@ func BuildCRL(issuer *x509.Certificate, key crypto.Signer, spec CRLSpec) ([]byte
 	if err != nil {
 		return nil, fmt.Errorf("truststoretest: encoding tbsCertList: %w", err)
 	}
-	return signed(tbs, ai, key)
+	return Sign(tbs, ai, key)
+}
+
+var (
+	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+)
+
+// SignatureAlgorithm returns the DER AlgorithmIdentifier for SHA-256 with the
+// key's algorithm.
+func SignatureAlgorithm(key crypto.Signer) ([]byte, error) {
+	var b cryptobyte.Builder
+	switch key.Public().(type) {
+	case *ecdsa.PublicKey:
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA256) })
+	case *rsa.PublicKey:
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidSHA256WithRSA)
+			b.AddASN1NULL()
+		})
+	default:
+		return nil, errors.New("crlgen: only ECDSA and RSA signers are supported")
+	}
+	return b.Bytes()
+}
+
+// Sign signs tbs with SHA-256 and wraps it a TBS structure as SEQUENCE { tbs, algorithm, signature },
+// the shape of both Certificate and CertificateList.
+func Sign(tbs, ai []byte, key crypto.Signer) ([]byte, error) {
+	digest := sha256.Sum256(tbs)
+	sig, err := key.Sign(cryptorand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(tbs)
+		b.AddBytes(ai)
+		b.AddASN1BitString(sig)
+	})
+	return b.Bytes()
 }

@@ -1,4 +1,4 @@
-package truststoretest_test
+package crlgen_test
 
 import (
 	"crypto/x509"
@@ -9,12 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+	"github.com/albmtls/albmtls/pki/crlgen"
 )
 
-// TestBuildCRL holds the fast builder to the standard library: the CRL
+// TestBuild holds the fast builder to the standard library: the CRL
 // parses, its signature verifies, and it lists exactly the serials
-// CRLSpec.Serial and Extra say.
-func TestBuildCRL(t *testing.T) {
+// Spec.Serial and Extra say.
+func TestBuild(t *testing.T) {
 	for _, key := range []string{"ecdsa", "rsa"} {
 		t.Run(key, func(t *testing.T) {
 			var opts []tt.Option
@@ -22,8 +23,8 @@ func TestBuildCRL(t *testing.T) {
 				opts = append(opts, tt.WithKey(tt.RSAKey(t, 2048)))
 			}
 			ca := tt.NewRoot(t, "builder root", opts...)
-			spec := tt.CRLSpec{Entries: 1000, Seed: 7, Extra: []*big.Int{big.NewInt(42)}, Number: big.NewInt(9)}
-			der, err := tt.BuildCRL(ca.Cert, ca.Key, spec)
+			spec := crlgen.Spec{Entries: 1000, Seed: 7, Extra: []*big.Int{big.NewInt(42)}, Number: big.NewInt(9)}
+			der, err := crlgen.Build(ca.Cert, ca.Key, spec)
 			require.NoError(t, err)
 			rl, err := x509.ParseRevocationList(der)
 			require.NoError(t, err)
@@ -36,7 +37,7 @@ func TestBuildCRL(t *testing.T) {
 				assert.Len(t, rl.RevokedCertificateEntries[i].SerialNumber.Bytes(), 16)
 			}
 			assert.Equal(t, 0, rl.RevokedCertificateEntries[1000].SerialNumber.Cmp(big.NewInt(42)))
-			again, err := tt.BuildCRL(ca.Cert, ca.Key, spec)
+			again, err := crlgen.Build(ca.Cert, ca.Key, spec)
 			require.NoError(t, err)
 			rl2, err := x509.ParseRevocationList(again)
 			require.NoError(t, err)
@@ -46,7 +47,7 @@ func TestBuildCRL(t *testing.T) {
 	}
 }
 
-func TestBuildCRLNeedsIssuer(t *testing.T) {
-	_, err := tt.BuildCRL(nil, nil, tt.CRLSpec{})
+func TestBuildNeedsIssuer(t *testing.T) {
+	_, err := crlgen.Build(nil, nil, crlgen.Spec{})
 	assert.Error(t, err)
 }
