@@ -145,6 +145,9 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 		cfg.Certificates = append(cfg.Certificates, pair)
 	}
 	settings := &listener.TLSSettings{Config: cfg, Mode: lr.mode}
+	if lr.mode == listener.ModePassthrough && *s.cfg.Emulation.PassthroughSizeLimit {
+		settings.PassthroughMaxCertificateMessage = 65536 // s2n's handshake message cap (s2n §7)
+	}
 	if lr.mode == listener.ModeVerify {
 		ma := lc.MutualAuthentication
 		live := s.stores[ma.TrustStore]

@@ -64,10 +64,13 @@ func TestEveryClientInEveryMode(t *testing.T) {
 			want := verify.Success.LogValue()
 			if name == "" && mode == "verify" {
 				want = verify.UnmappedConnectionError.LogValue()
-			} else if name != "" && mode == "verify" {
+			} else if name != "" && mode != "off" {
 				a, ok := l.set.Manifest().Artefact(name)
 				require.True(t, ok)
 				want = a.Expect.Verify
+				if mode == "passthrough" {
+					want = a.Expect.Passthrough
+				}
 			}
 			label := name
 			if label == "" {

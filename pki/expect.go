@@ -121,6 +121,12 @@ func (vc verifyCase) expect(note string) *Expect {
 		VerifyIgnoreExpiry: vc.predict(all, true),
 		Passthrough:        outcomeSuccess,
 	}
+	// Passthrough checks nothing of the chain, but the emulator keeps s2n's
+	// 64 KiB cap on every handshake message (s2n §7; the knob
+	// emulation.passthrough_size_limit turns it off).
+	if CertificateMessageSize(vc.wireDER) > MaxCertificateMessage {
+		e.Passthrough = failed + "ClientCertMaxSizeExceeded"
+	}
 	var required []string
 	for _, f := range vc.revokedBy {
 		if !slices.Contains(required, f) {

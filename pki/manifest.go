@@ -117,7 +117,8 @@ type Expect struct {
 	// VerifyIgnoreExpiry is the outcome with
 	// ignore_client_certificate_expiry: true.
 	VerifyIgnoreExpiry string `json:"verify_ignore_expiry"`
-	// Passthrough is always "Success": ALB checks nothing in that mode.
+	// Passthrough is "Success" (ALB checks nothing in that mode) except for
+	// a Certificate message over 64 KiB, which s2n refuses in any mode.
 	Passthrough string `json:"passthrough"`
 	// RequiresCRLs lists the PEM CRLs that must be in the trust store for
 	// Verify to hold.

@@ -60,7 +60,11 @@ func TestManifestExpectationsMatchTheBrief(t *testing.T) {
 			assert.Equal(t, pki.KindClient, a.Kind)
 			assert.Equal(t, row.verify, a.Expect.Verify)
 			assert.Equal(t, row.ignoreExpiry, a.Expect.VerifyIgnoreExpiry)
-			assert.Equal(t, "Success", a.Expect.Passthrough)
+			if row.name == "oversized" {
+				assert.Equal(t, "Failed:ClientCertMaxSizeExceeded", a.Expect.Passthrough)
+			} else {
+				assert.Equal(t, "Success", a.Expect.Passthrough)
+			}
 			assert.NotEmpty(t, a.Purpose)
 		})
 	}

@@ -243,6 +243,11 @@ type Emulation struct {
 	// critical extension the TLS library does not handle (default
 	// ClientCertUntrusted; s2n §9 gives Invalid or Untrusted).
 	UnhandledCriticalExtension string `yaml:"unhandled_critical_extension"`
+	// PassthroughSizeLimit rejects, in passthrough mode, a client whose
+	// Certificate message exceeds 64 KiB with ClientCertMaxSizeExceeded
+	// (default true: s2n caps every handshake message at 64 KiB in any mode,
+	// s2n §7; spec §10.3 leaves passthrough open).
+	PassthroughSizeLimit *bool `yaml:"passthrough_size_limit"`
 	// ClientCertEquals is how '=' is written in the PEM headers: "literal"
 	// (default, as the text of the ALB docs says) or "percent" (%3D, as the
 	// docs' example shows; spec §9.2).

@@ -115,6 +115,9 @@ func (c *Config) applyDefaults() {
 	if e.ClientCertEquals == "" {
 		e.ClientCertEquals = "literal"
 	}
+	if e.PassthroughSizeLimit == nil {
+		e.PassthroughSizeLimit = ptr(true)
+	}
 	if e.StripClientHeaders == nil {
 		e.StripClientHeaders = ptr(true)
 	}

@@ -57,6 +57,12 @@ type TLSSettings struct {
 	Mode   Mode
 	// Verifier decides client certificates in verify mode.
 	Verifier *verify.Verifier
+	// PassthroughMaxCertificateMessage, when positive, rejects a
+	// passthrough client whose Certificate message body is larger, with
+	// ClientCertMaxSizeExceeded: s2n caps every handshake message at 64 KiB
+	// whatever the mode (s2n §7); whether ALB's passthrough does is [UNK]
+	// (spec §10.3).
+	PassthroughMaxCertificateMessage int
 }
 
 // Config describes one listener.
@@ -249,7 +255,8 @@ func (l *Listener) newConn(raw net.Conn) *Conn {
 func (l *Listener) handshake(raw net.Conn, c *Conn) (*tls.Conn, bool) {
 	settings := l.tls.Load()
 	c.Mode = settings.Mode
-	hold := settings.Mode == ModeVerify && l.cfg.RejectWith == RejectReset
+	rejects := settings.Mode == ModeVerify || (settings.Mode == ModePassthrough && settings.PassthroughMaxCertificateMessage > 0)
+	hold := rejects && l.cfg.RejectWith == RejectReset
 	var under net.Conn = raw
 	var hc *holdConn
 	if hold {
@@ -329,6 +336,25 @@ func (l *Listener) connConfig(s *TLSSettings, c *Conn) *tls.Config {
 		cfg.ClientAuth = tls.RequestClientCert
 		cfg.ClientCAs = nil
 		cfg.SessionTicketsDisabled = true
+		if limit := s.PassthroughMaxCertificateMessage; limit > 0 {
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				size := verify.CertificateMessageSize(cs.Version, func(yield func(int) bool) {
+					for _, crt := range cs.PeerCertificates {
+						if !yield(len(crt.Raw)) {
+							return
+						}
+					}
+				})
+				if size <= limit {
+					return nil
+				}
+				if len(cs.PeerCertificates) > 0 {
+					c.setPeer(cs.PeerCertificates)
+				}
+				c.Status, c.CertificateRejected = verify.ClientCertMaxSizeExceeded, true
+				return &RejectedError{Code: c.Status, Reason: fmt.Sprintf("the Certificate message is %d bytes, over the %d-byte limit every handshake message has (s2n §7)", size, limit)}
+			}
+		}
 	case ModeVerify:
 		// Request any certificate and decide ourselves after the TLS stack
 		// parsed it, so each failure maps to one ALB code.
