@@ -154,3 +154,32 @@ func gunzip(t *testing.T, file string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestIPv4ClientsOnWildcardListenerAreLoggedAsIPv4: a listener on the
+// unspecified address sees IPv4 clients as IPv4-mapped IPv6; the logs and
+// X-Forwarded-For must carry the plain IPv4 address, as ALB writes it.
+func TestIPv4ClientsOnWildcardListenerAreLoggedAsIPv4(t *testing.T) {
+	dir := pkitest.Dir(t)
+	file := filepath.Join(dir, "albmtls.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`listeners:
+  - port: 0
+    address: "::"
+    protocol: HTTP
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+`), 0o644))
+	cfg, err := config.Load(file)
+	require.NoError(t, err)
+	var clients []string
+	srv, err := emulator.New(cfg, emulator.Options{OnConnection: func(ev emulator.ConnectionEvent) {
+		clients = append(clients, ev.Entry.Client.Addr().String())
+	}})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	defer srv.Shutdown(context.Background())
+	_, port, _ := strings.Cut(srv.Listeners()[0].Addr.String(), "]:")
+	code, err := httpGet("http://127.0.0.1:" + port + "/")
+	require.NoError(t, err)
+	assert.Equal(t, 200, code)
+	require.Eventually(t, func() bool { return len(clients) == 1 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "127.0.0.1", clients[0])
+}

@@ -240,11 +240,13 @@ func (l *Listener) newConn(raw net.Conn) *Conn {
 		TraceID:      connlog.NewTraceID(l.cfg.Rand),
 		Protocol:     l.cfg.Protocol,
 	}
+	// A listener bound to 0.0.0.0 or :: sees IPv4 clients as ::ffff:a.b.c.d;
+	// ALB logs and forwards plain IPv4 addresses.
 	if a, ok := raw.RemoteAddr().(*net.TCPAddr); ok {
-		c.Client = a.AddrPort()
+		c.Client = unmap(a.AddrPort())
 	}
 	if a, ok := raw.LocalAddr().(*net.TCPAddr); ok {
-		c.Local = a.AddrPort()
+		c.Local = unmap(a.AddrPort())
 	}
 	return c
 }
@@ -390,6 +392,10 @@ func chooseCertificate(hello *tls.ClientHelloInfo, certs []tls.Certificate) int 
 		}
 	}
 	return 0
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // resetClose closes with SO_LINGER 0, so the peer gets a TCP RST.
