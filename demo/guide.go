@@ -53,7 +53,8 @@ func (e Expectation) CurlLine() string {
 }
 
 // expectations computes each client's outcome: the load balancer's from the
-// PKI's manifest (the verify-mode code, or Success in the other modes), and
+// PKI's manifest (the verify- or passthrough-mode code, Success with mTLS
+// off), and
 // the backend's by asking a backend configured like web-1 about the headers
 // the load balancer will forward.
 func (d *Demo) expectations() ([]Expectation, error) {
@@ -75,8 +76,13 @@ func (d *Demo) expectations() ([]Expectation, error) {
 		if name == "member" || name == "outsider" {
 			e.Path = MembersPath
 		}
-		if d.opts.Mode == "verify" && art.Expect != nil {
-			e.Status = art.Expect.Verify
+		if art.Expect != nil {
+			switch d.opts.Mode {
+			case "verify":
+				e.Status = art.Expect.Verify
+			case "passthrough":
+				e.Status = art.Expect.Passthrough
+			}
 		}
 		if e.Status == "Success" {
 			req := httptest.NewRequest(http.MethodGet, e.Path, nil)
