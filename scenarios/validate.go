@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/albmtls/albmtls/internal/yamlstrict"
 )
 
 // validator checks what the schema cannot: allowed values, combinations
@@ -22,7 +24,7 @@ type validator struct {
 
 func (v *validator) add(keyPath string, line int, format string, args ...any) {
 	if line == 0 {
-		line = lineOf(v.root, keyPath)
+		line = yamlstrict.Line(v.root, keyPath)
 	}
 	v.errs = append(v.errs, &Error{File: v.file, Line: line, Path: keyPath, Msg: fmt.Sprintf(format, args...)})
 }

@@ -12,7 +12,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/albmtls/albmtls/internal/yamlstrict"
 )
 
 // Config is the whole of albmtls.yaml.
@@ -325,19 +326,13 @@ func Load(file string) (*Config, error) {
 // and anchors relative paths.
 func Parse(file string, data []byte) (*Config, error) {
 	c := &Config{file: file}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	root, err := yamlstrict.Root(file, data, "the config is empty or not a mapping of keys; see docs/configuration.md for an example")
+	if err != nil {
+		return nil, err
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil, &Error{File: file, Msg: "the file is empty; see docs/configuration.md for an example"}
-	}
-	c.root = doc.Content[0]
-	if errs := checkKeys(file, c.root, "", configType); len(errs) > 0 {
-		return nil, errs
-	}
-	if err := c.root.Decode(c); err != nil {
-		return nil, decodeError(file, err)
+	c.root = root
+	if err := yamlstrict.Decode(file, root, c); err != nil {
+		return nil, Errors(yamlstrict.As(err))
 	}
 	if errs := c.validate(); len(errs) > 0 {
 		return nil, errs
@@ -345,30 +340,8 @@ func Parse(file string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// Error is a config problem at a key path.
-type Error struct {
-	File string
-	Line int
-	Path string // e.g. listeners[1].mutual_authentication.mode
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		b.WriteString(": ")
-	}
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error is a config problem at a key path: FILE:LINE: PATH: MSG.
+type Error = yamlstrict.Error
 
 // Errors is every problem found in one config, in file order.
 type Errors []*Error
@@ -393,86 +366,4 @@ func (c *Config) Errorf(path, format string, args ...any) *Error {
 
 // Line returns the line of a key path such as "listeners[1].ssl_policy", or
 // of its nearest present parent, or 0.
-func (c *Config) Line(path string) int {
-	if c.root == nil {
-		return 0
-	}
-	n := c.root
-	line := n.Line
-	for _, part := range splitPath(path) {
-		n = child(n, part)
-		if n == nil {
-			break
-		}
-		line = n.Line
-	}
-	return line
-}
-
-func splitPath(path string) []string {
-	var parts []string
-	for _, p := range strings.Split(path, ".") {
-		for {
-			i := strings.IndexByte(p, '[')
-			if i < 0 {
-				break
-			}
-			if i > 0 {
-				parts = append(parts, p[:i])
-			}
-			j := strings.IndexByte(p, ']')
-			if j < i {
-				break
-			}
-			parts = append(parts, p[i:j+1])
-			p = p[j+1:]
-		}
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return parts
-}
-
-func child(n *yaml.Node, part string) *yaml.Node {
-	if strings.HasPrefix(part, "[") {
-		i, err := strconv.Atoi(strings.Trim(part, "[]"))
-		if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
-			return nil
-		}
-		return n.Content[i]
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == part {
-			// Point at the key, which is where readers look.
-			v := n.Content[i+1]
-			if v.Kind == yaml.ScalarNode {
-				return v
-			}
-			k := *v
-			k.Line = n.Content[i].Line
-			return &k
-		}
-	}
-	return nil
-}
-
-// decodeError turns a yaml.v3 type error into our error shape.
-func decodeError(file string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		es := make(Errors, 0, len(te.Errors))
-		for _, m := range te.Errors {
-			line := 0
-			if _, scanErr := fmt.Sscanf(m, "line %d:", &line); scanErr == nil {
-				m = strings.TrimSpace(m[strings.IndexByte(m, ':')+1:])
-			}
-			es = append(es, &Error{File: file, Line: line, Msg: m})
-		}
-		return es
-	}
-	return &Error{File: file, Msg: err.Error()}
-}
+func (c *Config) Line(path string) int { return yamlstrict.Line(c.root, path) }

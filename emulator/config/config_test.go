@@ -48,8 +48,8 @@ func TestErrors(t *testing.T) {
 		yaml string
 		want []string // substrings of the error, in order
 	}{
-		{"empty", "", []string{"x.yaml: the file is empty"}},
-		{"not yaml", "listeners: [", []string{"x.yaml: not valid YAML"}},
+		{"empty", "", []string{"x.yaml:1: the config is empty"}},
+		{"not yaml", "listeners: [", []string{"x.yaml:1: not valid YAML"}},
 		{"unknown key with suggestion", minimal + "emulation: {rejectwith: alert}\n",
 			[]string{`x.yaml:5: emulation.rejectwith: unknown key "rejectwith" (did you mean "reject_with"?)`}},
 		{"unknown nested key", `listeners:
