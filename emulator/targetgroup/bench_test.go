@@ -11,8 +11,9 @@ import (
 
 // BenchmarkForward compares keep-alive requests through Group.Forward with
 // the same client talking to the backend directly (the cost of the extra
-// hop) and through a bare httputil.ReverseProxy (the cost of the emulation
-// on top of any Go proxy).
+// hop), through a bare httputil.ReverseProxy (the cost of the emulation
+// on top of any Go proxy), and through Forward with http.Transport in
+// place of the synchronous transport (what that transport saves).
 func BenchmarkForward(b *testing.B) {
 	payload := make([]byte, 1024)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -28,6 +29,16 @@ func BenchmarkForward(b *testing.B) {
 		g.Forward(w, r, nil)
 	}))
 	defer front.Close()
+	gStd, err := New(Config{Name: "bench", Targets: []string{backend.Listener.Addr().String()}, HealthCheck: HealthCheck{Enabled: disabled()}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gStd.Close()
+	gStd.proxy.Transport = gStd.transport.fallback
+	frontStd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gStd.Forward(w, r, nil)
+	}))
+	defer frontStd.Close()
 	target := &url.URL{Scheme: "http", Host: backend.Listener.Addr().String()}
 	bare := httptest.NewServer(&httputil.ReverseProxy{
 		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
@@ -39,6 +50,7 @@ func BenchmarkForward(b *testing.B) {
 		{"direct", backend.URL + "/"},
 		{"reverseproxy", bare.URL + "/"},
 		{"forward", front.URL + "/"},
+		{"forward-httptransport", frontStd.URL + "/"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}

@@ -23,7 +23,7 @@ type Group struct {
 	next     atomic.Uint64             // round-robin cursor
 	rotMu    sync.Mutex                // serialises rotation updates
 
-	transport *http.Transport
+	transport *syncTransport // falls back to an http.Transport
 	proxy     *httputil.ReverseProxy
 	health    *http.Client
 
@@ -49,11 +49,12 @@ func New(cfg Config, logger *slog.Logger) (*Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target group %q: health_check.matcher: %w", cfg.Name, err)
 	}
+	d := newDialer(cfg)
 	g := &Group{
 		cfg:       cfg,
 		log:       logger,
 		matcher:   m,
-		transport: newTransport(cfg),
+		transport: newSyncTransport(d, newTransport(cfg, d), cfg.IdleTimeout),
 		health:    newHealthClient(cfg.ConnectTimeout),
 		ready:     make(chan struct{}),
 	}

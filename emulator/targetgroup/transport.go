@@ -24,8 +24,7 @@ const (
 // newTransport builds the group's shared HTTP/1.1 transport to its targets.
 // ALB speaks HTTP/1.1 to targets by default (protocol version HTTP1) and does
 // not verify target certificates.
-func newTransport(cfg Config) *http.Transport {
-	d := &dialer{net: net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}, idle: cfg.IdleTimeout}
+func newTransport(cfg Config, d *dialer) *http.Transport {
 	t := &http.Transport{
 		Proxy:               nil, // never an environment proxy: targets are dialled directly
 		DialContext:         d.dial,
@@ -42,6 +41,10 @@ func newTransport(cfg Config) *http.Transport {
 		t.DialTLSContext = d.dialTLS
 	}
 	return t
+}
+
+func newDialer(cfg Config) *dialer {
+	return &dialer{net: net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}, idle: cfg.IdleTimeout}
 }
 
 // dialer dials targets, classifies dial failures and applies the idle
@@ -70,7 +73,7 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		}
 		return nil, &dialError{err: err, timeout: isTimeout(err)}
 	}
-	return &idleConn{Conn: c, idle: d.idle}, nil
+	return &idleConn{Conn: c, idle: d.idle, remote: c.RemoteAddr().String()}, nil
 }
 
 func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -104,7 +107,20 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 // (with the deadline set when it went idle) when the next request is sent.
 type idleConn struct {
 	net.Conn
-	idle time.Duration
+	idle   time.Duration
+	remote string // RemoteAddr().String(), once per connection
+}
+
+// remoteAddr returns the ip:port a connection to a target reached, for
+// Outcome.Target: a hostname target resolves to one of its addresses.
+func remoteAddr(c net.Conn) string {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if ic, ok := c.(*idleConn); ok {
+		return ic.remote
+	}
+	return c.RemoteAddr().String()
 }
 
 func (c *idleConn) Read(b []byte) (int, error) {

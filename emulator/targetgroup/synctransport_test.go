@@ -1,0 +1,325 @@
+package targetgroup
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// connCounter counts a test server's connections as they open and close.
+type connCounter struct{ opened, closed atomic.Int32 }
+
+// countingServer is a target running h that counts its connections.
+func countingServer(t *testing.T, h http.HandlerFunc) (string, *connCounter) {
+	t.Helper()
+	cc := &connCounter{}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			cc.opened.Add(1)
+		case http.StateClosed:
+			cc.closed.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), cc
+}
+
+// pooled returns how many connections g keeps idle.
+func pooled(g *Group) int {
+	g.transport.mu.Lock()
+	defer g.transport.mu.Unlock()
+	return g.transport.nIdle
+}
+
+// countingRT counts the requests the fallback transport gets.
+type countingRT struct {
+	rt http.RoundTripper
+	n  atomic.Int32
+}
+
+func (c *countingRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.rt.RoundTrip(r)
+}
+
+// withCountedFallback makes g's fallback transport count its requests.
+func withCountedFallback(g *Group) *countingRT {
+	c := &countingRT{rt: g.transport.fallback}
+	g.transport.fallback = c
+	return c
+}
+
+func noHealth() HealthCheck { return HealthCheck{Enabled: disabled()} }
+
+// TestSyncTransportReusesConnection: successive GETs share one pooled
+// connection, without the fallback transport.
+func TestSyncTransportReusesConnection(t *testing.T) {
+	addr, cc := countingServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+	fb := withCountedFallback(g)
+	f := newFront(t, g, false, nil)
+	for range 5 {
+		code, _, body := f.get(t, "/")
+		require.Equal(t, http.StatusOK, code)
+		assert.Equal(t, "ok", body)
+		assert.Equal(t, FailureNone, f.last(t).Failure)
+	}
+	assert.Equal(t, int32(1), cc.opened.Load(), "one connection for all requests")
+	assert.Equal(t, 1, pooled(g))
+	assert.Zero(t, fb.n.Load(), "GETs take the synchronous path")
+}
+
+// closesAfterFirstResponse is a target whose first connection answers one
+// request with a keep-alive response and then closes, as a target whose
+// keep-alive timeout is shorter than ALB's idle timeout does. Later
+// connections answer normally. It reports each close of a first connection.
+func closesAfterFirstResponse(t *testing.T) (string, *atomic.Int32, chan struct{}) {
+	var conns atomic.Int32
+	closed := make(chan struct{}, 1)
+	addr := rawTarget(t, func(c net.Conn) {
+		first := conns.Add(1) == 1
+		br := bufio.NewReader(c)
+		for {
+			if _, err := http.ReadRequest(br); err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			if first {
+				c.Close()
+				closed <- struct{}{}
+				return
+			}
+		}
+	})
+	return addr, &conns, closed
+}
+
+// TestSyncTransportRetriesStaleConnection: a pooled connection the target
+// has closed is found closed when the next request is sent; an idempotent
+// request is retried once on a new connection, a POST is not.
+func TestSyncTransportRetriesStaleConnection(t *testing.T) {
+	t.Run("GET retried", func(t *testing.T) {
+		addr, conns, closed := closesAfterFirstResponse(t)
+		g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+		f := newFront(t, g, false, nil)
+		code, _, _ := f.get(t, "/one")
+		require.Equal(t, http.StatusOK, code)
+		f.last(t)
+		<-closed
+		require.Equal(t, 1, pooled(g), "the connection was pooled before the target closed it")
+		code, _, body := f.get(t, "/two")
+		assert.Equal(t, http.StatusOK, code)
+		assert.Equal(t, "ok", body)
+		out := f.last(t)
+		assert.Equal(t, FailureNone, out.Failure)
+		assert.Equal(t, []string{"200"}, out.TargetStatusList)
+		assert.Equal(t, int32(2), conns.Load())
+	})
+	t.Run("POST not retried", func(t *testing.T) {
+		addr, conns, closed := closesAfterFirstResponse(t)
+		g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+		f := newFront(t, g, false, nil)
+		code, _, _ := f.get(t, "/one")
+		require.Equal(t, http.StatusOK, code)
+		f.last(t)
+		<-closed
+		resp, err := f.srv.Client().Post(f.srv.URL+"/two", "text/plain", nil) // no body: synchronous path
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+		out := f.last(t)
+		assert.Equal(t, FailureTargetResponseError, out.Failure)
+		assert.Equal(t, time.Duration(-1), out.TargetTime)
+		assert.Equal(t, int32(1), conns.Load(), "no second connection")
+	})
+}
+
+// TestSyncTransportNoRetryOnTimeout: a target that takes a request on a
+// pooled connection and stays silent is a 504 after the idle timeout, not
+// a retry.
+func TestSyncTransportNoRetryOnTimeout(t *testing.T) {
+	var conns atomic.Int32
+	addr := rawTarget(t, func(c net.Conn) {
+		conns.Add(1)
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		_, _ = io.Copy(io.Discard, br) // silent from now on
+	})
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth(), IdleTimeout: 300 * time.Millisecond})
+	f := newFront(t, g, false, nil)
+	code, _, _ := f.get(t, "/")
+	require.Equal(t, http.StatusOK, code)
+	f.last(t)
+	code, _, _ = f.get(t, "/")
+	assert.Equal(t, http.StatusGatewayTimeout, code)
+	assert.Equal(t, FailureTargetTimeout, f.last(t).Failure)
+	assert.Equal(t, int32(1), conns.Load())
+}
+
+// TestSyncTransportIdleEviction: a pooled connection idle for the idle
+// timeout is closed, and the next request dials anew.
+func TestSyncTransportIdleEviction(t *testing.T) {
+	addr, cc := countingServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth(), IdleTimeout: 200 * time.Millisecond})
+	f := newFront(t, g, false, nil)
+	start := time.Now()
+	code, _, _ := f.get(t, "/")
+	require.Equal(t, http.StatusOK, code)
+	waitFor(t, func() bool { return cc.closed.Load() == 1 }, "the idle connection was never closed")
+	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond, "closed before the idle timeout")
+	assert.Zero(t, pooled(g))
+	code, _, _ = f.get(t, "/")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, int32(2), cc.opened.Load())
+}
+
+// TestSyncTransportPoolBound: connections beyond the per-target bound are
+// closed when their request ends, not pooled.
+func TestSyncTransportPoolBound(t *testing.T) {
+	var arrived sync.WaitGroup
+	arrived.Add(3)
+	addr, cc := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		arrived.Wait() // three requests in flight at once: three connections
+		_, _ = io.WriteString(w, "ok")
+	})
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+	g.transport.maxPerTarget = 2
+	f := newFront(t, g, false, nil)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{}} // a connection each
+			resp, err := client.Get(f.srv.URL + "/")
+			if assert.NoError(t, err) {
+				resp.Body.Close()
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(3), cc.opened.Load())
+	waitFor(t, func() bool { return cc.closed.Load() == 1 }, "the third connection was kept")
+	assert.Equal(t, 2, pooled(g))
+}
+
+// TestSyncTransportTargetCloses: a target that closes after every response
+// (Connection: close, a body delimited by the close, HTTP/1.0) is relayed
+// whole, and its connection is not pooled.
+func TestSyncTransportTargetCloses(t *testing.T) {
+	for _, tc := range []struct{ name, response string }{
+		{"connection close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello"},
+		{"close-delimited body", "HTTP/1.1 200 OK\r\n\r\nhello"},
+		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var conns atomic.Int32
+			addr := rawTarget(t, func(c net.Conn) {
+				conns.Add(1)
+				readRequestHead(c)
+				_, _ = io.WriteString(c, tc.response)
+			})
+			g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+			f := newFront(t, g, false, nil)
+			for range 3 {
+				code, _, body := f.get(t, "/")
+				assert.Equal(t, http.StatusOK, code)
+				assert.Equal(t, "hello", body)
+				out := f.last(t)
+				assert.Equal(t, FailureNone, out.Failure)
+				assert.False(t, out.Aborted)
+			}
+			assert.Equal(t, int32(3), conns.Load(), "a new connection per request")
+			assert.Zero(t, pooled(g))
+		})
+	}
+}
+
+// TestSyncTransportChunked: chunked responses, with a trailer, are relayed
+// whole and the connection is reused after each.
+func TestSyncTransportChunked(t *testing.T) {
+	addr, cc := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		for _, part := range []string{"one,", "two,", "three"} {
+			_, _ = io.WriteString(w, part)
+			w.(http.Flusher).Flush() // each part its own chunk
+		}
+		w.Header().Set("X-Sum", "3")
+	})
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+	f := newFront(t, g, false, nil)
+	for range 3 {
+		resp, err := f.srv.Client().Get(f.srv.URL + "/")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, "one,two,three", string(body))
+		assert.Equal(t, "3", resp.Trailer.Get("X-Sum"))
+		out := f.last(t)
+		assert.Equal(t, FailureNone, out.Failure)
+		assert.False(t, out.Aborted)
+	}
+	assert.Equal(t, int32(1), cc.opened.Load())
+}
+
+// TestSyncTransportInformational: a 103 Early Hints before the response is
+// passed on and the final response relayed.
+func TestSyncTransportInformational(t *testing.T) {
+	addr := rawTarget(t, func(c net.Conn) {
+		readRequestHead(c)
+		_, _ = io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"+
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+	f := newFront(t, g, false, nil)
+	code, _, body := f.get(t, "/")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok", body)
+	assert.Equal(t, 200, f.last(t).TargetStatus)
+}
+
+// TestSyncTransportFallback: a request with a body and any request to an
+// HTTPS target go through http.Transport; a GET to an HTTP target does not.
+func TestSyncTransportFallback(t *testing.T) {
+	t.Run("POST with body", func(t *testing.T) {
+		a := newBackend(t, "a")
+		g := startGroup(t, Config{Targets: []string{a.addr()}, HealthCheck: noHealth()})
+		fb := withCountedFallback(g)
+		f := newFront(t, g, false, nil)
+		resp, err := f.srv.Client().Post(f.srv.URL+"/echo", "text/plain", strings.NewReader("hello"))
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, "a:hello", string(body))
+		assert.Equal(t, int32(1), fb.n.Load())
+		_, _, _ = f.get(t, "/")
+		assert.Equal(t, int32(1), fb.n.Load(), "the GET did not use the fallback")
+	})
+	t.Run("HTTPS target", func(t *testing.T) {
+		g := startGroup(t, Config{Protocol: "HTTPS", Targets: []string{newTLSBackend(t)}, HealthCheck: noHealth()})
+		fb := withCountedFallback(g)
+		f := newFront(t, g, false, nil)
+		code, who, _ := f.get(t, "/")
+		assert.Equal(t, http.StatusOK, code)
+		assert.Equal(t, "tls", who)
+		assert.Equal(t, int32(1), fb.n.Load())
+		assert.Zero(t, pooled(g))
+	})
+}
