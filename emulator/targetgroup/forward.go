@@ -39,7 +39,9 @@ const StatusClientClosed = 460
 // (spec §7 fields 5-12, 25-27).
 type Outcome struct {
 	// Target is the target:port the request went to, "" when none
-	// (logged as "-").
+	// (logged as "-"): the IP address and port connected to, as ALB logs
+	// it, also for a target registered by hostname; the configured
+	// address when no connection was made (say, refused).
 	Target string
 	// TargetStatus is the target's status code, 0 when it sent none
 	// (target_status_code "-").
@@ -63,7 +65,8 @@ type Outcome struct {
 	ReceivedBytes, SentBytes int64
 	// TargetList and TargetStatusList are target:port_list and
 	// target_status_code_list: one entry per attempt (the emulator makes
-	// one), the status as a decimal string or "-"; nil when no target.
+	// one), Target and the status as a decimal string or "-"; nil when no
+	// target.
 	TargetList, TargetStatusList []string
 	// Aborted means the target failed after its response headers were
 	// relayed, so the client got a truncated response. The caller should
@@ -83,6 +86,7 @@ type forward struct {
 	w       *responseWriter
 	body    *targetBody
 
+	remote       string       // ip:port of the last connection to the target, "" if none
 	wroteHeaders atomic.Int64 // unix nanos: request headers sent to the target
 	firstByte    atomic.Int64 // unix nanos: first response byte from the target
 	errorPage    int64        // bytes of an error page written by the handler, -1 if none
@@ -116,6 +120,7 @@ func (g *Group) Forward(w http.ResponseWriter, r *http.Request, rewrite func(*ht
 	}
 
 	f := &forward{g: g, t: t, rewrite: rewrite, out: &out, w: &responseWriter{ResponseWriter: w}, errorPage: -1}
+	f.trace.GotConn = func(i httptrace.GotConnInfo) { f.remote = remoteAddr(i.Conn) }
 	f.trace.WroteHeaders = func() { f.wroteHeaders.Store(time.Now().UnixNano()) }
 	f.trace.GotFirstResponseByte = func() { f.firstByte.Store(time.Now().UnixNano()) }
 	ctx := context.WithValue(httptrace.WithClientTrace(r.Context(), &f.trace), forwardKey{}, f)
@@ -154,7 +159,10 @@ func (f *forward) serve(r *http.Request) {
 func (f *forward) finish(start time.Time) {
 	out := f.out
 	out.Target = f.t.addr
-	out.TargetList = []string{f.t.addr}
+	if f.remote != "" {
+		out.Target = f.remote
+	}
+	out.TargetList = []string{out.Target}
 	status := "-"
 	if out.TargetStatus != 0 {
 		status = strconv.Itoa(out.TargetStatus)
