@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/albmtls/albmtls/backend"
 	"github.com/albmtls/albmtls/docker/albmtls"
+	"github.com/albmtls/albmtls/emulator/accesslog"
 	"github.com/albmtls/albmtls/emulator/connlog"
 	"github.com/albmtls/albmtls/pki"
 )
@@ -153,6 +155,29 @@ func (w *workshop) connLine(serial, status string) {
 	}
 }
 
+// accessTargets waits for access-log lines naming n different targets by
+// IP:port: the targets are registered by name (web-1:9001), and ALB logs
+// the address it connected to.
+func (w *workshop) accessTargets(n int) {
+	w.t.Helper()
+	seen := map[netip.AddrPort]bool{}
+	ok := assert.Eventually(w.t, func() bool {
+		data, err := os.ReadFile(filepath.Join(w.dir, "logs", "access.log"))
+		if err != nil {
+			return false
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if e, err := accesslog.ParseLine(line); err == nil && e.Target.IsValid() {
+				seen[e.Target] = true
+			}
+		}
+		return len(seen) >= n
+	}, 10*time.Second, 100*time.Millisecond)
+	if !ok {
+		w.t.Errorf("access log names %d targets by IP:port (%v), want %d", len(seen), seen, n)
+	}
+}
+
 // TestWorkshop follows docs/workshop.md against the real docker-compose.yml.
 func TestWorkshop(t *testing.T) {
 	command := requireCompose(t)
@@ -217,6 +242,7 @@ func TestWorkshop(t *testing.T) {
 		assert.ElementsMatch(t, []string{"web-1", "web-2", "web-1", "web-2"}, seen)
 		assert.NotEqual(t, seen[0], seen[1])
 		w.connLine(serial("valid"), "Success")
+		w.accessTargets(2)
 	})
 	t.Run("member and outsider on /members/", func(t *testing.T) {
 		rep, err := w.get(set, "member", "/members/")
