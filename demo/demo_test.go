@@ -97,8 +97,8 @@ func TestDemo(t *testing.T) {
 			}
 			if mode == "verify" {
 				assert.Equal(t, 10, rejected, "every failure mode of the PKI is rejected")
-				assert.Regexp(t, `revoked \(CN=revoked\) +Failed:ClientCertCrlHit +→ connection reset`, events.String())
-				assert.Regexp(t, `outsider \(CN=outsider\) +Success +→ web-[12] 403  GET /members/\?format=json`, events.String())
+				assert.Regexp(t, `revoked +Failed:ClientCertCrlHit +→ connection reset`, events.String())
+				assert.Regexp(t, `outsider +Success +→ web-[12] 403  GET /members/\?format=json`, events.String())
 			} else if mode == "passthrough" {
 				assert.Equal(t, 1, rejected, "passthrough rejects only the chain over s2n's 64 KiB message cap")
 			} else {
@@ -107,7 +107,7 @@ func TestDemo(t *testing.T) {
 			if mode == "off" {
 				assert.Regexp(t, `no certificate +Success +→ web-[12] 200  GET /\?format=json`, events.String())
 			} else {
-				assert.Regexp(t, `valid \(CN=valid\) +Success +→ web-[12] 200  GET /\?format=json`, events.String())
+				assert.Regexp(t, `valid +Success +→ web-[12] 200  GET /\?format=json`, events.String())
 			}
 
 			if mode == "verify" {

@@ -14,9 +14,9 @@ import (
 // eventPrinter turns the emulator's connection and request events into one
 // readable line per connection attempt or request:
 //
-//	12:01:02  valid (CN=valid)          Success                        → web-2 200  GET /
-//	12:01:03  revoked (CN=revoked)      Failed:ClientCertCrlHit        → connection reset
-//	12:01:04  http                      redirect                       → 301 https://localhost:8443/
+//	12:01:02  valid                Success                        → web-2 200  GET /
+//	12:01:03  revoked              Failed:ClientCertCrlHit        → connection reset
+//	12:01:04  http                 redirect                       → 301 https://localhost:8443/
 //
 // A connection that passes the handshake is remembered by its
 // conn_trace_id until its requests arrive (the access log carries the same
@@ -42,7 +42,7 @@ type pendingConn struct{ who, status string }
 const maxPending = 4096
 
 const (
-	whoWidth    = 28
+	whoWidth    = 20
 	statusWidth = 38
 )
 
@@ -114,12 +114,26 @@ func (p *eventPrinter) who(ev emulator.ConnectionEvent) string {
 	if subject == "" {
 		return "no certificate"
 	}
-	cn := subject
-	if i := strings.Index(subject, ","); i > 0 && !strings.HasSuffix(subject[:i], `\`) {
-		cn = subject[:i]
-	}
+	cn := firstRDN(subject)
 	if name, ok := p.names[ev.Entry.Serial]; ok {
+		if cn == "CN="+name { // the PKI's clients are named after their CN
+			return name
+		}
 		return name + " (" + cn + ")"
+	}
+	return subject
+}
+
+// firstRDN returns the first attribute of an RFC 2253 subject, up to the
+// first comma that is not escaped.
+func firstRDN(subject string) string {
+	for i := 0; i < len(subject); i++ {
+		switch subject[i] {
+		case '\\':
+			i++ // skip the escaped character
+		case ',':
+			return subject[:i]
+		}
 	}
 	return subject
 }
