@@ -120,7 +120,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if h.remote != nil {
 		target = opts.Target
 	}
-	rep := &Report{Title: "conformance catalogue", Target: target, PKI: h.pkiDir, Started: started}
+	rep := &Report{Title: "conformance catalogue", Target: target, PKI: h.pkiDir, PKIRemoved: h.opts.PKIDir == "" && h.opts.WorkDir == "", Started: started}
 	rep.Results = h.runAll(ctx, list, h.runScenario)
 	rep.Duration = time.Since(started)
 	return rep, nil

@@ -68,8 +68,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	pass, fail, skip := r.Counts()
 	fmt.Fprintf(&b, "# albmtls %s report\n\n", r.Title)
-	fmt.Fprintf(&b, "- target: %s\n- PKI: `%s`\n- started: %s\n- wall time: %s\n- **%s: %d passed, %d failed, %d skipped**\n\n",
-		r.Target, r.PKI, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), plural(len(r.Results), "scenario"), pass, fail, skip)
+	pkiNote := ""
+	if r.PKIRemoved {
+		pkiNote = " (generated for this run and removed at its end; --keep DIR keeps it)"
+	}
+	fmt.Fprintf(&b, "- target: %s\n- PKI: `%s`%s\n- started: %s\n- wall time: %s\n- **%s: %d passed, %d failed, %d skipped**\n\n",
+		r.Target, r.PKI, pkiNote, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), plural(len(r.Results), "scenario"), pass, fail, skip)
 	b.WriteString("| scenario | result | basis | time | detail |\n|---|---|---|---|---|\n")
 	for _, res := range r.Results {
 		detail := ""

@@ -141,6 +141,21 @@ func TestReportsShowExpectedAndSeen(t *testing.T) {
 	assert.Contains(t, sum.String(), "4 scenarios: 2 passed, 1 failed, 1 skipped, against the in-process emulator")
 }
 
+// TestReportNamesARemovedPKI: a report whose PKI was thrown away says so,
+// rather than pointing at a directory that no longer exists.
+func TestReportNamesARemovedPKI(t *testing.T) {
+	for _, removed := range []bool{false, true} {
+		var md bytes.Buffer
+		rep := &Report{Title: "conformance catalogue", Target: "the in-process emulator", PKI: "/tmp/x/pki", PKIRemoved: removed}
+		require.NoError(t, rep.WriteMarkdown(&md))
+		if removed {
+			assert.Contains(t, md.String(), "- PKI: `/tmp/x/pki` (generated for this run and removed at its end; --keep DIR keeps it)\n")
+		} else {
+			assert.Contains(t, md.String(), "- PKI: `/tmp/x/pki`\n")
+		}
+	}
+}
+
 func textOf(n *html.Node) string {
 	var b strings.Builder
 	var walk func(*html.Node)

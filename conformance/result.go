@@ -165,9 +165,12 @@ type Report struct {
 	// Title names the run: "conformance catalogue" or "backend".
 	Title string
 	// Target is where the scenarios ran: "in-process emulator", a URL.
-	Target  string
-	PKI     string
-	Started time.Time
+	Target string
+	// PKI is the directory of the PKI the clients used; PKIRemoved says it
+	// was generated for the run and deleted at its end.
+	PKI        string
+	PKIRemoved bool
+	Started    time.Time
 	// Duration is the wall time of the whole run.
 	Duration time.Duration
 	Results  []*Result
