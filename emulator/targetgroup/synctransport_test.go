@@ -107,19 +107,28 @@ func closesAfterFirstResponse(t *testing.T) (string, *atomic.Int32, chan struct{
 	return addr, &conns, closed
 }
 
+// stale returns a front whose group holds one pooled connection that the
+// target has closed after answering GET /one, and the target's count of
+// connections.
+func stale(t *testing.T) (*front, *atomic.Int32) {
+	t.Helper()
+	addr, conns, closed := closesAfterFirstResponse(t)
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
+	f := newFront(t, g, false, nil)
+	code, _, _ := f.get(t, "/one")
+	require.Equal(t, http.StatusOK, code)
+	f.last(t)
+	<-closed
+	require.Equal(t, 1, pooled(g), "the connection was pooled before the target closed it")
+	return f, conns
+}
+
 // TestSyncTransportRetriesStaleConnection: a pooled connection the target
 // has closed is found closed when the next request is sent; an idempotent
 // request is retried once on a new connection, a POST is not.
 func TestSyncTransportRetriesStaleConnection(t *testing.T) {
 	t.Run("GET retried", func(t *testing.T) {
-		addr, conns, closed := closesAfterFirstResponse(t)
-		g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
-		f := newFront(t, g, false, nil)
-		code, _, _ := f.get(t, "/one")
-		require.Equal(t, http.StatusOK, code)
-		f.last(t)
-		<-closed
-		require.Equal(t, 1, pooled(g), "the connection was pooled before the target closed it")
+		f, conns := stale(t)
 		code, _, body := f.get(t, "/two")
 		assert.Equal(t, http.StatusOK, code)
 		assert.Equal(t, "ok", body)
@@ -129,13 +138,7 @@ func TestSyncTransportRetriesStaleConnection(t *testing.T) {
 		assert.Equal(t, int32(2), conns.Load())
 	})
 	t.Run("POST not retried", func(t *testing.T) {
-		addr, conns, closed := closesAfterFirstResponse(t)
-		g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
-		f := newFront(t, g, false, nil)
-		code, _, _ := f.get(t, "/one")
-		require.Equal(t, http.StatusOK, code)
-		f.last(t)
-		<-closed
+		f, conns := stale(t)
 		resp, err := f.srv.Client().Post(f.srv.URL+"/two", "text/plain", nil) // no body: synchronous path
 		require.NoError(t, err)
 		resp.Body.Close()
