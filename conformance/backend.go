@@ -299,7 +299,7 @@ func RunBackend(ctx context.Context, opts Options, backendURL string, e *Backend
 		return nil, fmt.Errorf("no backend case matches --run %q", opts.Run)
 	}
 	h.backendAddr, h.backendProto = addr, proto
-	rep := &Report{Title: "backend conformance", Target: fmt.Sprintf("backend %s behind the in-process emulator (mode %s)", backendURL, e.Mode), PKI: h.pkiDir, PKIRemoved: h.opts.PKIDir == "" && h.opts.WorkDir == "", Started: started}
+	rep := &Report{Title: "backend conformance", Target: fmt.Sprintf("backend %s behind the in-process emulator (mode %s)", backendURL, e.Mode), PKI: h.pkiDir, PKIRemoved: h.pkiTemp, Started: started}
 	rep.Results = h.runAll(ctx, list, h.runScenario)
 	rep.Duration = time.Since(started)
 	return rep, nil

@@ -98,6 +98,7 @@ type harness struct {
 	logger  *slog.Logger
 	set     *pki.Set
 	pkiDir  string
+	pkiTemp bool // pkiDir is generated in work and removed with it
 	work    string
 	servers *servers
 	roots   *x509.CertPool
@@ -120,7 +121,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if h.remote != nil {
 		target = opts.Target
 	}
-	rep := &Report{Title: "conformance catalogue", Target: target, PKI: h.pkiDir, PKIRemoved: h.opts.PKIDir == "" && h.opts.WorkDir == "", Started: started}
+	rep := &Report{Title: "conformance catalogue", Target: target, PKI: h.pkiDir, PKIRemoved: h.pkiTemp, Started: started}
 	rep.Results = h.runAll(ctx, list, h.runScenario)
 	rep.Duration = time.Since(started)
 	return rep, nil
@@ -248,7 +249,7 @@ func (h *harness) loadPKI() error {
 	if err := set.WriteDir(dir, false); err != nil {
 		return fmt.Errorf("writing the throw-away PKI: %w", err)
 	}
-	h.set, h.pkiDir = set, dir
+	h.set, h.pkiDir, h.pkiTemp = set, dir, h.opts.WorkDir == ""
 	return nil
 }
 
