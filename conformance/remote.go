@@ -174,7 +174,7 @@ func tail(ctx context.Context, file string, want int, wait time.Duration, match 
 	for {
 		var found []string
 		if data, err := os.ReadFile(file); err == nil {
-			lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+			lines := completeLines(data)
 			// Newest first: scan back over the last lines only.
 			for i := len(lines) - 1; i >= 0 && i >= len(lines)-2000; i-- {
 				f, err := logFields(lines[i], []string{"a", "b", "c", "d"})
@@ -189,6 +189,17 @@ func tail(ctx context.Context, file string, want int, wait time.Duration, match 
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// completeLines splits a log file into its lines, leaving out a last line
+// the writer has not finished (no newline yet): read in the middle of a
+// write, it would be taken for the whole line.
+func completeLines(data []byte) []string {
+	i := bytes.LastIndexByte(data, '\n')
+	if i < 0 {
+		return nil
+	}
+	return strings.Split(string(data[:i]), "\n")
 }
 
 // revoke uploads re-signed CRLs through the admin endpoint, as

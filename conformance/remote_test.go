@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -197,4 +198,31 @@ func TestRemoteOptionErrors(t *testing.T) {
 	_, err := Run(context.Background(), Options{PKIDir: filepath.Join(t.TempDir(), "nope")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "loading the PKI (--pki)")
+}
+
+// TestTailSkipsALineBeingWritten: a log file read in the middle of a write
+// ends in part of a line; tail must not take it for the whole line (it did,
+// and a remote run saw tls_verify_status "Fa").
+func TestTailSkipsALineBeingWritten(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "conn.log")
+	port := func(p string) func([]string) bool {
+		return func(f []string) bool { return len(f) > 2 && f[2] == p }
+	}
+	require.NoError(t, os.WriteFile(file, []byte("2026-11-29T00:00:00Z 127.0.0.1 1001 443 Success\n2026-11-29T00:00:01Z 127.0.0.1 1002 443 Fa"), 0o644))
+	assert.Equal(t, []string{"2026-11-29T00:00:00Z 127.0.0.1 1001 443 Success"}, tail(context.Background(), file, 1, 0, port("1001")))
+	assert.Empty(t, tail(context.Background(), file, 1, 0, port("1002")), "the unfinished line is not returned")
+
+	// The writer finishes the line while tail waits for it.
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+		if err == nil {
+			_, _ = f.WriteString("iled:ClientCertCrlHit\n")
+			_ = f.Close()
+		}
+	}()
+	assert.Equal(t, []string{"2026-11-29T00:00:01Z 127.0.0.1 1002 443 Failed:ClientCertCrlHit"}, tail(context.Background(), file, 1, 5*time.Second, port("1002")))
+
+	assert.Empty(t, completeLines([]byte("no newline yet")))
+	assert.Empty(t, completeLines(nil))
 }

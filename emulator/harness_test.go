@@ -247,8 +247,12 @@ func readLog(t *testing.T, file string, n int) []string {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		b, _ := os.ReadFile(file)
-		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		if len(b) > 0 && len(lines) >= n {
+		// Complete lines only: a read can land in the middle of a write.
+		var lines []string
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			lines = strings.Split(string(b[:i]), "\n")
+		}
+		if len(lines) >= n {
 			return lines
 		}
 		if time.Now().After(deadline) {
