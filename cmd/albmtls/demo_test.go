@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,14 +24,14 @@ import (
 
 // startProcess runs the real binary in dir and returns a reader of its
 // stdout lines; the process is killed at cleanup if still running.
-func startProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
+func startProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.Scanner, *lockedBuffer) {
 	t.Helper()
 	cmd := testbin.Command(t, args...)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -38,12 +39,31 @@ func startProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.S
 			_ = cmd.Wait()
 		}
 	})
-	return cmd, bufio.NewScanner(stdout), &stderr
+	return cmd, bufio.NewScanner(stdout), stderr
+}
+
+// lockedBuffer collects a running process's stderr, which exec copies in
+// its own goroutine while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // readUntil returns the lines up to and including the first that contains
 // marker.
-func readUntil(t *testing.T, sc *bufio.Scanner, marker string, stderr *strings.Builder) []string {
+func readUntil(t *testing.T, sc *bufio.Scanner, marker string, stderr *lockedBuffer) []string {
 	t.Helper()
 	var lines []string
 	for sc.Scan() {
