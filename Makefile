@@ -11,7 +11,7 @@ DOCKER_MODULE := docker
 # testcontainers' reaper image cannot be pulled on machines without a registry.
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build test test-core test-docker vet fmt bench docker clean
+.PHONY: all build test test-core test-race test-docker vet fmt bench docker clean
 
 all: build
 
@@ -31,6 +31,10 @@ test: vet test-core test-docker
 
 test-core:
 	$(GO) test -count=1 ./...
+
+## test-race: the core module's tests under the race detector (needs cgo and a C compiler)
+test-race:
+	$(GO) test -race -count=1 ./...
 
 test-docker:
 	@if [ -f $(DOCKER_MODULE)/go.mod ]; then cd $(DOCKER_MODULE) && $(GO) test -count=1 ./...; fi
