@@ -2,6 +2,7 @@ package targetgroup
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -325,4 +326,48 @@ func TestSyncTransportFallback(t *testing.T) {
 		assert.Equal(t, int32(1), fb.n.Load())
 		assert.Zero(t, pooled(g))
 	})
+}
+
+// TestSyncTransportClientGoneMidBody: a client that leaves while the body
+// is relayed ends the relay; the target connection is closed, not pooled
+// with the rest of the body unread.
+func TestSyncTransportClientGoneMidBody(t *testing.T) {
+	targetDone := make(chan error, 1)
+	target := rawTarget(t, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			targetDone <- err
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n")
+		_, _ = c.Write(make([]byte, 4096))
+		// Keep the connection open and silent: only the proxy can end it.
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		targetDone <- err
+	})
+	g := startGroup(t, Config{Targets: []string{target}, HealthCheck: noHealth()})
+	fb := withCountedFallback(g)
+	f := newFront(t, g, false, nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/big", nil)
+	require.NoError(t, err)
+	resp, err := f.srv.Client().Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = io.ReadFull(resp.Body, make([]byte, 1024))
+	require.NoError(t, err)
+	cancel()
+	resp.Body.Close()
+
+	out := f.last(t)
+	assert.True(t, out.Aborted, "the target's response was cut short")
+	assert.Equal(t, int32(0), fb.n.Load(), "the synchronous path relayed it")
+	select {
+	case err := <-targetDone:
+		assert.ErrorIs(t, err, io.EOF, "the proxy closed the target connection")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the target connection is still open")
+	}
+	assert.Equal(t, 0, pooled(g))
 }
