@@ -9,7 +9,8 @@ import (
 	"crypto/ecdsa"
 	cryptorand "crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
+	_ "crypto/sha1" // SignWith with crypto.SHA1
+	_ "crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -165,21 +166,33 @@ func Build(issuer *x509.Certificate, key crypto.Signer, spec Spec) ([]byte, erro
 	return Sign(tbs, ai, key)
 }
 
-var (
-	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-)
+// signatureOIDs are the AlgorithmIdentifier OIDs by hash, for ECDSA and
+// RSA (PKCS #1 v1.5) keys. SHA-1 is there for tests of CRLs signed the old way.
+var signatureOIDs = map[crypto.Hash]struct{ ecdsa, rsa asn1.ObjectIdentifier }{
+	crypto.SHA256: {asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}},
+	crypto.SHA1:   {asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 1}, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}},
+}
 
 // SignatureAlgorithm returns the DER AlgorithmIdentifier for SHA-256 with the
 // key's algorithm.
 func SignatureAlgorithm(key crypto.Signer) ([]byte, error) {
+	return SignatureAlgorithmFor(key, crypto.SHA256)
+}
+
+// SignatureAlgorithmFor returns the DER AlgorithmIdentifier for hash h
+// (SHA-256 or SHA-1) with the key's algorithm.
+func SignatureAlgorithmFor(key crypto.Signer, h crypto.Hash) ([]byte, error) {
+	oids, ok := signatureOIDs[h]
+	if !ok {
+		return nil, fmt.Errorf("crlgen: hash %v is not supported: use SHA-256 or SHA-1", h)
+	}
 	var b cryptobyte.Builder
 	switch key.Public().(type) {
 	case *ecdsa.PublicKey:
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA256) })
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oids.ecdsa) })
 	case *rsa.PublicKey:
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oidSHA256WithRSA)
+			b.AddASN1ObjectIdentifier(oids.rsa)
 			b.AddASN1NULL()
 		})
 	default:
@@ -191,8 +204,17 @@ func SignatureAlgorithm(key crypto.Signer) ([]byte, error) {
 // Sign signs tbs with SHA-256 and wraps it a TBS structure as SEQUENCE { tbs, algorithm, signature },
 // the shape of both Certificate and CertificateList.
 func Sign(tbs, ai []byte, key crypto.Signer) ([]byte, error) {
-	digest := sha256.Sum256(tbs)
-	sig, err := key.Sign(cryptorand.Reader, digest[:], crypto.SHA256)
+	return SignWith(tbs, ai, key, crypto.SHA256)
+}
+
+// SignWith is Sign with hash h; ai must name the same hash.
+func SignWith(tbs, ai []byte, key crypto.Signer, h crypto.Hash) ([]byte, error) {
+	if !h.Available() {
+		return nil, fmt.Errorf("crlgen: hash %v is not available", h)
+	}
+	d := h.New()
+	d.Write(tbs)
+	sig, err := key.Sign(cryptorand.Reader, d.Sum(nil), h)
 	if err != nil {
 		return nil, err
 	}

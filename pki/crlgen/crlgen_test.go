@@ -1,6 +1,10 @@
 package crlgen_test
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"math/big"
 	"testing"
@@ -50,4 +54,18 @@ func TestBuild(t *testing.T) {
 func TestBuildNeedsIssuer(t *testing.T) {
 	_, err := crlgen.Build(nil, nil, crlgen.Spec{})
 	assert.Error(t, err)
+}
+
+// TestSignatureAlgorithmFor: SHA-256 and SHA-1 are supported, other hashes
+// are refused with the reason.
+func TestSignatureAlgorithmFor(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA1} {
+		ai, err := crlgen.SignatureAlgorithmFor(key, h)
+		require.NoError(t, err, h)
+		assert.NotEmpty(t, ai)
+	}
+	_, err = crlgen.SignatureAlgorithmFor(key, crypto.SHA512)
+	assert.ErrorContains(t, err, "use SHA-256 or SHA-1")
 }

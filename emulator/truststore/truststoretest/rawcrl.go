@@ -2,12 +2,8 @@ package truststoretest
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
 	"math/big"
 	"time"
 
@@ -49,18 +45,13 @@ type RawEntry struct {
 	Extensions []pkix.Extension
 }
 
-var (
-	oidECDSAWithSHA1 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 1}
-	oidSHA1WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
-)
-
 // Craft writes and signs the CRL described by spec with the issuer's key.
 func Craft(issuer *Cert, spec RawCRL) ([]byte, error) {
 	h := spec.Hash
 	if h == 0 {
 		h = crypto.SHA256
 	}
-	ai, err := algorithmFor(issuer.Key, h)
+	ai, err := crlgen.SignatureAlgorithmFor(issuer.Key, h)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +115,7 @@ func Craft(issuer *Cert, spec RawCRL) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return signedWith(tbs, ai, issuer.Key, h)
+	return crlgen.SignWith(tbs, ai, issuer.Key, h)
 }
 
 func addExtensions(b *cryptobyte.Builder, exts []pkix.Extension) {
@@ -139,47 +130,6 @@ func addExtensions(b *cryptobyte.Builder, exts []pkix.Extension) {
 			})
 		}
 	})
-}
-
-func algorithmFor(key crypto.Signer, h crypto.Hash) ([]byte, error) {
-	if h == crypto.SHA256 {
-		return crlgen.SignatureAlgorithm(key)
-	}
-	if h != crypto.SHA1 {
-		return nil, errors.New("truststoretest: Craft supports SHA-256 and SHA-1")
-	}
-	var b cryptobyte.Builder
-	switch key.Public().(type) {
-	case *ecdsa.PublicKey:
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA1) })
-	case *rsa.PublicKey:
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oidSHA1WithRSA)
-			b.AddASN1NULL()
-		})
-	default:
-		return nil, errors.New("truststoretest: only ECDSA and RSA signers are supported")
-	}
-	return b.Bytes()
-}
-
-func signedWith(tbs, ai []byte, key crypto.Signer, h crypto.Hash) ([]byte, error) {
-	if h == crypto.SHA256 {
-		return crlgen.Sign(tbs, ai, key)
-	}
-	d := h.New()
-	d.Write(tbs)
-	sig, err := key.Sign(rand.Reader, d.Sum(nil), h)
-	if err != nil {
-		return nil, err
-	}
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbs)
-		b.AddBytes(ai)
-		b.AddASN1BitString(sig)
-	})
-	return b.Bytes()
 }
 
 // Ext builds an extension whose value is the DER of v.
