@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 	"io"
 	"net/http"
-	"os/exec"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,28 +17,18 @@ import (
 	"github.com/albmtls/albmtls/emulator/accesslog"
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/connlog"
+	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
 const forwardWeb = `{type: forward, target_group: web}`
 
-// openSSLView is what `openssl x509` prints for a certificate file: the
-// values ALB's headers must equal (spec §4.1, §11).
+// openSSLView is what `openssl x509` prints for a certificate file as the
+// PKI wrote it: the values ALB's headers must equal (spec §4.1, §11).
 func openSSLView(t *testing.T, file string) (subject, issuer, serial string) {
 	t.Helper()
-	out, err := exec.Command("openssl", "x509", "-in", file, "-noout", "-subject", "-issuer", "-serial", "-nameopt", "RFC2253").CombinedOutput()
-	require.NoError(t, err, string(out))
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		switch k {
-		case "subject":
-			subject = v
-		case "issuer":
-			issuer = v
-		case "serial":
-			serial = v
-		}
-	}
-	return
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	return pkitest.OpenSSLView(t, data)
 }
 
 // TestForwardToTwoTargetsWithALBHeaders is issue #4's end-to-end case: two

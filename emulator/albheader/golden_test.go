@@ -2,6 +2,7 @@ package albheader
 
 import (
 	"crypto/tls"
+	"encoding/pem"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -9,9 +10,11 @@ import (
 	"testing/cryptotest"
 	"time"
 
-	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
 // spoofedRequest is what a hostile client sends: every mTLS and TLS header
@@ -60,7 +63,7 @@ func TestGoldenHeaderSets(t *testing.T) {
 	pki := newPKI(t)
 
 	// The leaf's values must be what OpenSSL prints (spec §4.1, §11).
-	subject, issuer, serial := opensslView(t, pki.leaf)
+	subject, issuer, serial := pkitest.OpenSSLView(t, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.leaf.Raw}))
 	wantSubject, err := certfmt.DN(pki.leaf.RawSubject)
 	require.NoError(t, err)
 	wantIssuer, err := certfmt.DN(pki.leaf.RawIssuer)

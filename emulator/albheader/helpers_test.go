@@ -9,12 +9,10 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
-	"encoding/pem"
 	"flag"
 	"math/big"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -149,30 +147,6 @@ func newPKI(tb testing.TB) *testPKI {
 		intermediate: mk(big.NewInt(0x3A5B1), caName, rootName, true, &caKey.PublicKey, rootKey),
 		leaf:         mk(serial, clientName, caName, false, &leafKey.PublicKey, caKey),
 	}
-}
-
-// opensslView is what `openssl x509 -noout -subject -issuer -serial -nameopt
-// RFC2253` prints for a certificate.
-func opensslView(tb testing.TB, c *x509.Certificate) (subject, issuer, serial string) {
-	tb.Helper()
-	_, err := exec.LookPath("openssl")
-	require.NoError(tb, err, "the openssl binary is needed to check header values")
-	cmd := exec.Command("openssl", "x509", "-noout", "-subject", "-issuer", "-serial", "-nameopt", "RFC2253")
-	cmd.Stdin = bytes.NewReader(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
-	out, err := cmd.CombinedOutput()
-	require.NoError(tb, err, "openssl x509: %s", out)
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		switch k {
-		case "subject":
-			subject = v
-		case "issuer":
-			issuer = v
-		case "serial":
-			serial = v
-		}
-	}
-	return subject, issuer, serial
 }
 
 // parseRequest reads a raw HTTP/1.1 request the way a listener does, so

@@ -1,0 +1,37 @@
+package pkitest
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// OpenSSLView is what `openssl x509 -noout -subject -issuer -serial -nameopt
+// RFC2253` prints for a PEM certificate: the values ALB's
+// X-Amzn-Mtls-Clientcert-Subject, -Issuer and -Serial-Number must equal
+// (spec §4.1). It fails the test when the openssl binary is missing.
+func OpenSSLView(tb testing.TB, certPEM []byte) (subject, issuer, serial string) {
+	tb.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		tb.Fatalf("the openssl binary is needed to check header values: %v", err)
+	}
+	cmd := exec.Command("openssl", "x509", "-noout", "-subject", "-issuer", "-serial", "-nameopt", "RFC2253")
+	cmd.Stdin = bytes.NewReader(certPEM)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("openssl x509: %v: %s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "subject":
+			subject = v
+		case "issuer":
+			issuer = v
+		case "serial":
+			serial = v
+		}
+	}
+	return subject, issuer, serial
+}
