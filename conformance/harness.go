@@ -147,9 +147,6 @@ func Open(opts Options) (*Session, error) {
 // Scenarios returns the resolved scenarios, expanded per client.
 func (s *Session) Scenarios() []*scenarios.Scenario { return s.list }
 
-// PKI returns the session's PKI.
-func (s *Session) PKI() *pki.Set { return s.h.set }
-
 // Run runs one scenario of the session.
 func (s *Session) Run(ctx context.Context, sc *scenarios.Scenario) *Result {
 	return s.h.runScenario(ctx, sc)

@@ -198,10 +198,8 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	for _, l := range d.srv.Listeners() {
 		_, port, _ := net.SplitHostPort(l.Addr.String())
-		url := l.URL()
 		if l.Protocol == "HTTPS" {
-			url = "https://localhost:" + port + "/" // the server certificate's name
-			d.httpsURL = url
+			d.httpsURL = "https://localhost:" + port + "/" // the server certificate's name
 		} else {
 			d.httpURL = "http://localhost:" + port + "/"
 		}
@@ -277,7 +275,7 @@ func (d *Demo) stopBackends() error {
 func (d *Demo) backendAddrs() []backendAddr {
 	out := make([]backendAddr, len(d.backends))
 	for i, b := range d.backends {
-		out[i] = backendAddr{Name: b.Name, Addr: b.Addr}
+		out[i] = backendAddr(b)
 	}
 	return out
 }
@@ -333,12 +331,6 @@ func (d *Demo) HTTPURL() string { return d.httpURL }
 
 // HTTPSURL is the HTTPS listener, e.g. https://localhost:8443/.
 func (d *Demo) HTTPSURL() string { return d.httpsURL }
-
-// AdminURL is the admin endpoint, e.g. http://127.0.0.1:9090, or "".
-func (d *Demo) AdminURL() string { return d.admin }
-
-// Backends are the running sample backends.
-func (d *Demo) Backends() []Backend { return append([]Backend(nil), d.backends...) }
 
 // Expectations say what each client certificate gets, with the curl
 // command the guide prints for it.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -260,12 +259,6 @@ func readLog(t *testing.T, file string, n int) []string {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func hostPort(t *testing.T, addr net.Addr) (string, string) {
-	h, p, err := net.SplitHostPort(addr.String())
-	require.NoError(t, err)
-	return h, p
 }
 
 // testWriter sends the emulator's operational log to the test log, shown

@@ -23,9 +23,6 @@ var catalogue embed.FS
 // Catalogue returns albmtls's own scenarios, as built into the binary.
 func Catalogue() ([]*Scenario, error) { return Load(catalogue, "scenarios") }
 
-// Files returns the catalogue's files, for tools that list or copy them.
-func Files() fs.FS { return catalogue }
-
 // LoadDir reads every *.yaml file of a directory.
 func LoadDir(dir string) ([]*Scenario, error) { return Load(os.DirFS(dir), dir) }
 

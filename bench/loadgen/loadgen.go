@@ -128,30 +128,6 @@ type Result struct {
 	hist *histogram // for Merge
 }
 
-// ErrorRate is Errors / (Requests + Errors).
-func (r *Result) ErrorRate() float64 {
-	if n := r.Requests + r.Errors; n > 0 {
-		return float64(r.Errors) / float64(n)
-	}
-	return 0
-}
-
-// String is a one-line summary.
-func (r *Result) String() string {
-	return fmt.Sprintf("%s c=%d: %.0f req/s, p50 %s, p99 %s, %d ok, %d errors in %s",
-		r.Mode, r.Concurrency, r.RPS, fmtDur(r.P50), fmtDur(r.P99), r.Requests, r.Errors, r.Elapsed.Round(time.Millisecond))
-}
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d >= 10*time.Millisecond:
-		return d.Round(100 * time.Microsecond).String()
-	case d >= 10*time.Microsecond:
-		return d.Round(time.Microsecond).String()
-	}
-	return d.String()
-}
-
 // target is a validated Config, ready to dial.
 type target struct {
 	cfg     Config

@@ -20,7 +20,6 @@ import (
 
 var (
 	expiredWindow = tt.WithValidity(tt.Now.Add(-48*time.Hour), tt.Now.Add(-24*time.Hour))
-	futureWindow  = tt.WithValidity(tt.Now.Add(24*time.Hour), tt.Now.Add(48*time.Hour))
 	oidIDP        = asn1.ObjectIdentifier{2, 5, 29, 28}
 	oidPrivate    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 3}
 )

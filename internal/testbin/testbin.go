@@ -51,7 +51,11 @@ func Command(tb testing.TB, args ...string) *exec.Cmd {
 	return exec.Command(Path(tb), args...)
 }
 
+// goTool is the go command of the toolchain that built this test binary,
+// so the binary under test is built with the same Go; "go" from PATH when
+// that toolchain has moved.
 func goTool() string {
+	//lint:ignore SA1019 a test binary runs where it was built, so its GOROOT is the toolchain's
 	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
 		return p
 	}

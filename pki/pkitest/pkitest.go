@@ -62,11 +62,6 @@ func WithCommonName(cn string) Option {
 // WithLifetime sets how long the CA is valid from its notBefore.
 func WithLifetime(d time.Duration) Option { return func(r *pki.CARequest) { r.Lifetime = d } }
 
-// WithValidity sets the CA's exact validity window.
-func WithValidity(notBefore, notAfter time.Time) Option {
-	return func(r *pki.CARequest) { r.NotBefore, r.NotAfter = notBefore, notAfter }
-}
-
 // WithClock makes the CA's validity start from clock() instead of the wall
 // clock.
 func WithClock(clock func() time.Time) Option { return func(r *pki.CARequest) { r.Clock = clock } }

@@ -49,11 +49,6 @@ func WithValidity(notBefore, notAfter time.Time) Option {
 	return WithTemplate(func(t *x509.Certificate) { t.NotBefore, t.NotAfter = notBefore, notAfter })
 }
 
-// WithSerial sets the serial number.
-func WithSerial(s *big.Int) Option {
-	return WithTemplate(func(t *x509.Certificate) { t.SerialNumber = s })
-}
-
 // Now is the reference time of certificates made by this package: validity
 // windows are [Now-1h, Now+24h] unless an option says otherwise.
 var Now = time.Now().Truncate(time.Second)
