@@ -11,9 +11,14 @@ DOCKER_MODULE := docker
 # testcontainers' reaper image cannot be pulled on machines without a registry.
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build test test-core test-race test-docker vet fmt bench docker clean
+.PHONY: all help build test test-core test-race test-docker vet lint fmt bench docker clean
 
 all: build
+
+## help: list the targets with what they do
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); i = index($$0, ":"); printf "  %-14s %s\n", substr($$0, 1, i-1), substr($$0, i+2); next } \
+	     /^## / { sub(/^## /, ""); printf "  %-14s %s\n", "", $$0 }' $(MAKEFILE_LIST)
 
 ## build: static binary in bin/albmtls (CGO disabled, so it runs FROM scratch)
 build:
@@ -26,8 +31,14 @@ vet:
 	$(GO) vet ./...
 	@if [ -f $(DOCKER_MODULE)/go.mod ]; then cd $(DOCKER_MODULE) && $(GO) vet ./...; fi
 
-## test: vet, then every test of the core module and the Docker module
-test: vet test-core test-docker
+## lint: staticcheck and deadcode (pinned as tool dependencies in go.mod)
+lint:
+	$(GO) tool staticcheck ./...
+	@out=$$($(GO) tool deadcode -test ./...); \
+	if [ -n "$$out" ]; then echo "deadcode: functions no program or test reaches (delete them):"; echo "$$out"; exit 1; fi
+
+## test: vet and lint, then every test of the core module and the Docker module
+test: vet lint test-core test-docker
 
 test-core:
 	$(GO) test -count=1 ./...
@@ -72,8 +83,10 @@ bench-compare: build
 docker: build
 	docker build -t albmtls:dev .
 
+## fmt: gofmt every Go file
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+## clean: remove bin/
 clean:
 	rm -rf bin
