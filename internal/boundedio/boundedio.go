@@ -26,7 +26,7 @@ type TooLargeError struct {
 // Error names the file, its size and the limit.
 func (e *TooLargeError) Error() string {
 	if e.Size < 0 {
-		return fmt.Sprintf("%s %s is not a regular file and yields more than the %s limit of %d bytes (%s); point it at a regular file",
+		return fmt.Sprintf("%s %s is not a regular file and yields more than the %s limit of %d bytes (%s); is it a device? point it at a regular file",
 			e.What, e.File, e.What, e.Limit, human(e.Limit))
 	}
 	return fmt.Sprintf("%s %s is %d bytes (%s), over the %s limit of %d bytes (%s)",

@@ -34,4 +34,8 @@ const (
 	// MaxConfigFile bounds the YAML config file (no ALB counterpart); a
 	// config with every ALB quota at its maximum is well under this.
 	MaxConfigFile = 8 << 20
+
+	// MaxPKIManifest bounds the test PKI's manifest.json (pki package); the
+	// PKI's certificates, keys and CRLs are read with MaxRevocationFile.
+	MaxPKIManifest = 8 << 20
 )
