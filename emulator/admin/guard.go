@@ -58,7 +58,7 @@ func (g Access) wrap(next http.Handler) http.Handler {
 		if mutating && g.Token != "" && !authed {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="albmtls admin"`)
 			writeStatus(w, http.StatusUnauthorized, CodeUnauthorized,
-				"this admin request needs the header Authorization: Bearer <admin.token> (or the token from "+tokenEnvName+")")
+				"this admin request needs the header Authorization: Bearer TOKEN, with the admin.token (or "+tokenEnvName+") the endpoint was started with")
 			return
 		}
 		if !authed && !g.hostAllowed(r.Host) {
