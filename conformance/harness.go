@@ -65,6 +65,9 @@ type Options struct {
 	// only one).
 	Admin      string
 	TrustStore string
+	// AdminToken is the admin endpoint's bearer token (admin.token), sent
+	// on every admin request when set.
+	AdminToken string
 
 	// Parallel bounds how many scenarios run at once (default 4 per CPU).
 	Parallel int

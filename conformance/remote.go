@@ -281,6 +281,9 @@ func (r *remote) trustStore(ctx context.Context) (string, error) {
 
 // call sends an admin request and decodes the JSON answer.
 func (r *remote) call(req *http.Request, out any) error {
+	if r.opts.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+r.opts.AdminToken)
+	}
 	resp, err := r.admin.Do(req)
 	if err != nil {
 		if isTimeout(err) {

@@ -41,12 +41,19 @@ type runningEmulator struct {
 
 func startRunningEmulator(t *testing.T, pkiDir, echo string) runningEmulator {
 	t.Helper()
+	return startRunningEmulatorWithToken(t, pkiDir, echo, "")
+}
+
+// startRunningEmulatorWithToken sets admin.token as well.
+func startRunningEmulatorWithToken(t *testing.T, pkiDir, echo, token string) runningEmulator {
+	t.Helper()
 	dir := t.TempDir()
 	re := runningEmulator{connLog: filepath.Join(dir, "conn.log"), accLog: filepath.Join(dir, "access.log")}
 	data, err := TargetConfig{PKIDir: pkiDir, Echo: echo, ConnectionLog: re.connLog, AccessLog: re.accLog, Admin: "127.0.0.1:0"}.YAML()
 	require.NoError(t, err)
 	c, err := config.Parse(filepath.Join(dir, "albmtls.yaml"), data)
 	require.NoError(t, err, string(data))
+	c.Admin.Token = token
 	srv, err := emulator.New(c, emulator.Options{})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(context.Background()))
@@ -225,4 +232,27 @@ func TestTailSkipsALineBeingWritten(t *testing.T) {
 
 	assert.Empty(t, completeLines([]byte("no newline yet")))
 	assert.Empty(t, completeLines(nil))
+}
+
+// TestRemoteAdminToken: the harness sends --admin-token to an emulator
+// whose admin API requires it (issue 19 item 5); without it the runtime
+// revocation fails with the endpoint's 401.
+func TestRemoteAdminToken(t *testing.T) {
+	const token = "conformance-token-0123456789"
+	pkiDir := pkitest.Dir(t)
+	echo := freeAddr(t)
+	re := startRunningEmulatorWithToken(t, pkiDir, echo, token)
+	only := regexp.MustCompile("^verify-applies-runtime-revocation$")
+	rep, err := Run(context.Background(), Options{PKIDir: pkiDir, Target: re.https, EchoListen: echo,
+		Admin: re.admin, Timeout: 5 * time.Second, Run: only})
+	require.NoError(t, err)
+	r := resultOf(t, rep, "verify-applies-runtime-revocation")
+	assert.NotEqual(t, StatusPass, r.Status)
+	assert.Contains(t, r.Message()+Detail(r), "HTTP 401")
+
+	rep, err = Run(context.Background(), Options{PKIDir: pkiDir, Target: re.https, EchoListen: echo,
+		Admin: re.admin, AdminToken: token, Timeout: 5 * time.Second, Run: only})
+	require.NoError(t, err)
+	r = resultOf(t, rep, "verify-applies-runtime-revocation")
+	assert.Equal(t, StatusPass, r.Status, r.Message())
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -10,8 +11,17 @@ import (
 	"github.com/albmtls/albmtls/emulator/admin"
 )
 
+// adminHandler builds the admin handler for the bound listener s.adminLn
+// and warns when it is reachable from other hosts.
 func (s *Server) adminHandler() http.Handler {
 	lb := s.cfg.LoadBalancer
+	ac := s.cfg.Admin
+	listenHost, _, _ := net.SplitHostPort(ac.Listen)
+	access := admin.Access{Token: ac.Token, Addr: s.adminLn.Addr(), ListenHost: listenHost, AllowedHosts: ac.AllowedHosts}
+	if msg := admin.ExposureWarning(access.Addr, ac.Token != ""); msg != "" {
+		s.log.Warn(msg, "address", access.Addr.String(), "token", ac.Token != "")
+	}
+	s.log.Info("admin endpoint", "address", access.Addr.String(), "token", ac.Token != "")
 	return admin.Handler(admin.Config{
 		TrustStores:  s.stores,
 		TargetGroups: s.groups,
@@ -30,5 +40,6 @@ func (s *Server) adminHandler() http.Handler {
 			sum := sha256.Sum256([]byte(lb.AccountID + "/truststore/" + name))
 			return hex.EncodeToString(sum[:8])
 		},
+		Access: access,
 	})
 }

@@ -137,7 +137,7 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	cfg.SetSessionTicketKeys([][32]byte{ticketKey})
 	for j, c := range lc.Certificates {
 		certFile, keyFile := s.cfg.Path(c.Certificate), s.cfg.Path(c.PrivateKey)
-		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		pair, err := loadKeyPair(certFile, keyFile)
 		if err != nil {
 			return nil, s.cfg.Errorf(fmt.Sprintf("%s.certificates[%d]", lr.path, j),
 				"cannot load the server certificate %s with key %s: %v", certFile, keyFile, err)

@@ -160,7 +160,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	if s.cfg.Admin.Listen != "" {
-		ln, err := net.Listen("tcp", s.cfg.Admin.Listen)
+		ln, err := net.Listen("tcp", s.cfg.Admin.Address())
 		if err != nil {
 			for _, lr := range s.lsns {
 				lr.ln.Close()

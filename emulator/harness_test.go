@@ -37,6 +37,7 @@ type lb struct {
 	mu   sync.Mutex
 	conn []emulator.ConnectionEvent
 	reqs []accesslog.Entry
+	logs syncBuffer // the operational log, also sent to the test log
 }
 
 // params feed the config templates.
@@ -49,6 +50,7 @@ type params struct {
 	Emulation    string // body of the emulation block
 	Revocations  []string
 	Action       string // default action of the HTTPS listener
+	Admin        string // the admin block; default {listen: "127.0.0.1:0"}
 }
 
 const baseConfig = `load_balancer: {name: test-alb, account_id: "123456789012", region: eu-west-1}
@@ -74,7 +76,7 @@ listeners:
 logs:
   connection: {file: logs/conn.log}
   access: {file: logs/access.log}
-admin: {listen: "127.0.0.1:0"}
+admin: {{.Admin}}
 emulation:
   watch_interval: 50ms
 {{.Emulation}}
@@ -92,6 +94,9 @@ func startLB(t *testing.T, p params) *lb {
 	if p.Action == "" {
 		p.Action = fixedOK
 	}
+	if p.Admin == "" {
+		p.Admin = `{listen: "127.0.0.1:0"}`
+	}
 	if p.Revocations == nil {
 		p.Revocations = []string{"crl/intermediate.crl.pem", "crl/root.crl.pem"}
 	}
@@ -106,7 +111,7 @@ func startLB(t *testing.T, p params) *lb {
 	cfg, err := config.Load(file)
 	require.NoError(t, err, buf.String())
 	l.srv, err = emulator.New(cfg, emulator.Options{
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &l.logs), &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnConnection: func(ev emulator.ConnectionEvent) {
 			l.mu.Lock()
 			l.conn = append(l.conn, ev)
@@ -269,6 +274,24 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the emulator's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func x509Pool(t *testing.T, pemCerts []byte) *x509.CertPool {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/albmtls/albmtls/internal/boundedio"
 )
 
 // layoutEntries are the only names a PKI directory holds at its top level.
@@ -249,7 +251,7 @@ func Load(dir string, opts ...LoadOption) (*Set, error) {
 		return nil, fmt.Errorf("loading PKI: %s is not a directory", dir)
 	}
 	mpath := filepath.Join(dir, ManifestFile)
-	data, err := os.ReadFile(mpath)
+	data, err := boundedio.ReadFile(mpath, "PKI manifest", boundedio.MaxPKIManifest)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("loading PKI: %s has no %s: it is not a PKI directory, or `albmtls pki init` was interrupted (create one with `albmtls pki init --out %s --force`)", dir, ManifestFile, dir)
 	}

@@ -5,9 +5,10 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/albmtls/albmtls/internal/boundedio"
 )
 
 type loader struct {
@@ -19,7 +20,8 @@ func (l loader) read(rel string) ([]byte, error) {
 	if rel == "" || filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(filepath.FromSlash(rel)), "..") {
 		return nil, fmt.Errorf("manifest lists an invalid file path %q", rel)
 	}
-	data, err := os.ReadFile(filepath.Join(l.dir, filepath.FromSlash(rel)))
+	// One limit for every artefact: a CRL may be ALB's largest (50 MB).
+	data, err := boundedio.ReadFile(filepath.Join(l.dir, filepath.FromSlash(rel)), "PKI file", boundedio.MaxRevocationFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s listed in the manifest: %w", rel, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/albmtls/albmtls/backend"
+	"github.com/albmtls/albmtls/internal/boundedio"
 )
 
 // backendConfig holds the flags of `backend`.
@@ -70,13 +71,13 @@ func backendFromFlags(a *app, c backendConfig) (*backend.Backend, error) {
 		return nil, errors.New("--crl needs --ca: a CRL is checked against the CA bundle that verifies the chain")
 	}
 	if c.ca != "" {
-		bundle, err := os.ReadFile(c.ca)
+		bundle, err := boundedio.ReadFile(c.ca, "CA certificates bundle", boundedio.MaxBundleFile)
 		if err != nil {
 			return nil, fmt.Errorf("--ca: %w", err)
 		}
 		crls := make([][]byte, len(c.crls))
 		for i, file := range c.crls {
-			if crls[i], err = os.ReadFile(file); err != nil {
+			if crls[i], err = boundedio.ReadFile(file, "revocation file", boundedio.MaxRevocationFile); err != nil {
 				return nil, fmt.Errorf("--crl: %w", err)
 			}
 		}

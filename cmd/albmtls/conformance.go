@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/albmtls/albmtls/conformance"
+	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/scenarios"
 )
 
@@ -79,6 +80,7 @@ status is 1 when any scenario failed.`,
 	f.StringVar(&cfg.opts.AccessLog, "access-log", "", "the --target emulator's access log file")
 	f.StringVar(&cfg.opts.Admin, "admin", "", "the --target emulator's admin endpoint (http://HOST:PORT), for runtime revocation")
 	f.StringVar(&cfg.opts.TrustStore, "trust-store", "", "trust store name behind --admin (default: its only one)")
+	f.StringVar(&cfg.opts.AdminToken, "admin-token", os.Getenv(config.AdminTokenEnv), "the --admin endpoint's bearer token (admin.token; default $"+config.AdminTokenEnv+")")
 	f.StringVar(&cfg.opts.PKIDir, "pki", "", "PKI directory from `albmtls pki init` (default: a throw-away PKI)")
 	f.StringVar(&cfg.scenarios, "scenarios", "", "directory of scenario files to run instead of the built-in catalogue")
 	f.StringVar(&cfg.run, "run", "", "run only the scenarios whose name matches this regular expression")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/albmtls/albmtls/internal/boundedio"
 	"github.com/albmtls/albmtls/pki"
 )
 
@@ -54,9 +55,11 @@ func runCRLConvert(a *app, stdin io.Reader, c crlConvertConfig) error {
 		err  error
 	)
 	if c.in == "-" {
-		data, err = io.ReadAll(stdin)
+		if data, err = io.ReadAll(io.LimitReader(stdin, boundedio.MaxRevocationFile+1)); err == nil && len(data) > boundedio.MaxRevocationFile {
+			err = fmt.Errorf("standard input yields more than the revocation file limit of %d bytes", boundedio.MaxRevocationFile)
+		}
 	} else {
-		data, err = os.ReadFile(c.in)
+		data, err = boundedio.ReadFile(c.in, "revocation file", boundedio.MaxRevocationFile)
 	}
 	if err != nil {
 		return fmt.Errorf("reading the CRL: %w", err)

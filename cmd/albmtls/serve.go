@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/albmtls/albmtls/emulator"
+	"github.com/albmtls/albmtls/emulator/admin"
 	"github.com/albmtls/albmtls/emulator/config"
 )
 
@@ -28,6 +29,9 @@ also picked up on their own); SIGINT or SIGTERM shuts down gracefully.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(file)
 			if err != nil {
+				return err
+			}
+			if err := cfg.ApplyEnv(os.Getenv); err != nil { // ALBMTLS_ADMIN_TOKEN wins over admin.token
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -54,6 +58,10 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	}
 	if addr := srv.AdminAddr(); addr != nil {
 		fmt.Fprintf(a.stdout, "admin http://%s\n", addr)
+		// Also when --log-level hides the logged warning.
+		if msg := admin.ExposureWarning(addr, cfg.Admin.Token != ""); msg != "" {
+			fmt.Fprintf(a.stderr, "WARNING: %s\n", msg)
+		}
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

@@ -19,6 +19,8 @@ package albmtls
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +36,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/pki"
 )
 
@@ -56,6 +59,7 @@ type Container struct {
 	dir    string // host staging directory: the config and the PKI copy
 
 	revokeMu sync.Mutex // serialises Revoke, which changes set
+	token    string     // the admin endpoint's bearer token
 }
 
 // Run starts the emulator from img (DefaultImage after BuildImage) and
@@ -84,11 +88,18 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 			strings.Join(o.generated, ", "), o.configFile)
 	}
 
+	if o.adminToken == "" {
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("albmtls: drawing an admin token: %w", err)
+		}
+		o.adminToken = hex.EncodeToString(b[:])
+	}
 	dir, err := os.MkdirTemp("", "albmtls-testcontainer-")
 	if err != nil {
 		return nil, fmt.Errorf("albmtls: creating a staging directory: %w", err)
 	}
-	c := &Container{dir: dir}
+	c := &Container{dir: dir, token: o.adminToken}
 	ok := false
 	defer func() {
 		if !ok {
@@ -110,6 +121,9 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	ports = append(ports, admin)
 	moduleOpts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithExposedPorts(ports...),
+		// The admin endpoint listens on 0.0.0.0 in the container: the token
+		// guards its mutating endpoints (docs/admin.md).
+		testcontainers.WithEnv(map[string]string{config.AdminTokenEnv: o.adminToken}),
 		testcontainers.WithFiles(testcontainers.ContainerFile{
 			HostFilePath: filepath.Join(dir, "etc"), ContainerFilePath: "/etc", FileMode: 0o755,
 		}),
@@ -307,6 +321,11 @@ func (c *Container) HTTPSEndpoint(ctx context.Context) (string, error) {
 	}
 	return c.PortEndpoint(ctx, strconv.Itoa(c.layout.httpsPort)+"/tcp", "https")
 }
+
+// AdminToken returns the admin endpoint's bearer token (WithAdminToken's,
+// or the one Run drew): send it as `Authorization: Bearer TOKEN` on your own
+// admin requests. POST and DELETE need it; GET /healthz and /metrics do not.
+func (c *Container) AdminToken() string { return c.token }
 
 // AdminEndpoint returns http://HOST:PORT of the admin endpoint (/healthz,
 // /metrics, the trust store revocation API) as published on the Docker host.

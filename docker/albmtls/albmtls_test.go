@@ -57,6 +57,20 @@ func TestVerifyMode(t *testing.T) {
 		assert.Equal(t, connlog.NoLatency, entry.HandshakeLatency, "a failed handshake has no latency")
 	})
 
+	t.Run("the admin API needs the token to change revocations", func(t *testing.T) {
+		admin, err := ctr.AdminEndpoint(ctx)
+		require.NoError(t, err)
+		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, admin+"/trust-stores/"+albmtls.TrustStoreName+"/revocations/1", nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the container's admin endpoint binds 0.0.0.0")
+		assert.Len(t, ctr.AdminToken(), 64, "Run draws a 32-byte token")
+		_, _, err = get(t, ctr, "revoked", "/")
+		require.Error(t, err, "revoked stays revoked")
+	})
+
 	t.Run("Revoke takes effect on the next connection", func(t *testing.T) {
 		getEcho(t, ctr, "member", "/")
 		require.NoError(t, ctr.Revoke(ctx, "member"))
@@ -125,6 +139,7 @@ func revocations(t *testing.T, ctr *albmtls.Container) []revocationInfo {
 	require.NoError(t, err)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, admin+"/trust-stores/"+albmtls.TrustStoreName+"/revocations", nil)
 	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+ctr.AdminToken())
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

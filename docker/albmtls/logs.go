@@ -193,6 +193,7 @@ func (c *Container) admin(ctx context.Context, method, path string, body []byte)
 	if err != nil {
 		return nil, fmt.Errorf("albmtls: %w", err)
 	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("albmtls: %s %s: %w", method, path, err)

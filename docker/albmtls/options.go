@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/albmtls/albmtls/emulator/config"
 )
 
 // Mode is the listener's mutual authentication mode, as ALB's
@@ -48,6 +50,7 @@ type options struct {
 	attributes   map[string]string
 	sslPolicy    string
 	ignoreExpiry bool
+	adminToken   string // "" until Run draws one
 	// generated lists the options that shape the generated config, so that
 	// combining one with WithConfig is refused instead of silently ignored.
 	generated []string
@@ -106,6 +109,22 @@ func WithConfig(file string) Option {
 			return fmt.Errorf("WithConfig: empty file name; pass the path of an albmtls.yaml")
 		}
 		o.configFile = file
+		return nil
+	}
+}
+
+// WithAdminToken sets the admin endpoint's bearer token (admin.token).
+// Without it Run draws a random one. Either way the container gets it as
+// ALBMTLS_ADMIN_TOKEN, which wins over a WithConfig file's admin.token, and
+// Revoke and the other helpers send it; Container.AdminToken returns it for
+// your own admin requests. The container's admin endpoint listens on
+// 0.0.0.0 (a published port must), so it is guarded by this token.
+func WithAdminToken(token string) Option {
+	return func(o *options) error {
+		if len(token) < config.MinAdminTokenLength || strings.ContainsAny(token, " \t\r\n") {
+			return fmt.Errorf("WithAdminToken: use at least %d characters and no white space (e.g. openssl rand -hex 32)", config.MinAdminTokenLength)
+		}
+		o.adminToken = token
 		return nil
 	}
 }

@@ -40,6 +40,7 @@ type workshop struct {
 	command []string // docker-compose, or docker compose
 	project string
 	env     []string
+	token   string // ALBMTLS_ADMIN_TOKEN of the alb service
 	dir     string // host directory: logs/ and the copied pki/
 	https   int
 	http    int
@@ -198,6 +199,10 @@ func TestWorkshop(t *testing.T) {
 		"ALBMTLS_ADMIN_PORT=" + strconv.Itoa(w.admin),
 		"ALBMTLS_LOGS_DIR=" + filepath.Join(w.dir, "logs"),
 	}
+	tok := make([]byte, 16)
+	_, _ = rand.Read(tok)
+	w.token = hex.EncodeToString(tok)
+	w.env = append(w.env, "ALBMTLS_ADMIN_TOKEN="+w.token)
 	t.Cleanup(func() {
 		if t.Failed() {
 			cmd := exec.Command(command[0], append(command[1:], "-p", w.project, "-f", filepath.Join(repoRoot, "docker-compose.yml"), "logs", "--no-color")...)
@@ -279,7 +284,17 @@ func TestWorkshop(t *testing.T) {
 		assert.Contains(t, string(out), "revoked valid")
 		crl, err := os.ReadFile(filepath.Join(pkiDir, "crl", "intermediate.crl.pem"))
 		require.NoError(t, err)
-		resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/trust-stores/demo/revocations", w.admin), "application/x-pem-file", bytes.NewReader(crl))
+		url := fmt.Sprintf("http://127.0.0.1:%d/trust-stores/demo/revocations", w.admin)
+		// The admin endpoint binds 0.0.0.0 in the container: without the
+		// token a revocation change is refused (issue 19 item 5).
+		resp, err := http.Post(url, "application/x-pem-file", bytes.NewReader(crl))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(crl))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+w.token)
+		resp, err = http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

@@ -6,7 +6,8 @@
 // emulator runs.
 //
 // Routes (JSON unless noted; errors are {"Error":{"Code","Message"}} with
-// status 400, as the ELBv2 API answers sender faults):
+// status 400, as the ELBv2 API answers sender faults; 401 and 403 come from
+// the guard, see Access):
 //
 //	GET    /healthz                                  {"Status":"ok", ...}
 //	GET    /metrics                                  Prometheus text format
@@ -53,6 +54,8 @@ type Config struct {
 	Region, AccountID string
 	// TrustStoreID returns the 16-hex ID of a trust store's ARN.
 	TrustStoreID func(name string) string
+	// Access guards the endpoint (token, Host and Origin checks).
+	Access Access
 }
 
 // Handler returns the admin endpoint's handler.
@@ -70,7 +73,7 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("POST /trust-stores/{name}/revocations", a.addRevocations)
 	mux.HandleFunc("DELETE /trust-stores/{name}/revocations/{ids}", a.removeRevocations)
 	mux.HandleFunc("GET /target-groups/{name}/health", a.targetHealth)
-	return mux
+	return cfg.Access.wrap(mux)
 }
 
 type api struct{ cfg Config }
@@ -301,5 +304,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code, msg string) {
-	writeJSON(w, http.StatusBadRequest, map[string]any{"Error": map[string]string{"Code": code, "Message": msg}})
+	writeStatus(w, http.StatusBadRequest, code, msg)
+}
+
+func writeStatus(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"Error": map[string]string{"Code": code, "Message": msg}})
 }

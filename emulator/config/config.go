@@ -13,7 +13,7 @@ package config
 
 import (
 	"fmt"
-	"os"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/albmtls/albmtls/internal/boundedio"
 	"github.com/albmtls/albmtls/internal/yamlstrict"
 )
 
@@ -207,9 +208,64 @@ type LogFile struct {
 }
 
 // Admin is the emulator's own HTTP endpoint: /healthz, /metrics and the trust
-// store revocation API.
+// store revocation API. Anyone who reaches it can un-revoke a certificate,
+// so it is loopback-only unless told otherwise (docs/admin.md).
 type Admin struct {
+	// Listen is host:port; an empty host means 127.0.0.1 (not every
+	// interface, as Go would read it). A non-loopback address is logged as
+	// a warning at start.
 	Listen string `yaml:"listen"`
+	// Token, when set, is the bearer token required on the mutating
+	// endpoints (POST, DELETE); the environment variable AdminTokenEnv
+	// overrides it (ApplyEnv), so that a secret need not sit in the file.
+	Token string `yaml:"token"`
+	// AllowedHosts are extra host names accepted in the Host header of
+	// unauthenticated requests, besides localhost, 127.0.0.1, [::1] and the
+	// listen host (a DNS-rebinding defence).
+	AllowedHosts []string `yaml:"allowed_hosts"`
+}
+
+// AdminTokenEnv is the environment variable that sets admin.token for
+// `albmtls serve`; it wins over the config file.
+const AdminTokenEnv = "ALBMTLS_ADMIN_TOKEN"
+
+// MinAdminTokenLength is the shortest admin.token accepted: a bearer token
+// stands in for a password over plain HTTP, so it must not be guessable.
+const MinAdminTokenLength = 16
+
+// Address is the address the admin endpoint binds: Listen with an empty
+// host read as 127.0.0.1, so that ":9090" stays loopback-only.
+func (a Admin) Address() string {
+	host, port, err := net.SplitHostPort(a.Listen)
+	if err != nil || host != "" {
+		return a.Listen
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+// ApplyEnv applies the environment's overrides (AdminTokenEnv) and checks
+// them as the file's values are checked.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	tok := getenv(AdminTokenEnv)
+	if tok == "" {
+		return nil
+	}
+	if msg := checkAdminToken(tok); msg != "" {
+		return fmt.Errorf("%s: %s", AdminTokenEnv, msg)
+	}
+	c.Admin.Token = tok
+	return nil
+}
+
+// checkAdminToken returns why a token is refused, or "".
+func checkAdminToken(tok string) string {
+	switch {
+	case len(tok) < MinAdminTokenLength:
+		return fmt.Sprintf("the admin token is %d characters; use at least %d (e.g. openssl rand -hex 32)", len(tok), MinAdminTokenLength)
+	case strings.ContainsAny(tok, " \t\r\n"):
+		return "the admin token contains white space; use e.g. openssl rand -hex 32"
+	}
+	return ""
 }
 
 // Emulation holds the knobs for ALB behaviour the reference marks unknown
@@ -313,9 +369,10 @@ func (c *Config) Path(p string) string {
 	return filepath.Join(c.Dir(), p)
 }
 
-// Load reads, parses and validates a config file.
+// Load reads, parses and validates a config file of at most
+// boundedio.MaxConfigFile bytes.
 func Load(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
+	data, err := boundedio.ReadFile(file, "config file", boundedio.MaxConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}

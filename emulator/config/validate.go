@@ -378,6 +378,16 @@ func (v *validator) logsAndAdmin() {
 			v.add("admin.listen", "%q is not host:port (e.g. 127.0.0.1:9090)", l)
 		}
 	}
+	if tok := v.c.Admin.Token; tok != "" {
+		if msg := checkAdminToken(tok); msg != "" {
+			v.add("admin.token", "%s", msg)
+		}
+	}
+	for i, h := range v.c.Admin.AllowedHosts {
+		if h == "" || net.ParseIP(strings.Trim(h, "[]")) == nil && strings.ContainsAny(h, ":/ []") {
+			v.add(fmt.Sprintf("admin.allowed_hosts[%d]", i), "%q is not a host name (no port, no scheme; e.g. alb.internal)", h)
+		}
+	}
 }
 
 func (v *validator) emulation() {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/albmtls/albmtls/internal/boundedio"
 )
 
 // ALB API error names (ELBv2 API model, spec §1.2). Findings carry them so
@@ -187,7 +189,8 @@ const (
 	MaxCACertificateSize = 16 * 1024
 	// MaxRevocationFileSize is "Revocation list file size: 50 MB", applied
 	// to the file as uploaded (MB read as MiB, the lenient reading) [INF].
-	MaxRevocationFileSize = 50 * 1024 * 1024
+	// boundedio holds every file size limit of albmtls.
+	MaxRevocationFileSize = boundedio.MaxRevocationFile
 	// MaxCASubjectSize is "CA certificates subject size per trust store:
 	// 10,000", applied to the DER subjects (it matters only when CA names
 	// are advertised) [INF on the unit].

@@ -3,11 +3,13 @@ package truststore
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"regexp"
 	"time"
+
+	"github.com/albmtls/albmtls/internal/boundedio"
 )
 
 // Spec names a trust store's files, as the config's trust_stores entry
@@ -125,7 +127,12 @@ func checkName(name string) []Finding {
 
 // readBundle reads and checks the bundle file.
 func (l Limits) readBundle(file string) ([]*x509.Certificate, []Finding) {
-	data, err := os.ReadFile(file)
+	data, err := boundedio.ReadFile(file, "CA certificates bundle", boundedio.MaxBundleFile)
+	if errors.Is(err, boundedio.ErrTooLarge) {
+		return nil, []Finding{{Rule: "bundle-file-too-large", ALBError: ErrInvalidCaCertificatesBundle, File: file, Fatal: true,
+			Basis: BasisINF, Problem: err.Error(),
+			Fix: "point ca_certificates_bundle at the PEM bundle (ALB: at most 25 CAs of 16 KB each by default)"}}
+	}
 	if err != nil {
 		return nil, []Finding{{Rule: "bundle-unreadable", ALBError: ErrCaCertificatesBundleNotFound, File: file, Fatal: true,
 			Basis: BasisDOC, Problem: fmt.Sprintf("cannot read the bundle: %v", err),
@@ -143,20 +150,15 @@ func (l Limits) readCRL(file string, cas []*x509.Certificate) (*CRL, []Finding) 
 			Basis: BasisDOC, Problem: fmt.Sprintf("cannot read the revocation file: %v", err),
 			Fix: "point revocations at readable PEM CRL files"}}
 	}
-	st, err := os.Stat(file)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	if st.IsDir() {
-		return nil, notFound(fmt.Errorf("%s is a directory", file))
-	}
-	if st.Size() > MaxRevocationFileSize { // do not read a huge file to refuse it
+	// A regular file over the quota is refused from its size without being
+	// read; a device or FIFO is read up to the quota (boundedio).
+	data, err := boundedio.ReadFile(file, "revocation file", MaxRevocationFileSize)
+	if errors.Is(err, boundedio.ErrTooLarge) {
 		return nil, []Finding{{Rule: "crl-file-too-large", ALBError: QuotaRevocationListFileSize, File: file, Fatal: true,
 			Basis:   BasisDOC,
-			Problem: fmt.Sprintf("the file is %d bytes; the revocation list file size quota is 50 MB", st.Size()),
+			Problem: err.Error() + "; the revocation list file size quota is 50 MB",
 			Fix:     "split the revocations across several CRLs (this quota is not adjustable)"}}
 	}
-	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, notFound(err)
 	}
