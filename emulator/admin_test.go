@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -98,7 +99,8 @@ func stillRevoked(t *testing.T, l *lb) {
 // sends) used to succeed and let the revoked certificate in.
 func TestAdminRefusesForeignHost(t *testing.T) {
 	l := startLB(t, params{})
-	_, port := hostPort(t, l.srv.AdminAddr())
+	_, port, err := net.SplitHostPort(l.srv.AdminAddr().String())
+	require.NoError(t, err)
 	stillRevoked(t, l)
 
 	for _, host := range []string{"evil.example:" + port, "evil.example", "127.0.0.1.nip.io:" + port, "127.0.0.1:1" + port} {
@@ -148,7 +150,8 @@ const testAdminToken = "test-admin-token-0123456789abcdef"
 // works, whatever the Host (a rebinding page cannot know the token).
 func TestAdminToken(t *testing.T) {
 	l := startLB(t, params{Admin: `{listen: "127.0.0.1:0", token: "` + testAdminToken + `"}`})
-	_, port := hostPort(t, l.srv.AdminAddr())
+	_, port, err := net.SplitHostPort(l.srv.AdminAddr().String())
+	require.NoError(t, err)
 	for _, auth := range []string{"", "Bearer wrong-token-0123456789abcdef", "Bearer " + testAdminToken + "x", "Basic " + testAdminToken, testAdminToken} {
 		hdr := map[string]string{}
 		if auth != "" {
