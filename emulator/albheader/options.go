@@ -59,6 +59,21 @@ type Options struct {
 	// XFFClientPort appends ":port" to the client address in append mode
 	// (routing.http.xff_client_port.enabled).
 	XFFClientPort bool
+	// StripNameVariants also removes client-sent headers whose names a
+	// CGI-style target (WSGI, PHP $_SERVER, Rack, FastCGI) folds onto a
+	// header the emulator owns: any case, with '_', '.' or any other
+	// non-alphanumeric byte in place of '-' (X_Amzn_Mtls_Clientcert_Subject).
+	// Such a target reads them as the header itself, so a client could
+	// claim an identity. Whether ALB removes them is [UNK] (spec §10.4, as
+	// for the exact names); stripping is the safe default, and turning it
+	// off rehearses a load balancer that forwards them. The mTLS and TLS
+	// names are stripped only when StripClientHeaders is on too; the
+	// variants of X-Forwarded-*, X-Amzn-Trace-Id are stripped by this alone.
+	StripNameVariants bool
+	// DropInvalidHeaderFields is the load balancer attribute
+	// routing.http.drop_invalid_header_fields.enabled (default false, as on
+	// ALB): remove header fields whose names are not [-A-Za-z0-9]+.
+	DropInvalidHeaderFields bool
 }
 
 // DefaultOptions is a listener with no attributes set.
@@ -67,6 +82,7 @@ func DefaultOptions() Options {
 		Names:              DefaultNames(),
 		StripClientHeaders: true,
 		StripDefaultNames:  true,
+		StripNameVariants:  true,
 		Equals:             certfmt.EqualsLiteral,
 		XFFMode:            XFFAppend,
 	}
@@ -99,6 +115,9 @@ func OptionsFromAttributes(attrs map[string]string) (Options, error) {
 		return Options{}, err
 	}
 	if o.XFFClientPort, err = parseBool(attrs, AttrXFFClientPort, false); err != nil {
+		return Options{}, err
+	}
+	if o.DropInvalidHeaderFields, err = parseBool(attrs, AttrDropInvalidHeaderFields, false); err != nil {
 		return Options{}, err
 	}
 	if o.XFFMode, err = ParseXFFMode(attrs[AttrXFFHeaderProcessingMode]); err != nil {
@@ -190,4 +209,62 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// variantSet returns the canonical names whose spellings under foldEqual
+// Apply removes (StripNameVariants): the strip set, plus the headers the
+// emulator sets itself whatever the strip knobs say.
+func (o *Options) variantSet() []string {
+	if !o.StripNameVariants {
+		return nil
+	}
+	out := o.stripSet()
+	for _, n := range []string{XForwardedFor, XForwardedProto, XForwardedPort, TraceID} {
+		if !containsFold(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// foldEqual reports whether a CGI-style target folds header names a and b
+// onto one variable: letters compare in any case, digits exactly, and every
+// other byte ('-', '_', '.', ...) matches any other such byte. WSGI and Rack
+// map '-' to '_'; PHP also maps '.'; Apache 2.2 mapped every other byte.
+func foldEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := foldByte(a[i]), foldByte(b[i])
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// foldByte upper-cases a letter, keeps a digit and maps anything else to '_'.
+func foldByte(c byte) byte {
+	switch {
+	case 'a' <= c && c <= 'z':
+		return c - 'a' + 'A'
+	case 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return c
+	}
+	return '_'
+}
+
+// validFieldName reports whether a header name is [-A-Za-z0-9]+, the names
+// routing.http.drop_invalid_header_fields.enabled keeps.
+func validFieldName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c != '-' && foldByte(c) == '_' {
+			return false
+		}
+	}
+	return true
 }

@@ -81,7 +81,7 @@ func TestOptionsFromAttributes(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := Keys()
-	assert.Len(t, keys, 11)
+	assert.Len(t, keys, 12)
 	for _, k := range append(keys, ResponseKeys()...) {
 		assert.True(t, IsKey(k), k)
 		assert.Regexp(t, `^[a-zA-Z0-9._]{1,256}$`, k, "ListenerAttributeKey pattern")
