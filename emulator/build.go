@@ -264,6 +264,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	headers, _ := albheader.OptionsFromAttributes(s.cfg.ListenerAttributes(&lc)) // checked in New and config
 	headers.StripClientHeaders = *s.cfg.Emulation.StripClientHeaders
 	headers.StripNameVariants = *s.cfg.Emulation.StripHeaderNameVariants
+	headers.ClientCopies = albheader.Copies(s.cfg.Emulation.ClientHeaderDuplicates)
 	headers.Equals, _ = certfmt.ParseEqualsEncoding(s.cfg.Emulation.ClientCertEquals)
 	respHeaders, _ := albheader.ResponseOptionsFromAttributes(lc.Attributes)
 	resp := albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server}

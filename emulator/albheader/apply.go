@@ -50,6 +50,7 @@ type ConnHeaders struct {
 	strip     []string // canonical names removed from every request
 	variants  []string // canonical names whose folded spellings are removed
 	dropBad   bool     // drop names outside [-A-Za-z0-9]+
+	copies    Copies   // client copies of set headers (StripClientHeaders off)
 	keys      []string // canonical names set from vals
 	vals      []string
 	xffMode   XFFMode
@@ -71,6 +72,7 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		strip:    opts.stripSet(),
 		variants: opts.variantSet(),
 		dropBad:  opts.DropInvalidHeaderFields,
+		copies:   opts.ClientCopies,
 		xffMode:  opts.XFFMode,
 		proto:    c.Scheme,
 	}
@@ -161,6 +163,15 @@ func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error 
 	vals := make([]string, len(ch.vals), len(ch.vals)+4)
 	copy(vals, ch.vals)
 	for i, k := range ch.keys {
+		if old := h[k]; len(old) > 0 && (ch.copies == CopiesClientFirst || ch.copies == CopiesClientLast) {
+			// Only reachable with stripping off: both lines go on.
+			if ch.copies == CopiesClientFirst {
+				h[k] = append(old[:len(old):len(old)], vals[i])
+			} else {
+				h[k] = append([]string{vals[i]}, old...)
+			}
+			continue
+		}
 		h[k] = vals[i : i+1 : i+1]
 	}
 	set := func(k, v string) {

@@ -74,7 +74,23 @@ type Options struct {
 	// routing.http.drop_invalid_header_fields.enabled (default false, as on
 	// ALB): remove header fields whose names are not [-A-Za-z0-9]+.
 	DropInvalidHeaderFields bool
+	// ClientCopies is what happens, with StripClientHeaders off, to a
+	// client's copy of a header the load balancer sets: CopiesReplace (""),
+	// or both lines are forwarded, the client's first or last. Whether ALB
+	// overwrites or passes such copies is [UNK] (spec §10.4); duplicates
+	// rehearse a backend that reads the first or the last line.
+	ClientCopies Copies
 }
+
+// Copies is emulation.client_header_duplicates.
+type Copies string
+
+// The values of emulation.client_header_duplicates.
+const (
+	CopiesReplace     Copies = "replace"
+	CopiesClientFirst Copies = "client-first"
+	CopiesClientLast  Copies = "client-last"
+)
 
 // DefaultOptions is a listener with no attributes set.
 func DefaultOptions() Options {

@@ -188,3 +188,37 @@ func TestFoldEqual(t *testing.T) {
 		assert.Equal(t, tc.want, foldEqual(tc.a, tc.b), "%s vs %s", tc.a, tc.b)
 	}
 }
+
+// TestClientCopies: with stripping off, a client's copy of a header the
+// load balancer sets is replaced (the default) or kept beside ALB's line,
+// first or last (emulation.client_header_duplicates, [UNK] spec §10.4).
+func TestClientCopies(t *testing.T) {
+	pki := newPKI(t)
+	for _, tc := range []struct {
+		copies Copies
+		want   func(alb string) []string
+	}{
+		{"", func(alb string) []string { return []string{alb} }},
+		{CopiesReplace, func(alb string) []string { return []string{alb} }},
+		{CopiesClientFirst, func(alb string) []string { return []string{"spoof", alb} }},
+		{CopiesClientLast, func(alb string) []string { return []string{alb, "spoof"} }},
+	} {
+		opts := DefaultOptions()
+		opts.StripClientHeaders, opts.ClientCopies = false, tc.copies
+		h := http.Header{ClientCertSubject: {"spoof"}}
+		require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Leaf: pki.leaf}, &opts, traceNow, fixedRand(traceRand)))
+		alb := h.Values(ClientCertSubject)[len(h.Values(ClientCertSubject))-1]
+		if tc.copies == CopiesClientLast {
+			alb = h.Values(ClientCertSubject)[0]
+		}
+		assert.NotEqual(t, "spoof", alb)
+		assert.Equal(t, tc.want(alb), h.Values(ClientCertSubject), string(tc.copies))
+	}
+	// With stripping on the client's copy is gone whatever the knob says.
+	opts := DefaultOptions()
+	opts.ClientCopies = CopiesClientFirst
+	h := http.Header{ClientCertSubject: {"spoof"}}
+	require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Leaf: pki.leaf}, &opts, traceNow, fixedRand(traceRand)))
+	assert.Len(t, h.Values(ClientCertSubject), 1)
+	assert.NotEqual(t, "spoof", h.Get(ClientCertSubject))
+}

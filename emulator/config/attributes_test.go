@@ -29,6 +29,7 @@ listeners:
 	}, got, "the listener's own value wins")
 	assert.Equal(t, "preserve", c.LoadBalancer.Attributes["routing.http.xff_header_processing.mode"], "not modified")
 	assert.True(t, *c.Emulation.StripHeaderNameVariants, "default on")
+	assert.Equal(t, "replace", c.Emulation.ClientHeaderDuplicates)
 
 	for _, tc := range []struct{ yaml, want string }{
 		{`load_balancer: {attributes: {routing.http.drop_invalid_header_fields: "true"}}`,
@@ -38,6 +39,8 @@ listeners:
 		{`load_balancer: {attributes: {routing.http.xff_header_processing.mode: replace}}`,
 			`"replace" is not valid; use append or preserve or remove`},
 		{`emulation: {strip_header_name_variants: maybe}`, `x.yaml:1:`},
+		{`emulation: {client_header_duplicates: both}`, `emulation.client_header_duplicates: "both" is not valid; use replace or client-first or client-last`},
+		{`emulation: {client_header_duplicates: client-first}`, `emulation.client_header_duplicates: "client-first" applies only when client copies reach the target: set strip_client_headers: false too`},
 	} {
 		_, err := Parse("x.yaml", []byte(tc.yaml+"\n"+minimal))
 		require.Error(t, err, tc.yaml)

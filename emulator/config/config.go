@@ -268,6 +268,11 @@ type Emulation struct {
 	// X_Forwarded_For (default true). Whether ALB does is unknown (spec
 	// §10.4); turn it off to rehearse a load balancer that forwards them.
 	StripHeaderNameVariants *bool `yaml:"strip_header_name_variants"`
+	// ClientHeaderDuplicates is, with strip_client_headers false, what
+	// happens to a client's copy of a header the load balancer sets:
+	// "replace" (default) or both lines forwarded, "client-first" or
+	// "client-last" (spec §10.4: overwritten or passed through is unknown).
+	ClientHeaderDuplicates string `yaml:"client_header_duplicates"`
 	// HandshakeTimeout bounds a TLS handshake (default 10s).
 	HandshakeTimeout Duration `yaml:"handshake_timeout"`
 	// AccessLogUnreleasedFields appends the two trailing "-" fields seen on

@@ -126,6 +126,9 @@ func (c *Config) applyDefaults() {
 	if e.StripHeaderNameVariants == nil {
 		e.StripHeaderNameVariants = ptr(true)
 	}
+	if e.ClientHeaderDuplicates == "" {
+		e.ClientHeaderDuplicates = "replace"
+	}
 	if e.HandshakeTimeout == 0 {
 		e.HandshakeTimeout = Duration(DefaultHandshakeTimeout)
 	}
@@ -435,6 +438,10 @@ func (v *validator) emulation() {
 	oneOf("emulation.clientcert_equals", e.ClientCertEquals, "literal", "percent")
 	oneOf("emulation.stale_crl", e.StaleCRL, "apply", "fail")
 	oneOf("emulation.ignore_expiry_scope", e.IgnoreExpiryScope, "chain", "leaf")
+	oneOf("emulation.client_header_duplicates", e.ClientHeaderDuplicates, "replace", "client-first", "client-last")
+	if e.ClientHeaderDuplicates != "replace" && *e.StripClientHeaders {
+		v.add("emulation.client_header_duplicates", "%q applies only when client copies reach the target: set strip_client_headers: false too, or remove this key", e.ClientHeaderDuplicates)
+	}
 	if e.HandshakeTimeout.D() <= 0 {
 		v.add("emulation.handshake_timeout", "must be positive")
 	}
