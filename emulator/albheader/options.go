@@ -166,17 +166,20 @@ func isTokenChar(c byte) bool {
 // them would make two headers fight over one name. ALB's answer is [UNK].
 var reservedNames = []string{XForwardedFor, XForwardedProto, XForwardedPort, TraceID, "Host"}
 
+// checkNameClashes refuses two renames onto one name, or a rename onto a
+// reserved name. Names are compared as a CGI-style target sees them (foldEqual): X_Client_Id
+// and X-Client-Id would reach it as one variable.
 func checkNameClashes(n Names) error {
 	names := n.list()
 	for i, a := range names {
 		for j := i + 1; j < len(names); j++ {
-			if strings.EqualFold(a, names[j]) {
+			if foldEqual(a, names[j]) {
 				return fmt.Errorf("albheader: attributes %s and %s both name the header %q: give each header its own name",
 					renames[i].key, renames[j].key, a)
 			}
 		}
 		for _, r := range reservedNames {
-			if strings.EqualFold(a, r) {
+			if foldEqual(a, r) {
 				return fmt.Errorf("albheader: attribute %s renames a header to %q, which the load balancer sets itself: choose another name",
 					renames[i].key, a)
 			}
