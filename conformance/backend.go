@@ -36,7 +36,28 @@ const (
 	CaseSpoofedChain = "spoofed-chain"
 )
 
-var builtinCases = []string{CaseMissingHeaders, CaseSpoofedSubject, CaseSpoofedChain}
+// The spoof probes: what a load balancer that leaks client headers would
+// forward (whether ALB does is unknown, spec §10.4). The client presents
+// outsider's certificate, which the ALB accepts and the backend must refuse,
+// and sends member's identity in headers the emulator lets through by a
+// knob; a backend that admits the request took the spoof as the identity.
+const (
+	// CaseSpoofedNameVariants sends underscore and mixed spellings of every
+	// mTLS header of the mode (X_Amzn_Mtls_Clientcert_Subject), default and
+	// renamed names (emulation.strip_header_name_variants: false).
+	CaseSpoofedNameVariants = "spoofed-name-variants"
+	// CaseSpoofedOriginalName sends the default names of renamed headers
+	// (emulation.strip_client_headers: false); only with a rename.
+	CaseSpoofedOriginalName = "spoofed-original-name"
+	// CaseDuplicateSpoofFirst and CaseDuplicateSpoofLast send the mTLS
+	// headers twice, the client's line before or after ALB's
+	// (emulation.client_header_duplicates).
+	CaseDuplicateSpoofFirst = "duplicate-headers-spoof-first"
+	CaseDuplicateSpoofLast  = "duplicate-headers-spoof-last"
+)
+
+var builtinCases = []string{CaseMissingHeaders, CaseSpoofedSubject, CaseSpoofedChain,
+	CaseSpoofedNameVariants, CaseSpoofedOriginalName, CaseDuplicateSpoofFirst, CaseDuplicateSpoofLast}
 
 // BackendExpect is the expectation file of backend mode (--expect).
 type BackendExpect struct {
@@ -51,6 +72,9 @@ type BackendExpect struct {
 	// Cases maps a PKI client name or a built-in case to what the backend
 	// must answer.
 	Cases map[string]BackendCase `yaml:"cases"`
+	// SpoofProbes adds the spoof probes the cases do not list, each
+	// expecting 4xx (default true).
+	SpoofProbes *bool `yaml:"spoof_probes"`
 
 	file  string
 	lines map[string]int
@@ -95,7 +119,25 @@ func DefaultBackendExpect(mode string) *BackendExpect {
 	} else {
 		e.Cases[CaseSpoofedSubject] = BackendCase{Status: st("4xx")}
 	}
+	e.addSpoofProbes()
 	return e
+}
+
+// addSpoofProbes adds the spoof probes that apply and are not listed: the
+// original-name probe only when a header of the mode is renamed.
+func (e *BackendExpect) addSpoofProbes() {
+	if e.SpoofProbes != nil && !*e.SpoofProbes {
+		return
+	}
+	probes := []string{CaseSpoofedNameVariants, CaseDuplicateSpoofFirst, CaseDuplicateSpoofLast}
+	if len(renamedDefaults(e)) > 0 {
+		probes = append(probes, CaseSpoofedOriginalName)
+	}
+	for _, p := range probes {
+		if _, ok := e.Cases[p]; !ok {
+			e.Cases[p] = BackendCase{Status: &scenarios.StatusSet{Classes: []int{4}}}
+		}
+	}
 }
 
 // LoadBackendExpect reads an expectation file; errors name the file and line.
@@ -145,6 +187,7 @@ func ParseBackendExpect(file string, data []byte) (*BackendExpect, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	e.addSpoofProbes()
 	return e, nil
 }
 
@@ -155,7 +198,7 @@ func backendScenarios(e *BackendExpect, set *pki.Set, path string) ([]*scenarios
 		file = "(default backend expectations)"
 	}
 	names := sortedKeys(e.Cases)
-	order := []string{"member", "outsider", "untrusted", CaseMissingHeaders, CaseSpoofedSubject, CaseSpoofedChain}
+	order := append([]string{"member", "outsider", "untrusted"}, builtinCases...)
 	slices.SortStableFunc(names, func(a, b string) int {
 		ia, ib := slices.Index(order, a), slices.Index(order, b)
 		if ia < 0 {
@@ -225,6 +268,18 @@ func backendScenarios(e *BackendExpect, set *pki.Set, path string) ([]*scenarios
 			st.Request.Headers[chainHeader] = scenarios.Value{Exact: &forged}
 			s.Basis = scenarios.BasisINF
 			s.Description = "A client-sent chain header holding a self-signed certificate with member's subject. In passthrough the load balancer checks nothing (\"Targets should verify the client certificate chain\"), so the backend must verify the chain and refuse it."
+		case slices.Contains(spoofProbes, name):
+			if !needMember() {
+				continue
+			}
+			if _, ok := set.Client("outsider"); !ok {
+				errs = append(errs, &scenarios.Error{File: file, Line: e.lines[name], Path: "cases." + name, Msg: "needs the PKI's outsider certificate, which this PKI lacks"})
+				continue
+			}
+			if err := spoofProbe(s, &st, e, name); err != nil {
+				errs = append(errs, &scenarios.Error{File: file, Line: e.lines[name], Path: "cases." + name, Msg: err.Error()})
+				continue
+			}
 		default:
 			msg := fmt.Sprintf("%q is neither a client of the PKI nor a built-in case", name)
 			all := append(slices.Clone(builtinCases), clients...)
@@ -301,6 +356,11 @@ func RunBackend(ctx context.Context, opts Options, backendURL string, e *Backend
 	h.backendAddr, h.backendProto = addr, proto
 	rep := &Report{Title: "backend conformance", Target: fmt.Sprintf("backend %s behind the in-process emulator (mode %s)", backendURL, e.Mode), PKI: h.pkiDir, PKIRemoved: h.pkiTemp, Started: started}
 	rep.Results = h.runAll(ctx, list, h.runScenario)
+	for _, r := range rep.Results {
+		if r.Status == StatusFail {
+			r.Advice = backendAdvice(strings.TrimPrefix(r.Name, "backend/"), e)
+		}
+	}
 	rep.Duration = time.Since(started)
 	return rep, nil
 }

@@ -41,7 +41,7 @@ func TestBackendModeSampleBackendPasses(t *testing.T) {
 			for _, r := range rep.Results {
 				assert.Equal(t, StatusPass, r.Status, "%s: %s\n%s", r.Name, r.Message(), Detail(r))
 			}
-			assert.Len(t, rep.Results, map[string]int{"verify": 4, "passthrough": 5}[mode])
+			assert.Len(t, rep.Results, map[string]int{"verify": 7, "passthrough": 8}[mode], "the ordinary cases and three spoof probes")
 			assert.Contains(t, rep.Target, "behind the in-process emulator (mode "+mode+")")
 		})
 	}
@@ -54,7 +54,8 @@ func TestBackendModeCatchesANaiveBackend(t *testing.T) {
 	defer naive.Close()
 	rep, err := RunBackend(context.Background(), Options{PKIDir: pkitest.Dir(t)}, naive.URL, nil)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"backend/missing-headers", "backend/outsider", "backend/spoofed-subject"}, failing(rep))
+	assert.Equal(t, []string{"backend/duplicate-headers-spoof-first", "backend/duplicate-headers-spoof-last", "backend/missing-headers",
+		"backend/outsider", "backend/spoofed-name-variants", "backend/spoofed-subject"}, failing(rep))
 	assert.Equal(t, "status: expected 403, saw 200", resultOf(t, rep, "backend/outsider").Message())
 	assert.Equal(t, "status: expected 4xx, saw 200", resultOf(t, rep, "backend/spoofed-subject").Message())
 	assert.Equal(t, StatusPass, resultOf(t, rep, "backend/member").Status)
@@ -74,7 +75,7 @@ cases:
 		rep, err := RunBackend(context.Background(), Options{PKIDir: pkiDir}, srv.URL, e)
 		require.NoError(t, err)
 		assert.Empty(t, failing(rep))
-		assert.Len(t, rep.Results, 3)
+		assert.Len(t, rep.Results, 6, "three listed cases and three spoof probes")
 	})
 	t.Run("unknown case", func(t *testing.T) {
 		e, err := ParseBackendExpect("expect.yaml", []byte("cases:\n  member: {status: 200}\n  membr: {status: 200}\n"))

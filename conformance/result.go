@@ -97,7 +97,10 @@ type Result struct {
 	Status Status
 	// Reason explains a skip, or a failure that happened before any step
 	// (the setup did not load, the emulator did not start).
-	Reason   string
+	Reason string
+	// Advice, on a failure, says what the failure means and how to fix it
+	// (backend mode's spoof probes); it ends the list of Failures.
+	Advice   string
 	Duration time.Duration
 	// Config is the albmtls.yaml the harness generated (in-process runs).
 	Config string
@@ -119,6 +122,9 @@ func (r *Result) Failures() []string {
 				out = append(out, c.String())
 			}
 		}
+	}
+	if r.Status == StatusFail && r.Advice != "" {
+		out = append(out, r.Advice)
 	}
 	return out
 }

@@ -261,8 +261,10 @@ func fixedConfig(f *config.FixedResponse) albresponse.FixedResponseConfig {
 // newRouting builds the HTTP side of the listener once its port is known.
 func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	s, lc := lr.s, lr.cfg
-	headers, _ := albheader.OptionsFromAttributes(lc.Attributes) // checked in New
+	headers, _ := albheader.OptionsFromAttributes(s.cfg.ListenerAttributes(&lc)) // checked in New and config
 	headers.StripClientHeaders = *s.cfg.Emulation.StripClientHeaders
+	headers.StripNameVariants = *s.cfg.Emulation.StripHeaderNameVariants
+	headers.ClientCopies = albheader.Copies(s.cfg.Emulation.ClientHeaderDuplicates)
 	headers.Equals, _ = certfmt.ParseEqualsEncoding(s.cfg.Emulation.ClientCertEquals)
 	respHeaders, _ := albheader.ResponseOptionsFromAttributes(lc.Attributes)
 	resp := albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server}

@@ -107,7 +107,7 @@ func TestConformanceBackendFlag(t *testing.T) {
 	naive := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	defer naive.Close()
 	expect := filepath.Join(t.TempDir(), "expect.yaml")
-	require.NoError(t, os.WriteFile(expect, []byte("cases:\n  member: {status: 2xx}\n"), 0o644))
+	require.NoError(t, os.WriteFile(expect, []byte("spoof_probes: false\ncases:\n  member: {status: 2xx}\n"), 0o644))
 	code, stdout, stderr := runConformanceCLI("--pki", pkitest.Dir(t), "--backend", naive.URL, "--expect", expect, "-q")
 	assert.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "backend/member")
@@ -115,6 +115,7 @@ func TestConformanceBackendFlag(t *testing.T) {
 	code, stdout, _ = runConformanceCLI("--pki", pkitest.Dir(t), "--backend", naive.URL, "-q")
 	assert.Equal(t, 1, code)
 	assert.Regexp(t, `backend/outsider +FAIL .*status: expected 403, saw 200`, stdout)
+	assert.Regexp(t, `backend/spoofed-name-variants +FAIL .*status: expected 4xx, saw 200`, stdout)
 }
 
 func TestConformanceFlagErrors(t *testing.T) {

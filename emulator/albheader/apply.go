@@ -48,6 +48,9 @@ type Conn struct {
 // formatting is done once per connection, not per request.
 type ConnHeaders struct {
 	strip     []string // canonical names removed from every request
+	variants  []string // canonical names whose folded spellings are removed
+	dropBad   bool     // drop names outside [-A-Za-z0-9]+
+	copies    Copies   // client copies of set headers (StripClientHeaders off)
 	keys      []string // canonical names set from vals
 	vals      []string
 	xffMode   XFFMode
@@ -66,9 +69,12 @@ type ConnHeaders struct {
 func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 	names := opts.Names.withDefaults()
 	ch := &ConnHeaders{
-		strip:   opts.stripSet(),
-		xffMode: opts.XFFMode,
-		proto:   c.Scheme,
+		strip:    opts.stripSet(),
+		variants: opts.variantSet(),
+		dropBad:  opts.DropInvalidHeaderFields,
+		copies:   opts.ClientCopies,
+		xffMode:  opts.XFFMode,
+		proto:    c.Scheme,
 	}
 	if ch.xffMode == "" {
 		ch.xffMode = XFFAppend
@@ -157,6 +163,15 @@ func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error 
 	vals := make([]string, len(ch.vals), len(ch.vals)+4)
 	copy(vals, ch.vals)
 	for i, k := range ch.keys {
+		if old := h[k]; len(old) > 0 && (ch.copies == CopiesClientFirst || ch.copies == CopiesClientLast) {
+			// Only reachable with stripping off: both lines go on.
+			if ch.copies == CopiesClientFirst {
+				h[k] = append(old[:len(old):len(old)], vals[i])
+			} else {
+				h[k] = append([]string{vals[i]}, old...)
+			}
+			continue
+		}
 		h[k] = vals[i : i+1 : i+1]
 	}
 	set := func(k, v string) {
@@ -185,12 +200,24 @@ func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error 
 	return nil
 }
 
-// strips reports whether a request header named k is removed. Keys from
-// net/http are canonical; the case-insensitive match also catches any that
-// are not.
+// strips reports whether a request header named k is removed: an exact
+// name of the strip set (in any case: keys from net/http are canonical, but
+// code may set others), a spelling a CGI-style target folds onto a name the
+// emulator owns, or, with drop_invalid_header_fields, any name outside
+// [-A-Za-z0-9]+.
 func (ch *ConnHeaders) strips(k string) bool {
 	for _, s := range ch.strip {
 		if len(s) == len(k) && strings.EqualFold(s, k) {
+			return true
+		}
+	}
+	if ch.dropBad && !validFieldName(k) {
+		return true
+	}
+	for _, s := range ch.variants {
+		// The exact name of a header outside the strip set (X-Forwarded-For)
+		// keeps its own processing; only other spellings go.
+		if foldEqual(s, k) && !strings.EqualFold(s, k) {
 			return true
 		}
 	}

@@ -18,7 +18,8 @@ import (
 )
 
 // spoofedRequest is what a hostile client sends: every mTLS and TLS header
-// name, in odd casings, plus the renamed names used by the "renamed" case.
+// name, in odd casings, plus the renamed names used by the "renamed" case,
+// and spellings a CGI-style target folds onto them (issue 19).
 const spoofedRequest = `
 GET /whoami HTTP/1.1
 Host: app.example.com
@@ -38,6 +39,13 @@ X-Forwarded-For: 127.0.0.4
 X-Forwarded-Proto: spoof-gopher
 X-Forwarded-Port: 1
 X-Amzn-Trace-Id: Root=1-67891233-abcdef012345678912345678;CalledFrom=app
+X_Amzn_Mtls_Clientcert_Subject: spoof underscore CN=admin
+X-Amzn_Mtls-Clientcert_Leaf: spoof mixed leaf
+x_amzn_mtls_clientcert: spoof underscore chain
+X.Amzn.Tls.Version: spoof dotted SSLv3
+X_Client_Subject: spoof underscore renamed subject
+X_Forwarded_For: 10.66.66.66
+X_Custom_Header: not an owned name
 
 `
 
@@ -107,6 +115,12 @@ func TestGoldenHeaderSets(t *testing.T) {
 			Conn{Mode: ModePassthrough, Chain: chain, Client: v4}, tls12, renamedAttributes, nil},
 		{"no-strip.golden", "passthrough mode without a certificate, client header stripping turned off (knob)",
 			Conn{Mode: ModePassthrough, Client: v4}, tls13, nil, func(o *Options) { o.StripClientHeaders = false }},
+		{"variants-forwarded.golden", "verify mode, all eight headers renamed, strip_header_name_variants off (knob): variants reach the target",
+			Conn{Mode: ModeVerify, Leaf: pki.leaf, Chain: chain, Client: v4}, tls13, renamedAttributes,
+			func(o *Options) { o.StripNameVariants = false }},
+		{"drop-invalid-header-fields.golden", "mTLS off, routing.http.drop_invalid_header_fields.enabled true, variants knob off",
+			Conn{Mode: ModeOff, Client: v4}, tls13, map[string]string{AttrDropInvalidHeaderFields: "true"},
+			func(o *Options) { o.StripNameVariants = false }},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			opts, err := OptionsFromAttributes(tc.attrs)
@@ -135,6 +149,20 @@ func TestGoldenHeaderSets(t *testing.T) {
 					for _, v := range req.Header.Values(name) {
 						assert.NotContains(t, v, "spoof", "spoofed %s survived", name)
 					}
+				}
+			}
+			if opts.StripNameVariants || opts.DropInvalidHeaderFields {
+				// No spelling that a CGI-style target folds onto an owned
+				// name survives, and no client X_Forwarded_For either.
+				env := cgiEnviron(req.Header)
+				owned := []string{XForwardedFor}
+				if opts.StripClientHeaders {
+					owned = append(append(owned, opts.Names.list()...), DefaultNames().list()...)
+				}
+				for _, name := range owned {
+					k := "HTTP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+					assert.NotContains(t, env[k], "spoof", "%s reaches a CGI-style target", k)
+					assert.NotContains(t, env[k], "10.66.66.66", "%s reaches a CGI-style target", k)
 				}
 			}
 			// A backend that decodes the headers gets the client's certificates.

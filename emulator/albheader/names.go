@@ -41,13 +41,17 @@ const (
 	AttrTLSCipherSuiteName         = "routing.http.request.x_amzn_tls_cipher_suite.header_name"
 )
 
-// Attribute keys that switch the TLS headers on and control X-Forwarded-For
-// (spec §4.2, §4.4). On AWS these three are load balancer attributes; the
+// Attribute keys that switch the TLS headers on, control X-Forwarded-For
+// (spec §4.2, §4.4) and drop invalid header fields. On AWS these four are
+// load balancer attributes (config's load_balancer.attributes); the
 // emulator reads them from the same map as the listener's.
 const (
 	AttrTLSVersionAndCipherSuite = "routing.http.x_amzn_tls_version_and_cipher_suite.enabled"
 	AttrXFFHeaderProcessingMode  = "routing.http.xff_header_processing.mode"
 	AttrXFFClientPort            = "routing.http.xff_client_port.enabled"
+	// AttrDropInvalidHeaderFields removes header fields whose names are not
+	// [-A-Za-z0-9]+ (a load balancer attribute; default false).
+	AttrDropInvalidHeaderFields = "routing.http.drop_invalid_header_fields.enabled"
 )
 
 // Names holds the header names in use on a listener: the defaults unless a
@@ -117,11 +121,11 @@ func (n Names) withDefaults() Names {
 // Keys lists the request-side attribute keys this package reads, so that a
 // configuration loader can tell unknown keys apart.
 func Keys() []string {
-	keys := make([]string, 0, len(renames)+3)
+	keys := make([]string, 0, len(renames)+4)
 	for _, r := range renames {
 		keys = append(keys, r.key)
 	}
-	return append(keys, AttrTLSVersionAndCipherSuite, AttrXFFHeaderProcessingMode, AttrXFFClientPort)
+	return append(keys, AttrTLSVersionAndCipherSuite, AttrXFFHeaderProcessingMode, AttrXFFClientPort, AttrDropInvalidHeaderFields)
 }
 
 // IsKey reports whether key is one of Keys or ResponseKeys.

@@ -59,7 +59,38 @@ type Options struct {
 	// XFFClientPort appends ":port" to the client address in append mode
 	// (routing.http.xff_client_port.enabled).
 	XFFClientPort bool
+	// StripNameVariants also removes client-sent headers whose names a
+	// CGI-style target (WSGI, PHP $_SERVER, Rack, FastCGI) folds onto a
+	// header the emulator owns: any case, with '_', '.' or any other
+	// non-alphanumeric byte in place of '-' (X_Amzn_Mtls_Clientcert_Subject).
+	// Such a target reads them as the header itself, so a client could
+	// claim an identity. Whether ALB removes them is [UNK] (spec §10.4, as
+	// for the exact names); stripping is the safe default, and turning it
+	// off rehearses a load balancer that forwards them. The mTLS and TLS
+	// names are stripped only when StripClientHeaders is on too; the
+	// variants of X-Forwarded-*, X-Amzn-Trace-Id are stripped by this alone.
+	StripNameVariants bool
+	// DropInvalidHeaderFields is the load balancer attribute
+	// routing.http.drop_invalid_header_fields.enabled (default false, as on
+	// ALB): remove header fields whose names are not [-A-Za-z0-9]+.
+	DropInvalidHeaderFields bool
+	// ClientCopies is what happens, with StripClientHeaders off, to a
+	// client's copy of a header the load balancer sets: CopiesReplace (""),
+	// or both lines are forwarded, the client's first or last. Whether ALB
+	// overwrites or passes such copies is [UNK] (spec §10.4); duplicates
+	// rehearse a backend that reads the first or the last line.
+	ClientCopies Copies
 }
+
+// Copies is emulation.client_header_duplicates.
+type Copies string
+
+// The values of emulation.client_header_duplicates.
+const (
+	CopiesReplace     Copies = "replace"
+	CopiesClientFirst Copies = "client-first"
+	CopiesClientLast  Copies = "client-last"
+)
 
 // DefaultOptions is a listener with no attributes set.
 func DefaultOptions() Options {
@@ -67,6 +98,7 @@ func DefaultOptions() Options {
 		Names:              DefaultNames(),
 		StripClientHeaders: true,
 		StripDefaultNames:  true,
+		StripNameVariants:  true,
 		Equals:             certfmt.EqualsLiteral,
 		XFFMode:            XFFAppend,
 	}
@@ -101,6 +133,9 @@ func OptionsFromAttributes(attrs map[string]string) (Options, error) {
 	if o.XFFClientPort, err = parseBool(attrs, AttrXFFClientPort, false); err != nil {
 		return Options{}, err
 	}
+	if o.DropInvalidHeaderFields, err = parseBool(attrs, AttrDropInvalidHeaderFields, false); err != nil {
+		return Options{}, err
+	}
 	if o.XFFMode, err = ParseXFFMode(attrs[AttrXFFHeaderProcessingMode]); err != nil {
 		return Options{}, fmt.Errorf("albheader: attribute %s: %w", AttrXFFHeaderProcessingMode, err)
 	}
@@ -131,17 +166,20 @@ func isTokenChar(c byte) bool {
 // them would make two headers fight over one name. ALB's answer is [UNK].
 var reservedNames = []string{XForwardedFor, XForwardedProto, XForwardedPort, TraceID, "Host"}
 
+// checkNameClashes refuses two renames onto one name, or a rename onto a
+// reserved name. Names are compared as a CGI-style target sees them (foldEqual): X_Client_Id
+// and X-Client-Id would reach it as one variable.
 func checkNameClashes(n Names) error {
 	names := n.list()
 	for i, a := range names {
 		for j := i + 1; j < len(names); j++ {
-			if strings.EqualFold(a, names[j]) {
+			if foldEqual(a, names[j]) {
 				return fmt.Errorf("albheader: attributes %s and %s both name the header %q: give each header its own name",
 					renames[i].key, renames[j].key, a)
 			}
 		}
 		for _, r := range reservedNames {
-			if strings.EqualFold(a, r) {
+			if foldEqual(a, r) {
 				return fmt.Errorf("albheader: attribute %s renames a header to %q, which the load balancer sets itself: choose another name",
 					renames[i].key, a)
 			}
@@ -190,4 +228,62 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// variantSet returns the canonical names whose spellings under foldEqual
+// Apply removes (StripNameVariants): the strip set, plus the headers the
+// emulator sets itself whatever the strip knobs say.
+func (o *Options) variantSet() []string {
+	if !o.StripNameVariants {
+		return nil
+	}
+	out := o.stripSet()
+	for _, n := range []string{XForwardedFor, XForwardedProto, XForwardedPort, TraceID} {
+		if !containsFold(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// foldEqual reports whether a CGI-style target folds header names a and b
+// onto one variable: letters compare in any case, digits exactly, and every
+// other byte ('-', '_', '.', ...) matches any other such byte. WSGI and Rack
+// map '-' to '_'; PHP also maps '.'; Apache 2.2 mapped every other byte.
+func foldEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := foldByte(a[i]), foldByte(b[i])
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// foldByte upper-cases a letter, keeps a digit and maps anything else to '_'.
+func foldByte(c byte) byte {
+	switch {
+	case 'a' <= c && c <= 'z':
+		return c - 'a' + 'A'
+	case 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return c
+	}
+	return '_'
+}
+
+// validFieldName reports whether a header name is [-A-Za-z0-9]+, the names
+// routing.http.drop_invalid_header_fields.enabled keeps.
+func validFieldName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c != '-' && foldByte(c) == '_' {
+			return false
+		}
+	}
+	return true
 }

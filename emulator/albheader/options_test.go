@@ -61,6 +61,8 @@ func TestOptionsFromAttributes(t *testing.T) {
 			"attributes routing.http.request.x_amzn_mtls_clientcert_issuer.header_name and routing.http.request.x_amzn_mtls_clientcert_subject.header_name both name"},
 		{"rename onto another default", map[string]string{AttrClientCertSubjectName: ClientCertIssuer}, nil, "both name the header"},
 		{"rename onto X-Forwarded-For", map[string]string{AttrClientCertLeafName: "x-forwarded-for"}, nil, "which the load balancer sets itself"},
+		{"rename onto a CGI spelling of X-Forwarded-For", map[string]string{AttrClientCertLeafName: "X_Forwarded_For"}, nil, "which the load balancer sets itself"},
+		{"two renames one CGI variable", map[string]string{AttrClientCertSubjectName: "X-Client-Id", AttrClientCertIssuerName: "X_Client_Id"}, nil, "both name the header"},
 		{"bad boolean", map[string]string{AttrTLSVersionAndCipherSuite: "True"}, nil,
 			`routing.http.x_amzn_tls_version_and_cipher_suite.enabled: "True" is not a boolean: use true or false`},
 		{"bad client port boolean", map[string]string{AttrXFFClientPort: "yes"}, nil, "routing.http.xff_client_port.enabled"},
@@ -81,7 +83,7 @@ func TestOptionsFromAttributes(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := Keys()
-	assert.Len(t, keys, 11)
+	assert.Len(t, keys, 12)
 	for _, k := range append(keys, ResponseKeys()...) {
 		assert.True(t, IsKey(k), k)
 		assert.Regexp(t, `^[a-zA-Z0-9._]{1,256}$`, k, "ListenerAttributeKey pattern")

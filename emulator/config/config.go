@@ -54,6 +54,11 @@ type LoadBalancer struct {
 	// IdleTimeout is the load balancer attribute idle_timeout.timeout_seconds
 	// (ALB default 60 s).
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// Attributes are load balancer attributes, as in the ELBv2 API
+	// (LoadBalancerAttributes); LoadBalancerAttributeKeys lists those
+	// supported. Every listener reads them; a key also set in a listener's
+	// attributes (accepted there for older configs) is overridden by it.
+	Attributes map[string]string `yaml:"attributes"`
 }
 
 // TrustStore is a CA bundle plus CRLs, like an ALB trust store whose files
@@ -313,6 +318,17 @@ type Emulation struct {
 	// headers in every mode (default true; spec §10.4). Turn it off to
 	// rehearse what a backend does if stripping were ever missing.
 	StripClientHeaders *bool `yaml:"strip_client_headers"`
+	// StripHeaderNameVariants also removes client-sent spellings that a
+	// CGI-style target (WSGI, PHP, Rack, FastCGI) folds onto a header the
+	// emulator owns: X_Amzn_Mtls_Clientcert_Subject, X.Amzn-Tls-Version,
+	// X_Forwarded_For (default true). Whether ALB does is unknown (spec
+	// §10.4); turn it off to rehearse a load balancer that forwards them.
+	StripHeaderNameVariants *bool `yaml:"strip_header_name_variants"`
+	// ClientHeaderDuplicates is, with strip_client_headers false, what
+	// happens to a client's copy of a header the load balancer sets:
+	// "replace" (default) or both lines forwarded, "client-first" or
+	// "client-last" (spec §10.4: overwritten or passed through is unknown).
+	ClientHeaderDuplicates string `yaml:"client_header_duplicates"`
 	// HandshakeTimeout bounds a TLS handshake (default 10s).
 	HandshakeTimeout Duration `yaml:"handshake_timeout"`
 	// AccessLogUnreleasedFields appends the two trailing "-" fields seen on

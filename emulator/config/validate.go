@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +123,12 @@ func (c *Config) applyDefaults() {
 	if e.StripClientHeaders == nil {
 		e.StripClientHeaders = ptr(true)
 	}
+	if e.StripHeaderNameVariants == nil {
+		e.StripHeaderNameVariants = ptr(true)
+	}
+	if e.ClientHeaderDuplicates == "" {
+		e.ClientHeaderDuplicates = "replace"
+	}
 	if e.HandshakeTimeout == 0 {
 		e.HandshakeTimeout = Duration(DefaultHandshakeTimeout)
 	}
@@ -152,6 +160,41 @@ func (v *validator) loadBalancer() {
 	if lb.IdleTimeout.D() < time.Second || lb.IdleTimeout.D() > 4000*time.Second {
 		v.add("load_balancer.idle_timeout", "%s is outside ALB's range for idle_timeout.timeout_seconds (1s–4000s)", lb.IdleTimeout.D())
 	}
+	for _, k := range slices.Sorted(maps.Keys(lb.Attributes)) {
+		valid, ok := loadBalancerAttributes[k]
+		if !ok {
+			v.add("load_balancer.attributes."+k, "albmtls does not support the load balancer attribute %q; supported: %s", k, strings.Join(LoadBalancerAttributeKeys(), ", "))
+			continue
+		}
+		if val := lb.Attributes[k]; !slices.Contains(valid, val) {
+			v.add("load_balancer.attributes."+k, "%q is not valid; use %s (quoted)", val, strings.Join(valid, " or "))
+		}
+	}
+}
+
+// loadBalancerAttributes are the load balancer attributes albmtls emulates,
+// with their valid values (ELBv2 LoadBalancerAttribute; the idle timeout is
+// load_balancer.idle_timeout).
+var loadBalancerAttributes = map[string][]string{
+	"routing.http.drop_invalid_header_fields.enabled":          {"true", "false"},
+	"routing.http.x_amzn_tls_version_and_cipher_suite.enabled": {"true", "false"},
+	"routing.http.xff_client_port.enabled":                     {"true", "false"},
+	"routing.http.xff_header_processing.mode":                  {"append", "preserve", "remove"},
+}
+
+// LoadBalancerAttributeKeys lists the supported keys of
+// load_balancer.attributes, sorted.
+func LoadBalancerAttributeKeys() []string { return slices.Sorted(maps.Keys(loadBalancerAttributes)) }
+
+// ListenerAttributes returns the attributes a listener's header processing
+// reads: the load balancer's, overridden by the listener's own.
+func (c *Config) ListenerAttributes(l *Listener) map[string]string {
+	if len(c.LoadBalancer.Attributes) == 0 {
+		return l.Attributes
+	}
+	out := maps.Clone(c.LoadBalancer.Attributes)
+	maps.Copy(out, l.Attributes)
+	return out
 }
 
 func (v *validator) trustStores() map[string]bool {
@@ -405,6 +448,10 @@ func (v *validator) emulation() {
 	oneOf("emulation.clientcert_equals", e.ClientCertEquals, "literal", "percent")
 	oneOf("emulation.stale_crl", e.StaleCRL, "apply", "fail")
 	oneOf("emulation.ignore_expiry_scope", e.IgnoreExpiryScope, "chain", "leaf")
+	oneOf("emulation.client_header_duplicates", e.ClientHeaderDuplicates, "replace", "client-first", "client-last")
+	if e.ClientHeaderDuplicates != "replace" && *e.StripClientHeaders {
+		v.add("emulation.client_header_duplicates", "%q applies only when client copies reach the target: set strip_client_headers: false too, or remove this key", e.ClientHeaderDuplicates)
+	}
 	if e.HandshakeTimeout.D() <= 0 {
 		v.add("emulation.handshake_timeout", "must be positive")
 	}
