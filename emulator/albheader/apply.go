@@ -149,11 +149,11 @@ const traceRewriteSize = 7 * 1024
 // X-Amzn-Trace-Id. now dates a new trace id and rnd supplies its 12 random
 // bytes (crypto/rand when nil); an error means rnd failed.
 func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error {
-	size := 0
-	for k, vs := range h {
-		for _, v := range vs {
-			size += len(k) + len(v) + 4
-		}
+	id, err := TraceValue(h, now, rnd) // from the request as the client sent it
+	if err != nil {
+		return err
+	}
+	for k := range h {
 		if ch.strips(k) {
 			delete(h, k)
 		}
@@ -191,10 +191,6 @@ func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error 
 	}
 	if ch.port != "" {
 		set(XForwardedPort, ch.port)
-	}
-	id, err := traceValue(h[TraceID], size > traceRewriteSize, now, rnd)
-	if err != nil {
-		return err
 	}
 	set(TraceID, id)
 	return nil
@@ -262,6 +258,21 @@ func XFFCount(h http.Header) int {
 // MaxXFFAddresses is the most X-Forwarded-For addresses ALB accepts; above
 // it the request gets HTTP 463 (spec §4.4).
 const MaxXFFAddresses = 30
+
+// TraceValue is the X-Amzn-Trace-Id ALB writes for a request whose headers
+// are h: the value a target receives and the access log's trace_id, also
+// for requests that ALB answers itself (redirect, fixed-response, error
+// pages). It is the only place the rule is applied, so a request with
+// headers over 7 KB gets a fresh Root whichever action answers it.
+func TraceValue(h http.Header, now time.Time, rnd io.Reader) (string, error) {
+	size := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
+	}
+	return traceValue(h[TraceID], size > traceRewriteSize, now, rnd)
+}
 
 // traceValue computes the forwarded X-Amzn-Trace-Id (spec §4.4): a new Root
 // when the request has none (or its headers exceed 7 KB), a Self inserted in

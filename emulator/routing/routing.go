@@ -228,14 +228,11 @@ func (h *Handler) traceID(r *http.Request, headers *albheader.ConnHeaders, now t
 	if headers == nil {
 		return ""
 	}
-	scratch := http.Header{}
-	if v := r.Header.Values(albheader.TraceID); len(v) > 0 {
-		scratch[albheader.TraceID] = v
-	}
-	if err := headers.Apply(scratch, now, h.cfg.Rand); err != nil {
+	id, err := albheader.TraceValue(r.Header, now, h.cfg.Rand)
+	if err != nil {
 		return ""
 	}
-	return scratch.Get(albheader.TraceID)
+	return id
 }
 
 // entry starts the access-log entry of a request with what the connection
