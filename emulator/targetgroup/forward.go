@@ -132,7 +132,7 @@ func (g *Group) Forward(w http.ResponseWriter, r *http.Request, rewrite func(*ht
 	}
 
 	f.serve(r2)
-	f.finish(start)
+	f.finish(r2, start)
 	out.ReceivedBytes = reqHeader
 	if reqBody != nil {
 		out.ReceivedBytes += reqBody.n
@@ -155,8 +155,10 @@ func (f *forward) serve(r *http.Request) {
 	f.g.proxy.ServeHTTP(f.w, r)
 }
 
-// finish fills the outcome after the proxy returned.
-func (f *forward) finish(start time.Time) {
+// finish fills the outcome after the proxy returned, and commits what the
+// response writer still holds, or, when the target failed before any of
+// its response reached the client, answers with ALB's page instead.
+func (f *forward) finish(r *http.Request, start time.Time) {
 	out := f.out
 	out.Target = f.t.addr
 	if f.remote != "" {
@@ -169,11 +171,29 @@ func (f *forward) finish(start time.Time) {
 	}
 	out.TargetStatusList = []string{status}
 
+	bodyFailed := f.body != nil && f.body.err != nil && !errors.Is(f.body.err, io.EOF) && f.w.err == nil
 	switch {
 	case f.errorPage >= 0: // ALB answered itself (or, for 460, not at all)
 		out.SentBytes = f.errorPage
-	case f.body != nil && f.body.err != nil && !errors.Is(f.body.err, io.EOF) && f.w.err == nil:
-		// The target failed mid-body after its headers were relayed.
+	case bodyFailed && !f.w.committed && r.Context().Err() != nil:
+		// The client went away; nothing had been sent to it.
+		f.w.discard()
+		out.ELBStatus, out.Failure = StatusClientClosed, FailureClientClosed
+	case bodyFailed && !f.w.committed:
+		// The target failed before any of its response reached the
+		// client: the client gets ALB's page, and the log says so
+		// (elb_status_code 502/504, target_status_code the target's).
+		f.w.discard()
+		code, failure := http.StatusBadGateway, FailureTargetResponseError
+		if isTimeout(f.body.err) {
+			code, failure = http.StatusGatewayTimeout, FailureTargetTimeout
+		}
+		out.ELBStatus, out.Failure = code, failure
+		out.SentBytes = albresponse.WriteError(f.w.ResponseWriter, r, code, f.g.cfg.Response)
+	case bodyFailed:
+		// The target failed mid-body after bytes of its response went
+		// out: the client's response is cut short (Aborted). It got the
+		// target's status line; SentBytes counts what went out.
 		out.ELBStatus, out.Aborted = out.TargetStatus, true
 		out.Failure = FailureTargetResponseError
 		if isTimeout(f.body.err) {
@@ -182,11 +202,16 @@ func (f *forward) finish(start time.Time) {
 		out.SentBytes = f.w.sent()
 	case f.w.err != nil || f.copyFailed:
 		// The client went away while the response was being relayed.
+		f.w.drop()
 		out.ELBStatus, out.Failure = StatusClientClosed, FailureClientClosed
 		out.SentBytes = f.w.sent()
 	default:
+		f.w.commit()
 		out.ELBStatus = f.w.status
 		out.SentBytes = f.w.sent()
+		if f.w.err != nil {
+			out.ELBStatus, out.Failure = StatusClientClosed, FailureClientClosed
+		}
 	}
 	if f.errorPage < 0 && out.TargetStatus != 0 {
 		wrote, first := f.wroteHeaders.Load(), f.firstByte.Load()
@@ -248,7 +273,7 @@ func handleProxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == StatusClientClosed {
 		return // nobody to answer
 	}
-	f.errorPage = albresponse.WriteError(w, r, code, f.g.cfg.Response)
+	f.errorPage = albresponse.WriteError(f.w.ResponseWriter, r, code, f.g.cfg.Response)
 }
 
 // classify maps a transport error onto ALB's status code [DOC: TS]:
