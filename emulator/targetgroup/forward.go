@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/albresponse"
@@ -29,6 +31,7 @@ const (
 	FailureTargetResponseError     Failure = "TargetResponseError"     // 502: reset, closed or malformed response
 	FailureTargetTimeout           Failure = "TargetTimeout"           // 504: no response within the idle timeout
 	FailureClientClosed            Failure = "ClientClosedConnection"  // 460: the client went away first
+	FailureMalformedRequest        Failure = "MalformedRequest"        // 400: the client's request body broke its framing
 )
 
 // StatusClientClosed is ALB's 460: the client closed the connection before
@@ -85,11 +88,13 @@ type forward struct {
 	out     *Outcome
 	w       *responseWriter
 	body    *targetBody
+	reqBody *countingBody // nil without a request body
 
 	remote       string       // ip:port of the last connection to the target, "" if none
 	wroteHeaders atomic.Int64 // unix nanos: request headers sent to the target
 	firstByte    atomic.Int64 // unix nanos: first response byte from the target
 	errorPage    int64        // bytes of an error page written by the handler, -1 if none
+	clientFault  bool         // the client's request body failed: no target is to blame
 	copyFailed   bool         // relaying the response body failed
 	trace        httptrace.ClientTrace
 }
@@ -129,6 +134,7 @@ func (g *Group) Forward(w http.ResponseWriter, r *http.Request, rewrite func(*ht
 	if r.Body != nil && r.Body != http.NoBody {
 		reqBody = &countingBody{ReadCloser: r.Body}
 		r2.Body = reqBody
+		f.reqBody = reqBody
 	}
 
 	f.serve(r2)
@@ -160,6 +166,15 @@ func (f *forward) serve(r *http.Request) {
 // its response reached the client, answers with ALB's page instead.
 func (f *forward) finish(r *http.Request, start time.Time) {
 	out := f.out
+	if f.clientFault {
+		// The request never reached a target whole: like ALB's line for
+		// a malformed request, target, times and target status are "-"
+		// and -1 (spec §7; "-1 … if the client sends a malformed
+		// request" [DOC: AL]).
+		out.ErrorReason = f.g.errorReason(out.Failure)
+		out.SentBytes = f.errorPage
+		return
+	}
 	out.Target = f.t.addr
 	if f.remote != "" {
 		out.Target = f.remote
@@ -268,12 +283,33 @@ func modifyResponse(res *http.Response) error {
 func handleProxyError(w http.ResponseWriter, r *http.Request, err error) {
 	f := r.Context().Value(forwardKey{}).(*forward)
 	code, failure := classify(r.Context(), err)
+	if f.reqBody != nil && f.reqBody.err != nil {
+		// Reading the client's body failed, so did the transport.
+		f.clientFault = true
+		code, failure = classifyClientBody(r.Context(), f.reqBody.err)
+	}
 	f.out.ELBStatus, f.out.Failure = code, failure
 	f.errorPage = 0
 	if code == StatusClientClosed {
 		return // nobody to answer
 	}
 	f.errorPage = albresponse.WriteError(f.w.ResponseWriter, r, code, f.g.cfg.Response)
+}
+
+// classifyClientBody maps a failure to read the client's request body onto
+// ALB's status code: a client that went away mid-body (connection closed
+// or reset, context cancelled) is a 460; a body that breaks its own
+// framing (a bad chunk size line, chunk data longer than its size, an
+// HTTP/2 body longer or shorter than its Content-Length) is a malformed
+// request, ALB's 400 [DOC: TS "400: malformed request"]. Which it is, is
+// judged by the error net/http's body reader returned.
+func classifyClientBody(ctx context.Context, err error) (int, Failure) {
+	var ne net.Error
+	if ctx.Err() != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) {
+		return StatusClientClosed, FailureClientClosed
+	}
+	return http.StatusBadRequest, FailureMalformedRequest
 }
 
 // classify maps a transport error onto ALB's status code [DOC: TS]:

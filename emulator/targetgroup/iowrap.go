@@ -164,15 +164,21 @@ func (b *targetBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// countingBody counts the request body bytes read from the client.
+// countingBody counts the request body bytes read from the client and
+// remembers the error, other than EOF, that ended reading it: a failure
+// the client caused, whatever the transport makes of it.
 type countingBody struct {
 	io.ReadCloser
-	n int64
+	n   int64
+	err error
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
+	if err != nil && err != io.EOF && b.err == nil { //nolint:errorlint // io.EOF is returned unwrapped
+		b.err = err
+	}
 	return n, err
 }
 
