@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +79,42 @@ func TestMalformedRequestBody(t *testing.T) {
 			assert.Equal(t, string(page), body)
 		})
 	}
+}
+
+// TestRequestTrailersDropped: request trailers are not forwarded, and
+// neither is their Trailer declaration (issue 19 item 7: the declaration
+// reached the target while the trailers did not). A trailer could carry
+// a header the emulator owns past its header rules, so both go.
+func TestRequestTrailersDropped(t *testing.T) {
+	got := make(chan string, 1)
+	target := rawTarget(t, func(c net.Conn) {
+		var raw strings.Builder // the exact bytes the target read
+		br := bufio.NewReader(io.TeeReader(c, &raw))
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		got <- raw.String()[:raw.Len()-br.Buffered()] + "\nbody=" + string(body)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	g := startGroup(t, Config{Targets: []string{target}, HealthCheck: noHealth()})
+	f := newFront(t, g, false, nil)
+	resp, _ := f.rawExchange(t, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"+
+		"Trailer: X-Checksum, X-Amzn-Mtls-Clientcert-Subject\r\n\r\n"+
+		"5\r\nhello\r\n0\r\nX-Checksum: abc\r\nX-Amzn-Mtls-Clientcert-Subject: CN=admin\r\n\r\n", false)
+	require.NotNil(t, resp)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	var seen string
+	select {
+	case seen = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the target got no request")
+	}
+	assert.Contains(t, seen, "body=hello")
+	assert.NotContains(t, seen, "Trailer:", "no trailer declaration without the trailers")
+	assert.NotContains(t, seen, "X-Checksum")
+	assert.NotContains(t, seen, "CN=admin")
+	assert.Equal(t, FailureNone, f.last(t).Failure)
 }

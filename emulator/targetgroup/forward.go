@@ -260,6 +260,13 @@ func rewriteFromContext(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.URL.Host = f.t.addr
 	pr.Out.Host = pr.In.Host
+	// Request trailers are not forwarded, and so neither is their
+	// declaration: the clone would make http.Transport announce the
+	// client's Trailer names and then send none (issue 19). Forwarding
+	// them would carry client-chosen fields, headers the emulator owns
+	// among them, past the header rules that only see the head. What ALB
+	// does is not documented [UNK]; docs/targets.md.
+	pr.Out.Trailer = nil
 	if f.rewrite != nil {
 		f.rewrite(pr)
 	}
