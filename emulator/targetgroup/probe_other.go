@@ -4,9 +4,13 @@ package targetgroup
 
 import "syscall"
 
-// idleClean cannot peek at a socket on this platform; with probeSupported
-// false no connection is pooled, so it is never called.
-func idleClean(syscall.RawConn) bool { return false }
+// probe cannot peek at a socket on this platform; with probeSupported
+// false no connection is pooled, so clean is never called.
+type probe struct{}
 
-// probeSupported says whether idleClean works on this platform.
+func newProbe(syscall.RawConn) *probe { return &probe{} }
+
+func (*probe) clean() bool { return false }
+
+// probeSupported says whether probes work on this platform.
 const probeSupported = false

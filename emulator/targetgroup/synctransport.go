@@ -59,8 +59,8 @@ type syncConn struct {
 	t      *syncTransport
 	addr   string // pool key: the target as configured
 	conn   net.Conn
-	raw    syscall.RawConn // for the idle probe; nil: never pooled
-	br     *bufio.Reader   // reads through syncConn.Read, for the header limit
+	probe  *probe        // checks the connection before reuse; nil: never pooled
+	br     *bufio.Reader // reads through syncConn.Read, for the header limit
 	bw     *bufio.Writer
 	limit  int64       // bytes Read may still return
 	reused bool        // taken from the pool: a failure may be a stale connection
@@ -191,7 +191,7 @@ func replayable(req *http.Request) bool {
 // by the probe in get, which runs later and so sees at least as much as a
 // probe here would.
 func (t *syncTransport) release(c *syncConn, stop func() bool, reuse bool) {
-	if stop() && reuse && c.br.Buffered() == 0 && c.raw != nil {
+	if stop() && reuse && c.br.Buffered() == 0 && c.probe != nil {
 		t.put(c)
 		return
 	}
@@ -241,7 +241,7 @@ func (b *syncBody) Close() error {
 }
 
 // get returns the most recently pooled connection to addr that is still
-// quiet and open, or a new one. Each candidate is probed (idleClean) just
+// quiet and open, or a new one. Each candidate is probed (probe.clean) just
 // before use: a connection on which the target has sent anything since its
 // last response, or half-closed, is closed instead of reused, so late bytes
 // from one exchange can never be read as the response to the next, which
@@ -270,7 +270,7 @@ func (t *syncTransport) get(ctx context.Context, addr string, trace *httptrace.C
 		c.timer.Stop()
 		idle := time.Since(c.idleAt)
 		t.mu.Unlock()
-		if idle >= t.idleTimeout || !idleClean(c.raw) { // expired (its timer has not run yet), or dirty
+		if idle >= t.idleTimeout || !c.probe.clean() { // expired (its timer has not run yet), or dirty
 			c.conn.Close()
 			continue
 		}
@@ -289,7 +289,7 @@ func (t *syncTransport) dialConn(ctx context.Context, addr string, trace *httptr
 	if err != nil {
 		return nil, err
 	}
-	c := &syncConn{t: t, addr: addr, conn: nc, raw: rawConnOf(nc), bw: bufio.NewWriterSize(nc, 32<<10)}
+	c := &syncConn{t: t, addr: addr, conn: nc, probe: probeOf(nc), bw: bufio.NewWriterSize(nc, 32<<10)}
 	c.br = bufio.NewReaderSize(c, 32<<10)
 	if trace != nil && trace.GotConn != nil {
 		trace.GotConn(httptrace.GotConnInfo{Conn: nc})
@@ -359,10 +359,10 @@ func closeAll(cs []*syncConn) {
 	}
 }
 
-// rawConnOf returns the file descriptor access of a target connection for
-// the idle probe, or nil when it has none (or the platform cannot probe):
-// such a connection is never pooled.
-func rawConnOf(nc net.Conn) syscall.RawConn {
+// probeOf returns the idle probe of a target connection, or nil when it
+// has no file descriptor (or the platform cannot probe): such a connection
+// is never pooled.
+func probeOf(nc net.Conn) *probe {
 	if !probeSupported {
 		return nil
 	}
@@ -377,5 +377,5 @@ func rawConnOf(nc net.Conn) syscall.RawConn {
 	if err != nil {
 		return nil
 	}
-	return rc
+	return newProbe(rc)
 }

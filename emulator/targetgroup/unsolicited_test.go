@@ -169,3 +169,38 @@ func TestSyncTransportOpaqueConnNotPooled(t *testing.T) {
 	assert.Equal(t, int32(3), cc.opened.Load())
 	assert.Zero(t, pooled(g))
 }
+
+// TestProbe: the idle probe tells a quiet connection from one with unread
+// bytes or a half-close, consumes nothing, and allocates nothing (it runs
+// on every reuse).
+func TestProbe(t *testing.T) {
+	if !probeSupported {
+		t.Skip("no probe on this platform: connections are not pooled (TestSyncTransportOpaqueConnNotPooled)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer client.Close()
+	server, err := ln.Accept()
+	require.NoError(t, err)
+	defer server.Close()
+	p := probeOf(client)
+	require.NotNil(t, p)
+	assert.True(t, p.clean(), "quiet")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { p.clean() }))
+
+	_, err = server.Write([]byte("x"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return !p.clean() }, 10*time.Second, 5*time.Millisecond, "a byte to read")
+	b := make([]byte, 1)
+	_, err = io.ReadFull(client, b)
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(b), "the probe consumed nothing")
+	assert.True(t, p.clean(), "quiet again")
+
+	require.NoError(t, server.(*net.TCPConn).CloseWrite())
+	require.Eventually(t, func() bool { return !p.clean() }, 10*time.Second, 5*time.Millisecond, "EOF")
+	assert.Nil(t, probeOf(opaqueConn{client}), "no file descriptor, no probe")
+}
