@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/albresponse"
@@ -29,6 +31,7 @@ const (
 	FailureTargetResponseError     Failure = "TargetResponseError"     // 502: reset, closed or malformed response
 	FailureTargetTimeout           Failure = "TargetTimeout"           // 504: no response within the idle timeout
 	FailureClientClosed            Failure = "ClientClosedConnection"  // 460: the client went away first
+	FailureMalformedRequest        Failure = "MalformedRequest"        // 400: the client's request body broke its framing
 )
 
 // StatusClientClosed is ALB's 460: the client closed the connection before
@@ -85,11 +88,13 @@ type forward struct {
 	out     *Outcome
 	w       *responseWriter
 	body    *targetBody
+	reqBody *countingBody // nil without a request body
 
 	remote       string       // ip:port of the last connection to the target, "" if none
 	wroteHeaders atomic.Int64 // unix nanos: request headers sent to the target
 	firstByte    atomic.Int64 // unix nanos: first response byte from the target
 	errorPage    int64        // bytes of an error page written by the handler, -1 if none
+	clientFault  bool         // the client's request body failed: no target is to blame
 	copyFailed   bool         // relaying the response body failed
 	trace        httptrace.ClientTrace
 }
@@ -129,10 +134,11 @@ func (g *Group) Forward(w http.ResponseWriter, r *http.Request, rewrite func(*ht
 	if r.Body != nil && r.Body != http.NoBody {
 		reqBody = &countingBody{ReadCloser: r.Body}
 		r2.Body = reqBody
+		f.reqBody = reqBody
 	}
 
 	f.serve(r2)
-	f.finish(start)
+	f.finish(r2, start)
 	out.ReceivedBytes = reqHeader
 	if reqBody != nil {
 		out.ReceivedBytes += reqBody.n
@@ -155,9 +161,20 @@ func (f *forward) serve(r *http.Request) {
 	f.g.proxy.ServeHTTP(f.w, r)
 }
 
-// finish fills the outcome after the proxy returned.
-func (f *forward) finish(start time.Time) {
+// finish fills the outcome after the proxy returned, and commits what the
+// response writer still holds, or, when the target failed before any of
+// its response reached the client, answers with ALB's page instead.
+func (f *forward) finish(r *http.Request, start time.Time) {
 	out := f.out
+	if f.clientFault {
+		// The request never reached a target whole: like ALB's line for
+		// a malformed request, target, times and target status are "-"
+		// and -1 (spec §7; "-1 … if the client sends a malformed
+		// request" [DOC: AL]).
+		out.ErrorReason = f.g.errorReason(out.Failure)
+		out.SentBytes = f.errorPage
+		return
+	}
 	out.Target = f.t.addr
 	if f.remote != "" {
 		out.Target = f.remote
@@ -169,11 +186,29 @@ func (f *forward) finish(start time.Time) {
 	}
 	out.TargetStatusList = []string{status}
 
+	bodyFailed := f.body != nil && f.body.err != nil && !errors.Is(f.body.err, io.EOF) && f.w.err == nil
 	switch {
 	case f.errorPage >= 0: // ALB answered itself (or, for 460, not at all)
 		out.SentBytes = f.errorPage
-	case f.body != nil && f.body.err != nil && !errors.Is(f.body.err, io.EOF) && f.w.err == nil:
-		// The target failed mid-body after its headers were relayed.
+	case bodyFailed && !f.w.committed && r.Context().Err() != nil:
+		// The client went away; nothing had been sent to it.
+		f.w.discard()
+		out.ELBStatus, out.Failure = StatusClientClosed, FailureClientClosed
+	case bodyFailed && !f.w.committed:
+		// The target failed before any of its response reached the
+		// client: the client gets ALB's page, and the log says so
+		// (elb_status_code 502/504, target_status_code the target's).
+		f.w.discard()
+		code, failure := http.StatusBadGateway, FailureTargetResponseError
+		if isTimeout(f.body.err) {
+			code, failure = http.StatusGatewayTimeout, FailureTargetTimeout
+		}
+		out.ELBStatus, out.Failure = code, failure
+		out.SentBytes = albresponse.WriteError(f.w.ResponseWriter, r, code, f.g.cfg.Response)
+	case bodyFailed:
+		// The target failed mid-body after bytes of its response went
+		// out: the client's response is cut short (Aborted). It got the
+		// target's status line; SentBytes counts what went out.
 		out.ELBStatus, out.Aborted = out.TargetStatus, true
 		out.Failure = FailureTargetResponseError
 		if isTimeout(f.body.err) {
@@ -182,11 +217,16 @@ func (f *forward) finish(start time.Time) {
 		out.SentBytes = f.w.sent()
 	case f.w.err != nil || f.copyFailed:
 		// The client went away while the response was being relayed.
+		f.w.drop()
 		out.ELBStatus, out.Failure = StatusClientClosed, FailureClientClosed
 		out.SentBytes = f.w.sent()
 	default:
+		f.w.commit()
 		out.ELBStatus = f.w.status
 		out.SentBytes = f.w.sent()
+		if f.w.err != nil {
+			out.ELBStatus, out.Failure = StatusClientClosed, FailureClientClosed
+		}
 	}
 	if f.errorPage < 0 && out.TargetStatus != 0 {
 		wrote, first := f.wroteHeaders.Load(), f.firstByte.Load()
@@ -220,6 +260,13 @@ func rewriteFromContext(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.URL.Host = f.t.addr
 	pr.Out.Host = pr.In.Host
+	// Request trailers are not forwarded, and so neither is their
+	// declaration: the clone would make http.Transport announce the
+	// client's Trailer names and then send none (issue 19). Forwarding
+	// them would carry client-chosen fields, headers the emulator owns
+	// among them, past the header rules that only see the head. What ALB
+	// does is not documented [UNK]; docs/targets.md.
+	pr.Out.Trailer = nil
 	if f.rewrite != nil {
 		f.rewrite(pr)
 	}
@@ -243,12 +290,33 @@ func modifyResponse(res *http.Response) error {
 func handleProxyError(w http.ResponseWriter, r *http.Request, err error) {
 	f := r.Context().Value(forwardKey{}).(*forward)
 	code, failure := classify(r.Context(), err)
+	if f.reqBody != nil && f.reqBody.err != nil {
+		// Reading the client's body failed, so did the transport.
+		f.clientFault = true
+		code, failure = classifyClientBody(r.Context(), f.reqBody.err)
+	}
 	f.out.ELBStatus, f.out.Failure = code, failure
 	f.errorPage = 0
 	if code == StatusClientClosed {
 		return // nobody to answer
 	}
-	f.errorPage = albresponse.WriteError(w, r, code, f.g.cfg.Response)
+	f.errorPage = albresponse.WriteError(f.w.ResponseWriter, r, code, f.g.cfg.Response)
+}
+
+// classifyClientBody maps a failure to read the client's request body onto
+// ALB's status code: a client that went away mid-body (connection closed
+// or reset, context cancelled) is a 460; a body that breaks its own
+// framing (a bad chunk size line, chunk data longer than its size, an
+// HTTP/2 body longer or shorter than its Content-Length) is a malformed
+// request, ALB's 400 [DOC: TS "400: malformed request"]. Which it is, is
+// judged by the error net/http's body reader returned.
+func classifyClientBody(ctx context.Context, err error) (int, Failure) {
+	var ne net.Error
+	if ctx.Err() != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) {
+		return StatusClientClosed, FailureClientClosed
+	}
+	return http.StatusBadRequest, FailureMalformedRequest
 }
 
 // classify maps a transport error onto ALB's status code [DOC: TS]:

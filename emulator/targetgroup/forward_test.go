@@ -234,33 +234,72 @@ func TestTargetFailures(t *testing.T) {
 	}
 }
 
-// TestResetMidBody: a target that resets after its headers cuts the client
-// off; the outcome says so and the caller's abort reaches the client.
+// TestResetMidBody: a target that resets after its headers and a few body
+// bytes, before any of it reached the client (issue 19 item 7: this was
+// logged as 200 while the client got nothing), gets ALB's 502 page, and
+// the outcome says 502 to the client, 200 from the target.
 func TestResetMidBody(t *testing.T) {
 	addr := rawTarget(t, func(c net.Conn) {
 		readRequestHead(c)
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-Target: yes\r\n\r\npartial")
 		time.Sleep(20 * time.Millisecond)
+		reset(c)
+	})
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http1", true: "h2"}[h2], func(t *testing.T) {
+			g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: HealthCheck{Enabled: disabled()}, LogErrorReason: true})
+			f := newFront(t, g, h2, nil)
+			resp, err := f.srv.Client().Get(f.srv.URL + "/x")
+			require.NoError(t, err)
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			_, page := albresponse.Page(http.StatusBadGateway)
+			assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+			assert.Equal(t, string(page), string(body))
+			assert.Empty(t, resp.Header.Get("X-Target"), "none of the target's headers")
+			out := f.last(t)
+			assert.False(t, out.Aborted, "nothing of the target's response reached the client")
+			assert.Equal(t, 200, out.TargetStatus)
+			assert.Equal(t, http.StatusBadGateway, out.ELBStatus)
+			assert.Equal(t, FailureTargetResponseError, out.Failure)
+			assert.Equal(t, string(FailureTargetResponseError), out.ErrorReason)
+			assert.Greater(t, out.SentBytes, int64(len(page)))
+			assert.Less(t, out.SentBytes, int64(len(page))+300, "the page, not the target's body")
+		})
+	}
+}
+
+// TestResetAfterBytesReachedClient: a target that resets after part of a
+// large body reached the client cuts the client off (Aborted); the outcome
+// keeps the status line the client got and counts only the bytes that
+// went out.
+func TestResetAfterBytesReachedClient(t *testing.T) {
+	const declared, sent = 1 << 20, 64 << 10
+	addr := rawTarget(t, func(c net.Conn) {
+		readRequestHead(c)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(declared)+"\r\n\r\n")
+		_, _ = c.Write(make([]byte, sent))
+		time.Sleep(100 * time.Millisecond)
 		reset(c)
 	})
 	for _, h2 := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http1", true: "h2"}[h2], func(t *testing.T) {
 			g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: HealthCheck{Enabled: disabled()}})
 			f := newFront(t, g, h2, nil)
-			// The client sees an error, at the headers (net/http had not
-			// flushed them yet) or in the body; never a complete response.
 			resp, err := f.srv.Client().Get(f.srv.URL + "/x")
-			if err == nil {
-				_, err = io.ReadAll(resp.Body)
-				resp.Body.Close()
-			}
+			require.NoError(t, err)
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
 			assert.Error(t, err, "the client must see the truncation")
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			out := f.last(t)
 			assert.True(t, out.Aborted)
 			assert.Equal(t, 200, out.TargetStatus)
-			assert.Equal(t, 200, out.ELBStatus)
+			assert.Equal(t, 200, out.ELBStatus, "the status line the client received")
 			assert.Equal(t, FailureTargetResponseError, out.Failure)
-			assert.Empty(t, out.ErrorReason, "error_reason is '-' for non-Lambda targets by default")
+			assert.GreaterOrEqual(t, out.SentBytes, n)
+			assert.LessOrEqual(t, out.SentBytes, int64(sent)+1024, "only what went out, not the declared length")
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -58,6 +59,7 @@ type syncConn struct {
 	t      *syncTransport
 	addr   string // pool key: the target as configured
 	conn   net.Conn
+	probe  *probe        // checks the connection before reuse; nil: never pooled
 	br     *bufio.Reader // reads through syncConn.Read, for the header limit
 	bw     *bufio.Writer
 	limit  int64       // bytes Read may still return
@@ -181,10 +183,15 @@ func replayable(req *http.Request) bool {
 }
 
 // release ends a request's use of c: back to the pool if the response was
-// read to its end, the connection may be kept and the request was not
-// cancelled; closed otherwise.
+// read to its end, the connection may be kept, the request was not
+// cancelled, nothing beyond the response was read, and c can be probed
+// before its next use (see get); closed otherwise. Bytes that arrived with
+// the response but after its end (Buffered) are a target framing error:
+// the connection is dropped at once. Bytes still in the kernel are caught
+// by the probe in get, which runs later and so sees at least as much as a
+// probe here would.
 func (t *syncTransport) release(c *syncConn, stop func() bool, reuse bool) {
-	if stop() && reuse && c.br.Buffered() == 0 {
+	if stop() && reuse && c.br.Buffered() == 0 && c.probe != nil {
 		t.put(c)
 		return
 	}
@@ -233,32 +240,46 @@ func (b *syncBody) Close() error {
 	return nil
 }
 
-// get returns the most recently pooled connection to addr, or a new one.
+// get returns the most recently pooled connection to addr that is still
+// quiet and open, or a new one. Each candidate is probed (probe.clean) just
+// before use: a connection on which the target has sent anything since its
+// last response, or half-closed, is closed instead of reused, so late bytes
+// from one exchange can never be read as the response to the next, which
+// may be another client's (issue 19).
+//
+// The window that remains: bytes the target sends after the probe, while
+// this request is being written or answered, are read as this request's
+// response, as they would be by net/http's Transport (its idle read loop
+// only catches bytes that arrive while no request is outstanding). HTTP/1.1
+// has no way to tell a late byte from an answer once a request is on the
+// wire; only a target that writes after its response is complete can hit
+// it, and the probe leaves it the time between the probe and the request
+// write (microseconds) instead of the whole idle period.
 func (t *syncTransport) get(ctx context.Context, addr string, trace *httptrace.ClientTrace) (*syncConn, error) {
-	var expired []*syncConn
-	t.mu.Lock()
-	now := time.Now()
-	for l := t.idle[addr]; len(l) > 0; l = t.idle[addr] {
+	for {
+		t.mu.Lock()
+		l := t.idle[addr]
+		if len(l) == 0 {
+			t.mu.Unlock()
+			break
+		}
 		c := l[len(l)-1]
 		l[len(l)-1] = nil
 		t.idle[addr] = l[:len(l)-1]
 		t.nIdle--
 		c.timer.Stop()
-		idle := now.Sub(c.idleAt)
-		if idle >= t.idleTimeout { // its timer has not run yet
-			expired = append(expired, c)
+		idle := time.Since(c.idleAt)
+		t.mu.Unlock()
+		if idle >= t.idleTimeout || !c.probe.clean() { // expired (its timer has not run yet), or dirty
+			c.conn.Close()
 			continue
 		}
-		t.mu.Unlock()
-		closeAll(expired)
 		c.reused = true
 		if trace != nil && trace.GotConn != nil {
 			trace.GotConn(httptrace.GotConnInfo{Conn: c.conn, Reused: true, WasIdle: true, IdleTime: idle})
 		}
 		return c, nil
 	}
-	t.mu.Unlock()
-	closeAll(expired)
 	return t.dialConn(ctx, addr, trace)
 }
 
@@ -268,7 +289,7 @@ func (t *syncTransport) dialConn(ctx context.Context, addr string, trace *httptr
 	if err != nil {
 		return nil, err
 	}
-	c := &syncConn{t: t, addr: addr, conn: nc, bw: bufio.NewWriterSize(nc, 32<<10)}
+	c := &syncConn{t: t, addr: addr, conn: nc, probe: probeOf(nc), bw: bufio.NewWriterSize(nc, 32<<10)}
 	c.br = bufio.NewReaderSize(c, 32<<10)
 	if trace != nil && trace.GotConn != nil {
 		trace.GotConn(httptrace.GotConnInfo{Conn: nc})
@@ -336,4 +357,25 @@ func closeAll(cs []*syncConn) {
 	for _, c := range cs {
 		c.conn.Close()
 	}
+}
+
+// probeOf returns the idle probe of a target connection, or nil when it
+// has no file descriptor (or the platform cannot probe): such a connection
+// is never pooled.
+func probeOf(nc net.Conn) *probe {
+	if !probeSupported {
+		return nil
+	}
+	if ic, ok := nc.(*idleConn); ok {
+		nc = ic.Conn
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return newProbe(rc)
 }

@@ -83,49 +83,48 @@ func TestSyncTransportReusesConnection(t *testing.T) {
 	assert.Zero(t, fb.n.Load(), "GETs take the synchronous path")
 }
 
-// closesAfterFirstResponse is a target whose first connection answers one
-// request with a keep-alive response and then closes, as a target whose
-// keep-alive timeout is shorter than ALB's idle timeout does. Later
-// connections answer normally. It reports each close of a first connection.
-func closesAfterFirstResponse(t *testing.T) (string, *atomic.Int32, chan struct{}) {
+// closesOnSecondRequest is a target whose first connection answers one
+// request with a keep-alive response and closes when the next request
+// arrives, unanswered, as a target whose keep-alive timeout runs out just
+// as the request is sent does (ALB's 502 case). A connection closed while
+// idle is caught by the probe before use instead (see
+// TestSyncTransportHalfClosedNotReused). Later connections answer
+// normally.
+func closesOnSecondRequest(t *testing.T) (string, *atomic.Int32) {
 	var conns atomic.Int32
-	closed := make(chan struct{}, 1)
 	addr := rawTarget(t, func(c net.Conn) {
 		first := conns.Add(1) == 1
 		br := bufio.NewReader(c)
-		for {
+		for n := 0; ; n++ {
 			if _, err := http.ReadRequest(br); err != nil {
 				return
 			}
-			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			if first {
-				c.Close()
-				closed <- struct{}{}
-				return
+			if first && n == 1 {
+				return // closed, unanswered
 			}
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
 	})
-	return addr, &conns, closed
+	return addr, &conns
 }
 
 // stale returns a front whose group holds one pooled connection that the
-// target has closed after answering GET /one, and the target's count of
-// connections.
+// target will close when the next request arrives, and the target's count
+// of connections.
 func stale(t *testing.T) (*front, *atomic.Int32) {
 	t.Helper()
-	addr, conns, closed := closesAfterFirstResponse(t)
+	addr, conns := closesOnSecondRequest(t)
 	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth()})
 	f := newFront(t, g, false, nil)
 	code, _, _ := f.get(t, "/one")
 	require.Equal(t, http.StatusOK, code)
 	f.last(t)
-	<-closed
-	require.Equal(t, 1, pooled(g), "the connection was pooled before the target closed it")
+	require.Equal(t, 1, pooled(g), "the connection was pooled")
 	return f, conns
 }
 
 // TestSyncTransportRetriesStaleConnection: a pooled connection the target
-// has closed is found closed when the next request is sent; an idempotent
+// closes as the next request arrives fails that request; an idempotent
 // request is retried once on a new connection, a POST is not.
 func TestSyncTransportRetriesStaleConnection(t *testing.T) {
 	t.Run("GET retried", func(t *testing.T) {
