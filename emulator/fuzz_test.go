@@ -37,8 +37,9 @@ func fuzzFrontEnd(f testing.TB) string {
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 		for _, h := range []http.Header{r.Header, r.Trailer} {
-			for name := range h {
-				if strings.HasPrefix(strings.ToLower(name), mtlsNamespace) {
+			for name, vs := range h {
+				// A trailer declared but not sent has no values.
+				if len(vs) > 0 && strings.HasPrefix(strings.ToLower(name), mtlsNamespace) {
 					w.Header().Add(fuzzLeak, name)
 				}
 			}
@@ -71,12 +72,22 @@ listeners:
 	return srv.Listeners()[0].Addr.String()
 }
 
+// sentinel ends every complete input: the emulator answers it (a
+// fixed-response rule) and closes, so the client knows it has every answer
+// without half-closing, which the emulator rightly takes for a client gone
+// away (460, nothing sent).
+const sentinel = "GET /fixed-sentinel HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n"
+
 // FuzzFrontEnd sends raw bytes to an HTTP listener, as one client
 // connection, and checks what comes back: no panic (the emulator runs in
-// this process), whatever the emulator answers parses as an HTTP response,
-// and no header of the X-Amzn-Mtls-Clientcert namespace sent by the client
-// (any case, canonical spelling) reaches the target, in headers or
-// trailers. One emulator serves every exec; each exec is one loopback
+// this process); no header of the X-Amzn-Mtls-Clientcert namespace sent by
+// the client (any case, canonical spelling) reaches the target, in headers
+// or trailers; and when the bytes are whole requests (as net/http's parser,
+// the emulator's own, reads them) every answer parses as an HTTP response
+// with its whole body, and there are no more answers than requests (more
+// would mean the emulator and its parser disagree on where a request ends).
+// Incomplete input is sent and half-closed; then only the first answer is
+// checked. One emulator serves every exec; each exec is one loopback
 // connection, closed with a reset so that TIME_WAIT does not pile up.
 func FuzzFrontEnd(f *testing.F) {
 	addr := fuzzFrontEnd(f)
@@ -85,25 +96,72 @@ func FuzzFrontEnd(f *testing.F) {
 		if len(data) > 4096 {
 			return // minimising long inputs costs more than they find
 		}
-		out := exchange(t, addr, data)
-		if len(out) == 0 {
-			return // a connection closed without an answer is allowed
+		reqs, complete := splitRequests(data)
+		send := data
+		if complete {
+			send = append(append([]byte{}, data...), sentinel...)
+			last, _ := splitRequests([]byte(sentinel))
+			reqs = append(reqs, last...)
 		}
-		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
-		if err != nil {
-			t.Fatalf("the answer to %q does not parse as HTTP (%v):\n%q", data, err, out)
-		}
-		_ = resp.Body.Close()
+		out := exchange(t, addr, send, !complete)
 		if i := bytes.Index(bytes.ToLower(out), []byte(strings.ToLower(fuzzLeak)+":")); i >= 0 {
 			line, _, _ := bytes.Cut(out[i:], []byte("\r\n"))
 			t.Fatalf("a client-sent mTLS header reached the target (%s) from %q", line, data)
 		}
+		br := bufio.NewReader(bytes.NewReader(out))
+		for n := 0; ; {
+			if _, err := br.Peek(1); err != nil {
+				return // every answer read; none at all is allowed (460)
+			}
+			var req *http.Request
+			if n < len(reqs) {
+				req = reqs[n]
+			} else if complete {
+				t.Fatalf("%d requests got more answers:\n%q\n->\n%q", len(reqs), send, out)
+			}
+			resp, err := http.ReadResponse(br, req)
+			if err != nil {
+				t.Fatalf("answer %d does not parse as HTTP (%v):\n%q\n->\n%q", n, err, send, out)
+			}
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil && complete {
+				t.Fatalf("answer %d has a broken body (%v):\n%q\n->\n%q", n, err, send, out)
+			}
+			switch {
+			case !complete || resp.StatusCode == http.StatusSwitchingProtocols:
+				return
+			case resp.StatusCode >= 200:
+				n++
+			}
+		}
 	})
 }
 
-// exchange writes data on a fresh connection, half-closes it, and reads the
-// answer until the emulator closes.
-func exchange(t testing.TB, addr string, data []byte) []byte {
+// splitRequests parses data as pipelined HTTP/1 requests, with their
+// bodies; complete is false when data ends inside a request or holds one
+// net/http cannot parse.
+func splitRequests(data []byte) (reqs []*http.Request, complete bool) {
+	br := bufio.NewReader(bytes.NewReader(data))
+	for {
+		if _, err := br.Peek(1); err != nil {
+			return reqs, true
+		}
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return reqs, false
+		}
+		if _, err := io.Copy(io.Discard, req.Body); err != nil {
+			return reqs, false
+		}
+		reqs = append(reqs, req)
+		if req.Close {
+			return reqs, true // the emulator reads no further
+		}
+	}
+}
+
+// exchange writes data on a fresh connection, half-closes it if asked, and
+// reads the answer until the emulator closes.
+func exchange(t testing.TB, addr string, data []byte, halfClose bool) []byte {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
@@ -117,7 +175,9 @@ func exchange(t testing.TB, addr string, data []byte) []byte {
 	if _, err := conn.Write(data); err != nil {
 		return nil // the emulator may close early on garbage
 	}
-	_ = conn.CloseWrite()
+	if halfClose {
+		_ = conn.CloseWrite()
+	}
 	out, err := io.ReadAll(conn)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

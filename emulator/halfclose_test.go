@@ -13,7 +13,7 @@ import (
 func TestHalfClosedClientGetsNoFabricatedResponse(t *testing.T) {
 	addr := fuzzFrontEnd(t)
 	for i := 0; i < 20; i++ {
-		out := exchange(t, addr, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+		out := exchange(t, addr, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), true)
 		if len(out) == 0 {
 			continue // 460: closed without an answer
 		}
