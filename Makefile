@@ -105,7 +105,12 @@ fuzz:
 		grep '^fuzz: elapsed' $$sum.log | tail -1 | \
 		  sed -E 's/^fuzz: elapsed: ([0-9]+)s, execs: ([0-9]+) .*new interesting: ([0-9]+) \(total: ([0-9]+)\).*/\1 \2 \3 \4/' | \
 		  awk -v n=$$name '{ printf "%-18s %9d execs %7.0f/sec  %4d new interesting (corpus %d)\n", n, $$2, $$2/($$1>0?$$1:1), $$3, $$4 }' >> $$sum; \
-		if ! grep -q '^rc=0$$' $$sum.log; then echo "$$name FAILED (the failing input is under $$pkg/testdata/fuzz/$$name/)" >> $$sum; fail=1; fi; \
+		if grep -q 'Failing input written to' $$sum.log; then \
+			echo "$$name FAILED: the failing input is under $$pkg/testdata/fuzz/$$name/" >> $$sum; fail=1; \
+		elif grep -q '^rc=0$$' $$sum.log; then :; \
+		elif grep -q '^    context deadline exceeded$$' $$sum.log; then \
+			echo "$$name: go's spurious 'context deadline exceeded' at the end of FUZZTIME (golang/go#75804, fixed in Go 1.27), no failing input: not a failure" >> $$sum; \
+		else echo "$$name FAILED (see its output above)" >> $$sum; fail=1; fi; \
 	done; \
 	echo; echo "== make fuzz, FUZZTIME=$(FUZZTIME) per target"; cat $$sum; exit $${fail:-0}
 
