@@ -102,7 +102,7 @@ fuzz:
 		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg)"; \
 		{ $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg 2>&1; \
 		  echo "rc=$$?"; } | tee $$sum.log; \
-		grep '^fuzz: elapsed' $$sum.log | tail -1 | \
+		grep '^fuzz: elapsed: [0-9]*s, execs' $$sum.log | tail -1 | \
 		  sed -E 's/^fuzz: elapsed: ([0-9]+)s, execs: ([0-9]+) .*new interesting: ([0-9]+) \(total: ([0-9]+)\).*/\1 \2 \3 \4/' | \
 		  awk -v n=$$name '{ printf "%-18s %9d execs %7.0f/sec  %4d new interesting (corpus %d)\n", n, $$2, $$2/($$1>0?$$1:1), $$3, $$4 }' >> $$sum; \
 		if grep -q 'Failing input written to' $$sum.log; then \

@@ -68,7 +68,7 @@ func (a *adminFuzz) handler(t testing.TB) (http.Handler, *truststore.Live) {
 // listener would; withCRL prefixes the body with a valid PEM CRL of the
 // trust store's CA (kept in the target, so inputs stay small). The answer
 // must be a route's (200, or 400 with an error code and message), the
-// mux's (301/307/308, 404, 405), never a 401/403 (the token is sent), a
+// mux's (301/307/308, 404, 405, a plain 400 for the target "*"), never a 401/403 (the token is sent), a
 // 5xx or a panic; JSON answers must parse; and a request answered with an
 // error must leave the revocations as they were.
 func FuzzAdminRequest(f *testing.F) {
@@ -92,7 +92,7 @@ func FuzzAdminRequest(f *testing.F) {
 		before := live.DescribeRevocations()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		checkAdminAnswer(t, raw, rec)
+		checkAdminAnswer(t, raw, req, rec)
 		after := live.DescribeRevocations()
 		if rec.Code != http.StatusOK && !slices.EqualFunc(before, after, sameRevocation) {
 			t.Fatalf("%q answered %d but changed the revocations from %v to %v", raw, rec.Code, before, after)
@@ -104,7 +104,7 @@ func sameRevocation(x, y truststore.RevocationInfo) bool {
 	return x.RevocationID == y.RevocationID && x.NumberOfRevokedEntries == y.NumberOfRevokedEntries
 }
 
-func checkAdminAnswer(t *testing.T, raw string, rec *httptest.ResponseRecorder) {
+func checkAdminAnswer(t *testing.T, raw string, req *http.Request, rec *httptest.ResponseRecorder) {
 	switch rec.Code {
 	case http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
 		http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
@@ -112,7 +112,9 @@ func checkAdminAnswer(t *testing.T, raw string, rec *httptest.ResponseRecorder) 
 		t.Fatalf("%q answered %d:\n%s", raw, rec.Code, rec.Body)
 	}
 	if !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
-		if rec.Code == http.StatusBadRequest {
+		// ServeMux answers a request target of "*" with a plain 400, as it
+		// answers unknown paths with a plain 404.
+		if rec.Code == http.StatusBadRequest && req.RequestURI != "*" {
 			t.Fatalf("%q answered 400 without a JSON error:\n%s", raw, rec.Body)
 		}
 		return
