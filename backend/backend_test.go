@@ -345,36 +345,3 @@ func TestLoadTrustErrors(t *testing.T) {
 	require.Error(t, trust.Verify(chain(expired), time.Now()))
 	assert.NoError(t, trust.Verify(chain(expired), expired.Cert.NotAfter.Add(-time.Hour)))
 }
-
-// FuzzInspect: whatever the mTLS headers hold, the answer is 200, 400 or
-// 403 with a reason, never a panic or a 500.
-func FuzzInspect(f *testing.F) {
-	set := pkitest.Standard(f)
-	valid, _ := set.Client("valid")
-	f.Add(certfmt.PEMURLEncode(valid.Chain, certfmt.EqualsLiteral), "", "")
-	f.Add("", certfmt.PEMURLEncode(valid.Chain[:1], certfmt.EqualsPercent), certfmt.Serial(valid.Cert))
-	f.Add("-----BEGIN%20CERTIFICATE-----%0A%zz", "%", "zz")
-	trust, err := backend.LoadTrust(set.Bundle())
-	require.NoError(f, err)
-	b, err := backend.New(backend.Config{Name: "web-1", Trust: trust, RequireO: "Example Corp"})
-	require.NoError(f, err)
-	f.Fuzz(func(t *testing.T, chain, leaf, serial string) {
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		if chain != "" {
-			req.Header.Set(albheader.ClientCert, chain)
-		}
-		if leaf != "" {
-			req.Header.Set(albheader.ClientCertLeaf, leaf)
-			req.Header.Set(albheader.ClientCertSerialNumber, serial)
-			req.Header.Set(albheader.ClientCertValidity, certfmt.Validity(valid.Cert))
-			req.Header.Set(albheader.ClientCertSubject, "CN=x")
-			req.Header.Set(albheader.ClientCertIssuer, "CN=y")
-		}
-		rec := httptest.NewRecorder()
-		b.ServeHTTP(rec, req)
-		assert.Contains(t, []int{200, 400, 403}, rec.Code)
-		if rec.Code != 200 {
-			assert.NotEmpty(t, b.Inspect(req).Error)
-		}
-	})
-}

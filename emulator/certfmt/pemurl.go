@@ -132,10 +132,12 @@ func DecodePEMURL(s string) ([]*x509.Certificate, error) {
 		if !bytes.HasPrefix(rest, []byte(begin)) {
 			return nil, fmt.Errorf("certfmt: certificate %d in the header does not start with %q", n, begin)
 		}
-		i := bytes.Index(rest, []byte(end))
+		// After BEGIN: END can overlap BEGIN's trailing dashes.
+		i := bytes.Index(rest[len(begin):], []byte(end))
 		if i < 0 {
 			return nil, fmt.Errorf("certfmt: certificate %d in the header has no %q line", n, end)
 		}
+		i += len(begin)
 		block := rest[:i+len(end)]
 		rest = rest[i+len(end):]
 		// Base64 has no spaces: one here is a '+' that form decoding ate.

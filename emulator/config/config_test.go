@@ -161,19 +161,3 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
-
-func FuzzParse(f *testing.F) {
-	brief, err := os.ReadFile("testdata/brief.yaml")
-	require.NoError(f, err)
-	f.Add(brief)
-	f.Add([]byte(minimal))
-	f.Add([]byte(threeVerify()))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Parse("fuzz.yaml", data)
-		if err == nil {
-			require.NotEmpty(t, c.Listeners)
-			return
-		}
-		require.NotEmpty(t, err.Error())
-	})
-}

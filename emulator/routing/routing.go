@@ -190,9 +190,11 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 		e.TargetStatusCodeList = append(e.TargetStatusCodeList, atoiOr0(s))
 	}
 	h.log(e)
-	if out.Aborted {
+	if out.Aborted || out.ELBStatus == targetgroup.StatusClientClosed {
 		// The target failed after its headers were relayed: reset the
 		// stream so the client does not take a truncated body as complete.
+		// 460, the client went away (or half-closed): nothing is sent, and
+		// returning would let net/http answer 200 for the handler.
 		panic(http.ErrAbortHandler)
 	}
 }

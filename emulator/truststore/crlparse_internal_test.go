@@ -123,20 +123,3 @@ func TestParseCRLV1IsAcceptedUnlikeGo(t *testing.T) {
 	require.Equal(t, 1, rl.version)
 	require.True(t, rl.set.containsInt(big.NewInt(5)))
 }
-
-func FuzzParseCRL(f *testing.F) {
-	for _, der := range crlCorpus(f) {
-		f.Add(der)
-	}
-	root := tt.NewRoot(f, "fuzz root")
-	cas := []*x509.Certificate{root.Cert}
-	f.Fuzz(func(t *testing.T, der []byte) {
-		compareWithGo(t, der)
-		// The file layer must not panic on anything either.
-		crl, fs := ParseCRL("fuzz.pem", tt.CRLPEM(der), cas)
-		if crl == nil && !HasFatal(fs) {
-			t.Fatalf("no CRL and no fatal finding: %v", fs)
-		}
-		_, _ = ParseCRL("fuzz.crl", der, cas)
-	})
-}
