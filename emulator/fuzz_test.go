@@ -27,9 +27,10 @@ import (
 const fuzzLeak = "X-Fuzz-Leak"
 
 // owned are the request headers the emulator owns, in their default
-// names: the six mTLS headers and the two TLS ones. Stripping is by exact
-// name (spec §4.1 recommendation); X-Amzn-Mtls-Clientcert0 is not owned
-// and passes, as any other client header does.
+// names: the six mTLS headers and the two TLS ones. A client's copy must not
+// reach the target under any spelling a CGI-style target folds onto them
+// (X_Amzn_Mtls_Clientcert_Subject, issue 19 item 1); X-Amzn-Mtls-Clientcert0
+// is not owned and passes, as any other client header does.
 var owned = []string{
 	albheader.ClientCert, albheader.ClientCertSerialNumber, albheader.ClientCertIssuer,
 	albheader.ClientCertSubject, albheader.ClientCertValidity, albheader.ClientCertLeaf,
@@ -38,11 +39,25 @@ var owned = []string{
 
 func isOwned(name string) bool {
 	for _, o := range owned {
-		if strings.EqualFold(o, name) {
+		if cgiName(o) == cgiName(name) {
 			return true
 		}
 	}
 	return false
+}
+
+// cgiName is the variable a CGI-style server (WSGI, PHP, Rack) makes of a
+// header name: upper case, every byte but letters and digits as '_'.
+func cgiName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z':
+			return r - 'a' + 'A'
+		case 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			return r
+		}
+		return '_'
+	}, name)
 }
 
 // fuzzFrontEnd starts, once per fuzzing process, a recording target and an
