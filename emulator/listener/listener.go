@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/connlog"
@@ -98,6 +99,40 @@ type Listener struct {
 	once  sync.Once
 	wg    sync.WaitGroup
 	port  int
+
+	// Accept health, for /healthz and the accept-error metric.
+	acceptErrors atomic.Uint64
+	failing      atomic.Bool
+	stopped      atomic.Bool
+	lastErr      atomic.Pointer[acceptFailure]
+}
+
+type acceptFailure struct {
+	err error
+	at  time.Time
+}
+
+// Health is the state of a listener's accept loop.
+type Health struct {
+	// Stopped is true once the listener no longer accepts (after Close).
+	Stopped bool
+	// Failing is true while the latest accept attempt failed (out of file
+	// descriptors, for example); the loop keeps retrying.
+	Failing bool
+	// AcceptErrors counts failed accept attempts since start.
+	AcceptErrors uint64
+	// LastAcceptError and LastAcceptErrorAt describe the latest failure.
+	LastAcceptError   string
+	LastAcceptErrorAt time.Time
+}
+
+// Health reports whether the listener accepts connections.
+func (l *Listener) Health() Health {
+	h := Health{Stopped: l.stopped.Load(), Failing: l.failing.Load(), AcceptErrors: l.acceptErrors.Load()}
+	if f := l.lastErr.Load(); f != nil {
+		h.LastAcceptError, h.LastAcceptErrorAt = f.err.Error(), f.at
+	}
+	return h
 }
 
 // Listen binds addr and starts accepting. Connections are handshaken in
@@ -106,6 +141,24 @@ func Listen(addr string, cfg Config) (*Listener, error) {
 	if cfg.Protocol == "HTTPS" && (cfg.TLS == nil || cfg.TLS.Config == nil) {
 		return nil, errors.New("listener: an HTTPS listener needs TLS settings")
 	}
+	cfg = defaults(cfg)
+	inner, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return newListener(inner, cfg), nil
+}
+
+// New serves connections from an already bound listener (tests wrap one to
+// inject accept errors). It takes ownership of inner.
+func New(inner net.Listener, cfg Config) (*Listener, error) {
+	if cfg.Protocol == "HTTPS" && (cfg.TLS == nil || cfg.TLS.Config == nil) {
+		return nil, errors.New("listener: an HTTPS listener needs TLS settings")
+	}
+	return newListener(inner, defaults(cfg)), nil
+}
+
+func defaults(cfg Config) Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,10 +171,10 @@ func Listen(addr string, cfg Config) (*Listener, error) {
 	if cfg.RejectWith == "" {
 		cfg.RejectWith = RejectReset
 	}
-	inner, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
+	return cfg
+}
+
+func newListener(inner net.Listener, cfg Config) *Listener {
 	l := &Listener{cfg: cfg, inner: inner, ready: make(chan net.Conn), done: make(chan struct{})}
 	l.port = cfg.Port
 	if l.port == 0 {
@@ -132,7 +185,7 @@ func Listen(addr string, cfg Config) (*Listener, error) {
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
-	return l, nil
+	return l
 }
 
 // SetTLS replaces the TLS settings for connections accepted from now on
@@ -185,6 +238,7 @@ func (l *Listener) Forget(c net.Conn) { l.conns.Delete(c) }
 
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
+	defer l.stopped.Store(true)
 	var delay time.Duration
 	for {
 		raw, err := l.inner.Accept()
@@ -194,17 +248,34 @@ func (l *Listener) acceptLoop() {
 				return
 			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				l.cfg.Logger.Warn("accept failed; retrying", "listener_port", l.port, "err", err, "retry_in", delay)
-				time.Sleep(delay)
-				continue
+			l.acceptErrors.Add(1)
+			l.failing.Store(true)
+			l.lastErr.Store(&acceptFailure{err: err, at: time.Now()})
+			// Retry every error with backoff, as net/http.Server does for
+			// temporary ones: EMFILE/ENFILE (out of file descriptors),
+			// ENOBUFS/ENOMEM and ECONNABORTED clear up on their own, and a
+			// listener that gives up leaves the process running but deaf.
+			// Only Close stops the loop; Health reports the failures.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			level := slog.LevelWarn
+			if delay == time.Second {
+				level = slog.LevelError
 			}
-			l.cfg.Logger.Error("accept failed; listener stopped", "listener_port", l.port, "err", err)
-			return
+			msg := "accept failed; retrying"
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				msg = "accept failed: out of file descriptors; retrying (raise the limit with ulimit -n, or hold fewer connections)"
+			}
+			l.cfg.Logger.Log(context.Background(), level, msg,
+				"listener_port", l.port, "err", err, "retry_in", delay, "accept_errors", l.acceptErrors.Load())
+			select {
+			case <-time.After(delay):
+			case <-l.done:
+				return
+			}
+			continue
 		}
 		delay = 0
+		l.failing.Store(false)
 		l.wg.Add(1)
 		go l.serveConn(raw)
 	}
