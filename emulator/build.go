@@ -331,10 +331,14 @@ func (s *Server) action(a config.Action) *routing.Action {
 func (lr *listenerRuntime) newHTTPServer() *http.Server {
 	s := lr.s
 	srv := &http.Server{
-		Handler:        lr.route,
-		IdleTimeout:    s.cfg.LoadBalancer.IdleTimeout.D(),
-		MaxHeaderBytes: albresponse.ServerMaxHeaderBytes,
-		ErrorLog:       slogErrorLog(s.log, lr.path),
+		Handler:     lr.route,
+		IdleTimeout: s.cfg.LoadBalancer.IdleTimeout.D(),
+		// The headers must arrive within request_header_timeout of their
+		// first byte; the wait for that byte is the idle timeout (the
+		// listener's firstRequestConn on a connection's first request).
+		ReadHeaderTimeout: s.cfg.Emulation.RequestHeaderTimeout.D(),
+		MaxHeaderBytes:    albresponse.ServerMaxHeaderBytes,
+		ErrorLog:          slogErrorLog(s.log, lr.path),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			if rec := lr.ln.Lookup(c); rec != nil {
 				return routing.WithConn(ctx, rec)

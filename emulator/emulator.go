@@ -356,6 +356,7 @@ func (lr *listenerRuntime) listen() error {
 		TLS:              lr.tls,
 		RejectWith:       listener.RejectWith(s.cfg.Emulation.RejectWith),
 		HandshakeTimeout: s.cfg.Emulation.HandshakeTimeout.D(),
+		IdleTimeout:      s.cfg.LoadBalancer.IdleTimeout.D(),
 		OnConnection:     func(c *listener.Conn) { s.onConnection(lr, c) },
 		Logger:           s.log,
 		Rand:             s.opts.Rand,

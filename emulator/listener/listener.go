@@ -76,6 +76,11 @@ type Config struct {
 	TLS              *TLSSettings
 	RejectWith       RejectWith
 	HandshakeTimeout time.Duration
+	// IdleTimeout bounds the wait for a connection's first byte after the
+	// handshake (after accept on HTTP listeners): ALB's idle timeout. The
+	// HTTP server's ReadHeaderTimeout then bounds the headers; see
+	// firstRequestConn. Zero leaves the wait unbounded.
+	IdleTimeout time.Duration
 	// OnConnection is called once per connection attempt, after the
 	// handshake succeeded or failed (or at accept for HTTP listeners), from
 	// the connection's own goroutine. The emulator writes the connection log
@@ -284,9 +289,10 @@ func (l *Listener) acceptLoop() {
 func (l *Listener) serveConn(raw net.Conn) {
 	defer l.wg.Done()
 	c := l.newConn(raw)
-	var out net.Conn = raw
+	fc := &firstRequestConn{Conn: raw}
+	var out net.Conn = fc
 	if l.cfg.Protocol == "HTTPS" {
-		tc, ok := l.handshake(raw, c)
+		tc, ok := l.handshake(raw, fc, c)
 		l.cfg.OnConnection(c)
 		if !ok {
 			return
@@ -295,6 +301,7 @@ func (l *Listener) serveConn(raw net.Conn) {
 	} else {
 		l.cfg.OnConnection(c)
 	}
+	fc.arm(l.cfg.IdleTimeout)
 	l.conns.Store(out, c)
 	select {
 	case l.ready <- out:
@@ -325,15 +332,14 @@ func (l *Listener) newConn(raw net.Conn) *Conn {
 // handshake runs the server handshake and the certificate decision. It
 // returns the TLS connection when the client was accepted; otherwise it has
 // closed the connection the way the listener's RejectWith says.
-func (l *Listener) handshake(raw net.Conn, c *Conn) (*tls.Conn, bool) {
+func (l *Listener) handshake(raw, under net.Conn, c *Conn) (*tls.Conn, bool) {
 	settings := l.tls.Load()
 	c.Mode = settings.Mode
 	rejects := settings.Mode == ModeVerify || (settings.Mode == ModePassthrough && settings.PassthroughMaxCertificateMessage > 0)
 	hold := rejects && l.cfg.RejectWith == RejectReset
-	var under net.Conn = raw
 	var hc *holdConn
 	if hold {
-		hc = newHoldConn(raw)
+		hc = newHoldConn(under)
 		under = hc
 	}
 	tc := tls.Server(under, l.connConfig(settings, c))
