@@ -73,6 +73,7 @@ type Server struct {
 	// loadedStamps summarises the watched files as New loaded them.
 	loadedStamps string
 	cancel       context.CancelFunc
+	watchDone    chan struct{} // closed when the file watcher ended
 	wg           sync.WaitGroup
 	started      bool
 	stopOnce     sync.Once
@@ -186,9 +187,11 @@ func (s *Server) Start(ctx context.Context) error {
 			"address", lr.ln.Addr().String(), "mode", string(lr.mode))
 	}
 	if iv := s.cfg.Emulation.WatchInterval.D(); iv > 0 {
-		s.wg.Add(1)
+		// Not in s.wg: a reload can block for ever reading a file (a FIFO),
+		// and Shutdown must not wait for it (see Shutdown).
+		s.watchDone = make(chan struct{})
 		go func() {
-			defer s.wg.Done()
+			defer close(s.watchDone)
 			s.watch(ctx, iv, s.loadedStamps)
 		}()
 	}
@@ -296,6 +299,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			g.Close()
 		}
 		s.wg.Wait()
+		if s.watchDone != nil {
+			select {
+			case <-s.watchDone:
+			case <-time.After(cutGrace):
+				s.log.Error("a trust store or certificate reload is still blocked reading a file (a FIFO or a hung filesystem?); shutting down without waiting for it")
+			}
+		}
 		if err := s.closeLogs(); err != nil {
 			errs = append(errs, err)
 		}

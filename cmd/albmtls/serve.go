@@ -96,7 +96,9 @@ func serve(ctx context.Context, a *app, cfg *config.Config, srv *emulator.Server
 	for {
 		select {
 		case <-hup:
-			_ = srv.Reload() // logged; the previous state is kept on failure
+			// In a goroutine: a reload blocked on a file must not keep
+			// SIGTERM from being handled. Reload serialises itself.
+			go func() { _ = srv.Reload() }() // logged; the previous state is kept on failure
 		case <-ctx.Done():
 			drain := cfg.Emulation.ShutdownDrainTimeout.D()
 			log.Info("shutting down; requests in flight may run for the drain (emulation.shutdown_drain_timeout)", "drain", drain)

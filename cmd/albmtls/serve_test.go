@@ -290,3 +290,28 @@ func TestServeRecoversFromFDExhaustion(t *testing.T) {
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	s.exitWithin(t, 30*time.Second)
 }
+
+// TestServeSIGTERMWhileReloadBlocks: a bundle replaced by a FIFO makes the
+// file watcher's reload block in open; SIGTERM must still end the process.
+func TestServeSIGTERMWhileReloadBlocks(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(target.Close)
+	dir := pkitest.Dir(t)
+	file := writeServeConfig(t, dir, "ca/bundle.pem", target.Listener.Addr().String(), "1s")
+	cfg, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(cfg), "watch_interval: 0s", "watch_interval: 50ms", 1)), 0o644))
+	s := startServe(t, dir, testbin.Command(t, "serve", "-c", file))
+	bundle := filepath.Join(dir, "ca", "bundle.pem")
+	require.NoError(t, os.Remove(bundle))
+	require.NoError(t, syscall.Mkfifo(bundle, 0o600))
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.stderr.String(), "reloading") {
+		require.True(t, time.Now().Before(deadline), "no reload started; stderr:\n%s", s.stderr.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	s.exitWithin(t, 20*time.Second)
+	assert.Contains(t, s.stderr.String(), "reload is still blocked")
+}

@@ -298,10 +298,13 @@ func (l *Listener) serveConn(raw net.Conn) {
 			return
 		}
 		out = tc
+		if tc.ConnectionState().NegotiatedProtocol != "h2" {
+			fc.arm(l.cfg.IdleTimeout)
+		}
 	} else {
 		l.cfg.OnConnection(c)
+		fc.arm(l.cfg.IdleTimeout)
 	}
-	fc.arm(l.cfg.IdleTimeout)
 	l.conns.Store(out, c)
 	select {
 	case l.ready <- out:
