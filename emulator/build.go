@@ -353,7 +353,10 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 			return ctx
 		},
 		ConnState: func(c net.Conn, st http.ConnState) {
-			if st == http.StateClosed || st == http.StateHijacked {
+			switch st {
+			case http.StateActive:
+				lr.ln.Activated(c)
+			case http.StateClosed, http.StateHijacked:
 				lr.ln.Forget(c)
 			}
 		},

@@ -21,6 +21,12 @@ import (
 // connection are net/http's: IdleTimeout for the first byte, then
 // ReadHeaderTimeout.
 //
+// The HTTP server must also call Listener.Activated once it has read the
+// headers (http.Server.ConnState StateActive): the TLS stack may have
+// buffered the whole request along with the client's Finished message, so
+// no read reaches this conn, and the idle deadline would otherwise end the
+// server's background read while the request is served.
+//
 // It sits under the *tls.Conn (net/http must still see a *tls.Conn), so a
 // TLS record of any kind counts as the client's first byte. HTTP/2
 // connections are not armed: Go's HTTP/2 server bounds the preface itself
@@ -33,7 +39,6 @@ type firstRequestConn struct {
 	idleAt  time.Time     // read deadline for the first byte
 	want    time.Time     // the read deadline the HTTP server asked for
 	wantFor time.Duration // that deadline, relative to when it was asked
-	asked   bool          // the HTTP server set its header deadline
 }
 
 // arm starts the wait for the first byte; idle <= 0 leaves it unbounded.
@@ -76,18 +81,11 @@ func (c *firstRequestConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	if c.armed && c.asked {
-		// A second deadline means the server has read the headers. They
-		// can arrive without a read here: the TLS stack may have buffered
-		// them with the client's Finished message.
-		c.armed = false
-	}
 	if !c.armed || (!t.IsZero() && !t.After(now)) {
 		// Not waiting for the first byte, or a deadline in the past (the
 		// server aborting a read): as asked.
 		return c.Conn.SetReadDeadline(t)
 	}
-	c.asked = true
 	c.want, c.wantFor = t, 0
 	if !t.IsZero() {
 		c.wantFor = t.Sub(now)

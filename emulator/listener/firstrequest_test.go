@@ -49,10 +49,10 @@ func TestFirstRequestConn(t *testing.T) {
 		}
 	})
 	// The TLS stack can hold the whole request, read along with the
-	// client's Finished: no read reaches this conn, and the server's second
-	// deadline (after the headers) must end the idle wait, or the
-	// background read of a request in progress times out.
-	t.Run("headers buffered above: the second deadline disarms", func(t *testing.T) {
+	// client's Finished: no read reaches this conn, and Activated (the
+	// server has the headers) must end the idle wait, or the background
+	// read of a request in progress times out.
+	t.Run("headers buffered above: Activated hands the deadline back", func(t *testing.T) {
 		a, b := net.Pipe()
 		defer a.Close()
 		defer b.Close()
@@ -60,6 +60,7 @@ func TestFirstRequestConn(t *testing.T) {
 		fc.arm(100 * time.Millisecond)
 		_ = fc.SetReadDeadline(time.Now().Add(time.Hour))
 		_ = fc.SetReadDeadline(time.Time{})
+		fc.disarm() // Listener.Activated
 		go func() { time.Sleep(300 * time.Millisecond); b.Write([]byte("x")) }()
 		if err := read(fc); err != nil {
 			t.Fatalf("read after the headers: %v, want the byte", err)

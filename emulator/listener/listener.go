@@ -237,6 +237,15 @@ func (l *Listener) Lookup(c net.Conn) *Conn {
 	return v.(*Conn)
 }
 
+// Activated tells the listener that the HTTP server has read a request's
+// headers on c (http.Server ConnState StateActive): the wait for the first
+// request is over (see firstRequestConn).
+func (l *Listener) Activated(c net.Conn) {
+	if rec := l.Lookup(c); rec != nil && rec.first != nil {
+		rec.first.disarm()
+	}
+}
+
 // Forget drops the record of a closed connection (http.Server ConnState
 // StateClosed/StateHijacked).
 func (l *Listener) Forget(c net.Conn) { l.conns.Delete(c) }
@@ -290,6 +299,7 @@ func (l *Listener) serveConn(raw net.Conn) {
 	defer l.wg.Done()
 	c := l.newConn(raw)
 	fc := &firstRequestConn{Conn: raw}
+	c.first = fc
 	var out net.Conn = fc
 	if l.cfg.Protocol == "HTTPS" {
 		tc, ok := l.handshake(raw, fc, c)
@@ -530,6 +540,8 @@ type Conn struct {
 	CertificateRejected bool
 	// Err is why the handshake failed, for the operational log.
 	Err error
+
+	first *firstRequestConn
 }
 
 func (c *Conn) setPeer(certs []*x509.Certificate) {
