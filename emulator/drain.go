@@ -92,9 +92,8 @@ func (lr *listenerRuntime) cutAfterDrain() {
 	// Close the connections first: a handler that returns before its
 	// connection is closed would have net/http send an empty 200.
 	lr.http.Close()
-	if d.cancel != nil {
-		d.cancel(errDrainEnded)
-	}
+	d.base() // through the Once, so d.cancel is set and seen
+	d.cancel(errDrainEnded)
 	deadline := time.Now().Add(cutGrace)
 	for d.count() > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
