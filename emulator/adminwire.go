@@ -29,10 +29,24 @@ func (s *Server) adminHandler() http.Handler {
 		Reload:       s.Reload,
 		Health: func() map[string]any {
 			var ls []map[string]any
+			status := "ok"
 			for _, l := range s.Listeners() {
-				ls = append(ls, map[string]any{"Port": l.Port, "Protocol": l.Protocol, "Address": l.Addr.String()})
+				e := map[string]any{"Port": l.Port, "Protocol": l.Protocol, "Address": l.Addr.String()}
+				// A listener that stopped or keeps failing to accept (out
+				// of file descriptors) makes the whole process unhealthy.
+				h := s.lsns[l.Index].ln.Health()
+				e["Accepting"] = !h.Stopped && !h.Failing
+				e["AcceptErrors"] = h.AcceptErrors
+				if h.LastAcceptError != "" {
+					e["LastAcceptError"] = h.LastAcceptError
+					e["LastAcceptErrorAt"] = h.LastAcceptErrorAt
+				}
+				if h.Stopped || h.Failing {
+					status = "degraded"
+				}
+				ls = append(ls, e)
 			}
-			return map[string]any{"LoadBalancer": s.elb, "Listeners": ls}
+			return map[string]any{"Status": status, "LoadBalancer": s.elb, "Listeners": ls}
 		},
 		Region:    lb.Region,
 		AccountID: lb.AccountID,

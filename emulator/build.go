@@ -38,6 +38,9 @@ func (s *Server) buildTrustStores(errs *config.Errors) {
 		for j, f := range ts.Revocations {
 			files[j] = s.cfg.Path(f)
 		}
+		if s.opts.OnLoad != nil {
+			s.opts.OnLoad(fmt.Sprintf("trust_stores[%d]", i), s.cfg.Path(ts.CACertificatesBundle))
+		}
 		live, err := truststore.NewLive(truststore.Spec{
 			Name:            ts.Name,
 			BundleFile:      s.cfg.Path(ts.CACertificatesBundle),
@@ -137,6 +140,9 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	cfg.SetSessionTicketKeys([][32]byte{ticketKey})
 	for j, c := range lc.Certificates {
 		certFile, keyFile := s.cfg.Path(c.Certificate), s.cfg.Path(c.PrivateKey)
+		if s.opts.OnLoad != nil {
+			s.opts.OnLoad(lr.path+".certificates", certFile)
+		}
 		pair, err := loadKeyPair(certFile, keyFile)
 		if err != nil {
 			return nil, s.cfg.Errorf(fmt.Sprintf("%s.certificates[%d]", lr.path, j),
@@ -307,7 +313,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		CertificateARNs: arns,
 		ELB:             s.elb,
 		NodeIP:          s.nodeIP,
-		AccessLog:       s.onRequest(lr),
+		AccessLog:       lr.drain.accessLog(s.onRequest(lr)),
 		Rand:            s.opts.Rand,
 	})
 }
@@ -333,10 +339,15 @@ func (s *Server) action(a config.Action) *routing.Action {
 func (lr *listenerRuntime) newHTTPServer() *http.Server {
 	s := lr.s
 	srv := &http.Server{
-		Handler:        lr.route,
-		IdleTimeout:    s.cfg.LoadBalancer.IdleTimeout.D(),
-		MaxHeaderBytes: albresponse.ServerMaxHeaderBytes,
-		ErrorLog:       slogErrorLog(s.log, lr.path),
+		Handler:     lr.drain.track(lr.route),
+		BaseContext: func(net.Listener) context.Context { return lr.drain.base() },
+		IdleTimeout: s.cfg.LoadBalancer.IdleTimeout.D(),
+		// The headers must arrive within request_header_timeout of their
+		// first byte; the wait for that byte is the idle timeout (the
+		// listener's firstRequestConn on a connection's first request).
+		ReadHeaderTimeout: s.cfg.Emulation.RequestHeaderTimeout.D(),
+		MaxHeaderBytes:    albresponse.ServerMaxHeaderBytes,
+		ErrorLog:          slogErrorLog(s.log, lr.path),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			if rec := lr.ln.Lookup(c); rec != nil {
 				return routing.WithConn(ctx, rec)
@@ -344,7 +355,10 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 			return ctx
 		},
 		ConnState: func(c net.Conn, st http.ConnState) {
-			if st == http.StateClosed || st == http.StateHijacked {
+			switch st {
+			case http.StateActive:
+				lr.ln.Activated(c)
+			case http.StateClosed, http.StateHijacked:
 				lr.ln.Forget(c)
 			}
 		},

@@ -47,6 +47,10 @@ type Options struct {
 	OnConnection func(ConnectionEvent)
 	// OnRequest, when set, is called after each access-log entry.
 	OnRequest func(RequestEvent)
+	// OnLoad, when set, is told which file New (or Reload) is about to
+	// read, with its key path, so that a caller interrupted while a read
+	// blocks (a FIFO, a hung network filesystem) can say where.
+	OnLoad func(keyPath, file string)
 }
 
 // Server is a running (or ready to run) emulated load balancer.
@@ -69,6 +73,7 @@ type Server struct {
 	// loadedStamps summarises the watched files as New loaded them.
 	loadedStamps string
 	cancel       context.CancelFunc
+	watchDone    chan struct{} // closed when the file watcher ended
 	wg           sync.WaitGroup
 	started      bool
 	stopOnce     sync.Once
@@ -182,9 +187,11 @@ func (s *Server) Start(ctx context.Context) error {
 			"address", lr.ln.Addr().String(), "mode", string(lr.mode))
 	}
 	if iv := s.cfg.Emulation.WatchInterval.D(); iv > 0 {
-		s.wg.Add(1)
+		// Not in s.wg: a reload can block for ever reading a file (a FIFO),
+		// and Shutdown must not wait for it (see Shutdown).
+		s.watchDone = make(chan struct{})
 		go func() {
-			defer s.wg.Done()
+			defer close(s.watchDone)
 			s.watch(ctx, iv, s.loadedStamps)
 		}()
 	}
@@ -244,9 +251,13 @@ func (s *Server) TrustStore(name string) (*truststore.Live, bool) {
 	return ts, ok
 }
 
-// Shutdown stops accepting, lets in-flight requests finish until ctx ends,
-// stops health checks and flushes the logs (the S3 layout writes its last
-// objects).
+// Shutdown stops accepting and lets requests in flight finish until ctx
+// ends (the CLI's emulation.shutdown_drain_timeout, like a target group's
+// deregistration delay). Requests still running then are cut: their client
+// connections are closed, each is logged (slog) and still gets its
+// access-log line, with elb_status_code "-" when the client got no
+// response (see cutAfterDrain). Then health checks stop and the logs are
+// flushed (the S3 layout writes its last objects).
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	s.stopOnce.Do(func() {
@@ -254,24 +265,47 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.cancel()
 		}
 		for _, lr := range s.lsns {
+			if lr.ln != nil {
+				lr.ln.Close()
+			}
+		}
+		var cut []*listenerRuntime
+		for _, lr := range s.lsns {
 			if lr.ln == nil {
 				continue
 			}
-			lr.ln.Close()
 			if err := lr.http.Shutdown(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", lr.path, err))
+				if ctx.Err() == nil {
+					errs = append(errs, fmt.Errorf("%s: %w", lr.path, err))
+				}
+				cut = append(cut, lr)
 			}
-			lr.ln.Wait()
+		}
+		for _, lr := range cut {
+			lr.cutAfterDrain()
+		}
+		for _, lr := range s.lsns {
+			if lr.ln != nil {
+				lr.ln.Wait()
+			}
 		}
 		if s.admin != nil {
-			if err := s.admin.Shutdown(ctx); err != nil {
+			if err := s.admin.Shutdown(ctx); err != nil && ctx.Err() == nil {
 				errs = append(errs, fmt.Errorf("admin: %w", err))
 			}
+			s.admin.Close()
 		}
 		for _, g := range s.groups {
 			g.Close()
 		}
 		s.wg.Wait()
+		if s.watchDone != nil {
+			select {
+			case <-s.watchDone:
+			case <-time.After(cutGrace):
+				s.log.Error("a trust store or certificate reload is still blocked reading a file (a FIFO or a hung filesystem?); shutting down without waiting for it")
+			}
+		}
 		if err := s.closeLogs(); err != nil {
 			errs = append(errs, err)
 		}
@@ -345,6 +379,7 @@ type listenerRuntime struct {
 	route *routing.Handler
 	ln    *listener.Listener
 	http  *http.Server
+	drain drain
 }
 
 func (lr *listenerRuntime) listen() error {
@@ -356,6 +391,7 @@ func (lr *listenerRuntime) listen() error {
 		TLS:              lr.tls,
 		RejectWith:       listener.RejectWith(s.cfg.Emulation.RejectWith),
 		HandshakeTimeout: s.cfg.Emulation.HandshakeTimeout.D(),
+		IdleTimeout:      s.cfg.LoadBalancer.IdleTimeout.D(),
 		OnConnection:     func(c *listener.Conn) { s.onConnection(lr, c) },
 		Logger:           s.log,
 		Rand:             s.opts.Rand,

@@ -51,6 +51,8 @@ var (
 		"Revoked entries over all CRLs of the trust store (TotalRevokedEntries).", []string{"trust_store"}, nil)
 	descRevocations = prometheus.NewDesc("albmtls_truststore_revocation_lists",
 		"CRLs loaded in the trust store.", []string{"trust_store"}, nil)
+	descAcceptErrors = prometheus.NewDesc("albmtls_listener_accept_errors_total",
+		"Failed accept attempts by listener port (EMFILE and the like); the listener retries with backoff.", []string{"listener_port"}, nil)
 	descTargetHealthy = prometheus.NewDesc("albmtls_target_healthy",
 		"1 when the target passes its health checks, 0 otherwise.", []string{"target_group", "target", "state"}, nil)
 )
@@ -63,6 +65,7 @@ func (stateDescs) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descRevoked
 	ch <- descRevocations
 	ch <- descTargetHealthy
+	ch <- descAcceptErrors
 }
 
 func (stateDescs) Collect(chan<- prometheus.Metric) {}
@@ -74,6 +77,12 @@ func (s *Server) collectState(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descCACerts, prometheus.GaugeValue, float64(len(st.CACertificates)), name)
 		ch <- prometheus.MustNewConstMetric(descRevoked, prometheus.GaugeValue, float64(st.TotalRevokedEntries()), name)
 		ch <- prometheus.MustNewConstMetric(descRevocations, prometheus.GaugeValue, float64(len(st.Revocations())), name)
+	}
+	for _, lr := range s.lsns {
+		if lr.ln != nil {
+			ch <- prometheus.MustNewConstMetric(descAcceptErrors, prometheus.CounterValue,
+				float64(lr.ln.Health().AcceptErrors), strconv.Itoa(lr.ln.Port()))
+		}
 	}
 	for name, g := range s.groups {
 		for _, t := range g.Targets() {

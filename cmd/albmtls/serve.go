@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,32 +24,67 @@ func newServeCmd(a *app) *cobra.Command {
 file (see docs/configuration.md): its HTTP and HTTPS listeners with mutual
 TLS, trust stores, target groups, connection and access logs and the admin
 endpoint. SIGHUP re-reads trust stores and certificates (changed files are
-also picked up on their own); SIGINT or SIGTERM shuts down gracefully.`,
+also picked up on their own). SIGINT or SIGTERM shuts down gracefully:
+requests in flight get emulation.shutdown_drain_timeout (default 10s) to
+finish, then are cut and logged. A signal while the config, trust stores
+or certificates are still loading (a FIFO, a hung mount) ends the command
+at once, naming the file being read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(file)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			srv, cfg, err := load(ctx, a, file)
 			if err != nil {
 				return err
 			}
-			if err := cfg.ApplyEnv(os.Getenv); err != nil { // ALBMTLS_ADMIN_TOKEN wins over admin.token
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return serve(ctx, a, cfg)
+			return serve(ctx, a, cfg, srv)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "albmtls.yaml", "config file")
 	return cmd
 }
 
-// serve runs a server until ctx ends, reloading on SIGHUP.
-func serve(ctx context.Context, a *app, cfg *config.Config) error {
-	log := a.logger()
-	srv, err := emulator.New(cfg, emulator.Options{Logger: log})
-	if err != nil {
-		return err
+// load reads the config and builds the server (trust stores, certificates)
+// in a goroutine, so that a signal ends start-up even while a read blocks:
+// opening a FIFO with no writer never returns.
+func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.Config, error) {
+	type result struct {
+		srv *emulator.Server
+		cfg *config.Config
+		err error
 	}
+	var mu sync.Mutex
+	reading := file + " (the config file)"
+	done := make(chan result, 1)
+	go func() {
+		cfg, err := config.Load(file)
+		if err == nil {
+			err = cfg.ApplyEnv(os.Getenv) // ALBMTLS_ADMIN_TOKEN wins over admin.token
+		}
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		srv, err := emulator.New(cfg, emulator.Options{Logger: a.logger(), OnLoad: func(key, f string) {
+			mu.Lock()
+			reading = f + " (" + key + ")"
+			mu.Unlock()
+		}})
+		done <- result{srv, cfg, err}
+	}()
+	select {
+	case r := <-done:
+		return r.srv, r.cfg, r.err
+	case <-ctx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		return nil, nil, fmt.Errorf("interrupted while loading, still reading %s: a FIFO without a writer or a hung filesystem blocks the read; check that the file is a regular file", reading)
+	}
+}
+
+// serve runs a started server until ctx ends, reloading on SIGHUP.
+func serve(ctx context.Context, a *app, cfg *config.Config, srv *emulator.Server) error {
+	log := a.logger()
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
@@ -69,10 +104,13 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	for {
 		select {
 		case <-hup:
-			_ = srv.Reload() // logged; the previous state is kept on failure
+			// In a goroutine: a reload blocked on a file must not keep
+			// SIGTERM from being handled. Reload serialises itself.
+			go func() { _ = srv.Reload() }() // logged; the previous state is kept on failure
 		case <-ctx.Done():
-			log.Info("shutting down")
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			drain := cfg.Emulation.ShutdownDrainTimeout.D()
+			log.Info("shutting down; requests in flight may run for the drain (emulation.shutdown_drain_timeout)", "drain", drain)
+			sctx, cancel := context.WithTimeout(context.Background(), drain)
 			defer cancel()
 			return srv.Shutdown(sctx)
 		}

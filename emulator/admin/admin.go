@@ -85,7 +85,11 @@ func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
 			body[k] = v
 		}
 	}
-	writeJSON(w, http.StatusOK, body)
+	code := http.StatusOK
+	if body["Status"] != "ok" {
+		code = http.StatusServiceUnavailable // e.g. a listener fails to accept
+	}
+	writeJSON(w, code, body)
 }
 
 func (a *api) reload(w http.ResponseWriter, _ *http.Request) {

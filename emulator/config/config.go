@@ -337,6 +337,16 @@ type Emulation struct {
 	// WatchInterval is how often trust store and certificate files are
 	// checked for changes (default 2s; 0s turns watching off).
 	WatchInterval *Duration `yaml:"watch_interval"`
+	// RequestHeaderTimeout bounds reading a request's headers once its
+	// first byte arrived (default 60s), so a client that trickles its
+	// headers is closed; the wait for that first byte is the load
+	// balancer's idle_timeout. ALB's own header-read limit is not
+	// documented [UNK]; 60s is nginx's documented client_header_timeout.
+	RequestHeaderTimeout Duration `yaml:"request_header_timeout"`
+	// ShutdownDrainTimeout is how long requests in flight may run after
+	// SIGTERM before they are cut, in the style of a target group's
+	// deregistration_delay.timeout_seconds (default 10s; 0s cuts at once).
+	ShutdownDrainTimeout *Duration `yaml:"shutdown_drain_timeout"`
 }
 
 // Duration is a time.Duration written as "30s", "5m", or a bare number of

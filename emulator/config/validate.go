@@ -19,8 +19,13 @@ const (
 	DefaultListenAddress    = "127.0.0.1"
 	DefaultIdleTimeout      = 60 * time.Second // ALB idle_timeout.timeout_seconds
 	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultS3Interval       = 5 * time.Minute // ALB delivers logs every 5 minutes (spec §6.1)
-	DefaultWatchInterval    = 2 * time.Second
+	// DefaultRequestHeaderTimeout: ALB's is [UNK]; nginx's documented
+	// client_header_timeout default.
+	DefaultRequestHeaderTimeout = 60 * time.Second
+	// DefaultShutdownDrainTimeout is the drain serve always used.
+	DefaultShutdownDrainTimeout = 10 * time.Second
+	DefaultS3Interval           = 5 * time.Minute // ALB delivers logs every 5 minutes (spec §6.1)
+	DefaultWatchInterval        = 2 * time.Second
 
 	// MaxVerifyListeners is ALB's quota of listeners using mTLS verify mode
 	// per load balancer; it is not adjustable (spec §1.1, §1.2 quotas).
@@ -135,6 +140,13 @@ func (c *Config) applyDefaults() {
 	if e.WatchInterval == nil {
 		d := Duration(DefaultWatchInterval)
 		e.WatchInterval = &d
+	}
+	if e.RequestHeaderTimeout == 0 {
+		e.RequestHeaderTimeout = Duration(DefaultRequestHeaderTimeout)
+	}
+	if e.ShutdownDrainTimeout == nil {
+		d := Duration(DefaultShutdownDrainTimeout)
+		e.ShutdownDrainTimeout = &d
 	}
 }
 
@@ -457,6 +469,12 @@ func (v *validator) emulation() {
 	}
 	if e.WatchInterval.D() < 0 {
 		v.add("emulation.watch_interval", "must be 0s (off) or positive")
+	}
+	if e.RequestHeaderTimeout.D() <= 0 {
+		v.add("emulation.request_header_timeout", "must be positive")
+	}
+	if e.ShutdownDrainTimeout.D() < 0 {
+		v.add("emulation.shutdown_drain_timeout", "must be 0s (cut at once) or positive")
 	}
 }
 

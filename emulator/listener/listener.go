@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/connlog"
@@ -75,6 +76,11 @@ type Config struct {
 	TLS              *TLSSettings
 	RejectWith       RejectWith
 	HandshakeTimeout time.Duration
+	// IdleTimeout bounds the wait for a connection's first byte after the
+	// handshake (after accept on HTTP listeners): ALB's idle timeout. The
+	// HTTP server's ReadHeaderTimeout then bounds the headers; see
+	// firstRequestConn. Zero leaves the wait unbounded.
+	IdleTimeout time.Duration
 	// OnConnection is called once per connection attempt, after the
 	// handshake succeeded or failed (or at accept for HTTP listeners), from
 	// the connection's own goroutine. The emulator writes the connection log
@@ -98,6 +104,40 @@ type Listener struct {
 	once  sync.Once
 	wg    sync.WaitGroup
 	port  int
+
+	// Accept health, for /healthz and the accept-error metric.
+	acceptErrors atomic.Uint64
+	failing      atomic.Bool
+	stopped      atomic.Bool
+	lastErr      atomic.Pointer[acceptFailure]
+}
+
+type acceptFailure struct {
+	err error
+	at  time.Time
+}
+
+// Health is the state of a listener's accept loop.
+type Health struct {
+	// Stopped is true once the listener no longer accepts (after Close).
+	Stopped bool
+	// Failing is true while the latest accept attempt failed (out of file
+	// descriptors, for example); the loop keeps retrying.
+	Failing bool
+	// AcceptErrors counts failed accept attempts since start.
+	AcceptErrors uint64
+	// LastAcceptError and LastAcceptErrorAt describe the latest failure.
+	LastAcceptError   string
+	LastAcceptErrorAt time.Time
+}
+
+// Health reports whether the listener accepts connections.
+func (l *Listener) Health() Health {
+	h := Health{Stopped: l.stopped.Load(), Failing: l.failing.Load(), AcceptErrors: l.acceptErrors.Load()}
+	if f := l.lastErr.Load(); f != nil {
+		h.LastAcceptError, h.LastAcceptErrorAt = f.err.Error(), f.at
+	}
+	return h
 }
 
 // Listen binds addr and starts accepting. Connections are handshaken in
@@ -106,6 +146,24 @@ func Listen(addr string, cfg Config) (*Listener, error) {
 	if cfg.Protocol == "HTTPS" && (cfg.TLS == nil || cfg.TLS.Config == nil) {
 		return nil, errors.New("listener: an HTTPS listener needs TLS settings")
 	}
+	cfg = defaults(cfg)
+	inner, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return newListener(inner, cfg), nil
+}
+
+// New serves connections from an already bound listener (tests wrap one to
+// inject accept errors). It takes ownership of inner.
+func New(inner net.Listener, cfg Config) (*Listener, error) {
+	if cfg.Protocol == "HTTPS" && (cfg.TLS == nil || cfg.TLS.Config == nil) {
+		return nil, errors.New("listener: an HTTPS listener needs TLS settings")
+	}
+	return newListener(inner, defaults(cfg)), nil
+}
+
+func defaults(cfg Config) Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,10 +176,10 @@ func Listen(addr string, cfg Config) (*Listener, error) {
 	if cfg.RejectWith == "" {
 		cfg.RejectWith = RejectReset
 	}
-	inner, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
+	return cfg
+}
+
+func newListener(inner net.Listener, cfg Config) *Listener {
 	l := &Listener{cfg: cfg, inner: inner, ready: make(chan net.Conn), done: make(chan struct{})}
 	l.port = cfg.Port
 	if l.port == 0 {
@@ -132,7 +190,7 @@ func Listen(addr string, cfg Config) (*Listener, error) {
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
-	return l, nil
+	return l
 }
 
 // SetTLS replaces the TLS settings for connections accepted from now on
@@ -179,12 +237,22 @@ func (l *Listener) Lookup(c net.Conn) *Conn {
 	return v.(*Conn)
 }
 
+// Activated tells the listener that the HTTP server has read a request's
+// headers on c (http.Server ConnState StateActive): the wait for the first
+// request is over (see firstRequestConn).
+func (l *Listener) Activated(c net.Conn) {
+	if rec := l.Lookup(c); rec != nil && rec.first != nil {
+		rec.first.disarm()
+	}
+}
+
 // Forget drops the record of a closed connection (http.Server ConnState
 // StateClosed/StateHijacked).
 func (l *Listener) Forget(c net.Conn) { l.conns.Delete(c) }
 
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
+	defer l.stopped.Store(true)
 	var delay time.Duration
 	for {
 		raw, err := l.inner.Accept()
@@ -194,17 +262,34 @@ func (l *Listener) acceptLoop() {
 				return
 			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				l.cfg.Logger.Warn("accept failed; retrying", "listener_port", l.port, "err", err, "retry_in", delay)
-				time.Sleep(delay)
-				continue
+			l.acceptErrors.Add(1)
+			l.failing.Store(true)
+			l.lastErr.Store(&acceptFailure{err: err, at: time.Now()})
+			// Retry every error with backoff, as net/http.Server does for
+			// temporary ones: EMFILE/ENFILE (out of file descriptors),
+			// ENOBUFS/ENOMEM and ECONNABORTED clear up on their own, and a
+			// listener that gives up leaves the process running but deaf.
+			// Only Close stops the loop; Health reports the failures.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			level := slog.LevelWarn
+			if delay == time.Second {
+				level = slog.LevelError
 			}
-			l.cfg.Logger.Error("accept failed; listener stopped", "listener_port", l.port, "err", err)
-			return
+			msg := "accept failed; retrying"
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				msg = "accept failed: out of file descriptors; retrying (raise the limit with ulimit -n, or hold fewer connections)"
+			}
+			l.cfg.Logger.Log(context.Background(), level, msg,
+				"listener_port", l.port, "err", err, "retry_in", delay, "accept_errors", l.acceptErrors.Load())
+			select {
+			case <-time.After(delay):
+			case <-l.done:
+				return
+			}
+			continue
 		}
 		delay = 0
+		l.failing.Store(false)
 		l.wg.Add(1)
 		go l.serveConn(raw)
 	}
@@ -213,16 +298,22 @@ func (l *Listener) acceptLoop() {
 func (l *Listener) serveConn(raw net.Conn) {
 	defer l.wg.Done()
 	c := l.newConn(raw)
-	var out net.Conn = raw
+	fc := &firstRequestConn{Conn: raw}
+	c.first = fc
+	var out net.Conn = fc
 	if l.cfg.Protocol == "HTTPS" {
-		tc, ok := l.handshake(raw, c)
+		tc, ok := l.handshake(raw, fc, c)
 		l.cfg.OnConnection(c)
 		if !ok {
 			return
 		}
 		out = tc
+		if tc.ConnectionState().NegotiatedProtocol != "h2" {
+			fc.arm(l.cfg.IdleTimeout)
+		}
 	} else {
 		l.cfg.OnConnection(c)
+		fc.arm(l.cfg.IdleTimeout)
 	}
 	l.conns.Store(out, c)
 	select {
@@ -254,15 +345,14 @@ func (l *Listener) newConn(raw net.Conn) *Conn {
 // handshake runs the server handshake and the certificate decision. It
 // returns the TLS connection when the client was accepted; otherwise it has
 // closed the connection the way the listener's RejectWith says.
-func (l *Listener) handshake(raw net.Conn, c *Conn) (*tls.Conn, bool) {
+func (l *Listener) handshake(raw, under net.Conn, c *Conn) (*tls.Conn, bool) {
 	settings := l.tls.Load()
 	c.Mode = settings.Mode
 	rejects := settings.Mode == ModeVerify || (settings.Mode == ModePassthrough && settings.PassthroughMaxCertificateMessage > 0)
 	hold := rejects && l.cfg.RejectWith == RejectReset
-	var under net.Conn = raw
 	var hc *holdConn
 	if hold {
-		hc = newHoldConn(raw)
+		hc = newHoldConn(under)
 		under = hc
 	}
 	tc := tls.Server(under, l.connConfig(settings, c))
@@ -450,6 +540,8 @@ type Conn struct {
 	CertificateRejected bool
 	// Err is why the handshake failed, for the operational log.
 	Err error
+
+	first *firstRequestConn
 }
 
 func (c *Conn) setPeer(certs []*x509.Certificate) {
