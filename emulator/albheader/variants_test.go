@@ -1,3 +1,5 @@
+//lint:file-ignore SA1008 the tests build headers under the exact, non-canonical names a client or an HTTP/2 peer can send
+
 package albheader
 
 import (
