@@ -1,13 +1,11 @@
 package main
 
 import (
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +49,7 @@ func newPKIInitCmd(a *app) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&c.out, "out", "", "directory to create (required)")
-	f.StringVar(&c.keyType, "key-type", string(pki.DefaultKeyType), "key type of the server and of clients without a fixed one: "+pkiKeyTypeNames())
+	f.StringVar(&c.keyType, "key-type", string(pki.DefaultKeyType), "key type of the server and of clients without a fixed one: "+pki.KeyTypeNames())
 	f.BoolVar(&c.force, "force", false, "replace an existing PKI in DIR")
 	f.BoolVarP(&c.quiet, "quiet", "q", false, "do not show progress on stderr")
 	f.StringVar(&c.org, "org", "Example Corp", "organisation (O) of the base DN that the member client carries")
@@ -141,9 +139,9 @@ Times (--not-before, --not-after) are RFC 3339 (2026-01-02T15:04:05Z), a date
 	f.StringArrayVar(&c.attrs, "attr", nil, "extra subject attribute OID=VALUE, e.g. 1.2.840.113549.1.9.1=a@example.com (repeatable)")
 	f.StringVar(&c.notBefore, "not-before", "", "start of validity (default: 5 minutes ago)")
 	f.StringVar(&c.notAfter, "not-after", "", "end of validity (default: not-before + 365 days)")
-	f.StringVar(&c.keyType, "key-type", "", "key type (default: the PKI's default): "+pkiKeyTypeNames())
-	f.StringSliceVar(&c.eku, "eku", []string{"client"}, "extended key usages: "+strings.Join(pkiEKUNames(), ", "))
-	f.StringSliceVar(&c.ku, "ku", nil, "key usages (default digital-signature, plus key-encipherment for RSA): "+strings.Join(pkiKUNames(), ", "))
+	f.StringVar(&c.keyType, "key-type", "", "key type (default: the PKI's default): "+pki.KeyTypeNames())
+	f.StringSliceVar(&c.eku, "eku", []string{"client"}, "extended key usages: "+strings.Join(pki.ExtKeyUsageNames(), ", "))
+	f.StringSliceVar(&c.ku, "ku", nil, "key usages (default digital-signature, plus key-encipherment for RSA): "+strings.Join(pki.KeyUsageNames(), ", "))
 	f.StringSliceVar(&c.dns, "dns", nil, "DNS subjectAltName (repeatable)")
 	f.StringSliceVar(&c.ips, "ip", nil, "IP subjectAltName (repeatable)")
 	f.StringSliceVar(&c.emails, "email", nil, "email subjectAltName (repeatable)")
@@ -189,17 +187,17 @@ func (c pkiIssueConfig) request(now time.Time) (pki.IssueRequest, error) {
 	req.Subject = pki.Name{CommonName: c.cn, Organization: c.o, OrganizationalUnit: c.ou, Country: c.c, Province: c.st, Locality: c.l}
 	for _, attr := range c.attrs {
 		oid, value, ok := strings.Cut(attr, "=")
-		parsed, err := pkiParseOID(oid)
+		parsed, err := pki.ParseOID(oid)
 		if !ok || err != nil {
 			return req, fmt.Errorf("--attr %q: want OID=VALUE with a dotted OID such as 0.9.2342.19200300.100.1.1=alice", attr)
 		}
 		req.Subject.Extra = append(req.Subject.Extra, pkix.AttributeTypeAndValue{Type: parsed, Value: value})
 	}
 	var err error
-	if req.NotBefore, err = pkiParseTime(c.notBefore, now); err != nil {
+	if req.NotBefore, err = pki.ParseTime(c.notBefore, now); err != nil {
 		return req, fmt.Errorf("--not-before: %w", err)
 	}
-	if req.NotAfter, err = pkiParseTime(c.notAfter, now); err != nil {
+	if req.NotAfter, err = pki.ParseTime(c.notAfter, now); err != nil {
 		return req, fmt.Errorf("--not-after: %w", err)
 	}
 	if c.keyType != "" {
@@ -207,10 +205,10 @@ func (c pkiIssueConfig) request(now time.Time) (pki.IssueRequest, error) {
 			return req, fmt.Errorf("--key-type: %w", err)
 		}
 	}
-	if req.ExtKeyUsage, err = pkiParseEKU(c.eku); err != nil {
+	if req.ExtKeyUsage, err = pki.ParseExtKeyUsages(c.eku); err != nil {
 		return req, fmt.Errorf("--eku: %w", err)
 	}
-	if req.KeyUsage, err = pkiParseKU(c.ku); err != nil {
+	if req.KeyUsage, err = pki.ParseKeyUsages(c.ku); err != nil {
 		return req, fmt.Errorf("--ku: %w", err)
 	}
 	req.SANs.DNSNames = c.dns
@@ -276,145 +274,4 @@ func runPKIRevoke(a *app, dir string, names []string) error {
 		}
 	}
 	return nil
-}
-
-func pkiKeyTypeNames() string {
-	var names []string
-	for _, kt := range pki.KeyTypes() {
-		names = append(names, string(kt))
-	}
-	return strings.Join(names, ", ")
-}
-
-// pkiParseTime reads a --not-before/--not-after value; "" means unset.
-func pkiParseTime(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return time.Time{}, nil
-	case s == "now":
-		return now, nil
-	case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
-		if days, ok := strings.CutSuffix(s, "d"); ok {
-			n, err := strconv.Atoi(days)
-			if err != nil {
-				return time.Time{}, fmt.Errorf("%q: want a whole number of days such as -30d", s)
-			}
-			return now.Add(time.Duration(n) * 24 * time.Hour), nil
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("%q: want an offset such as -48h, +90m or +30d", s)
-		}
-		return now.Add(d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-01-02T15:04:05Z), a date (2026-01-02), now, or an offset (-48h, +30d)", s)
-}
-
-var pkiEKUs = []struct {
-	name string
-	eku  x509.ExtKeyUsage
-}{
-	{"client", x509.ExtKeyUsageClientAuth},
-	{"server", x509.ExtKeyUsageServerAuth},
-	{"any", x509.ExtKeyUsageAny},
-	{"code-signing", x509.ExtKeyUsageCodeSigning},
-	{"email-protection", x509.ExtKeyUsageEmailProtection},
-	{"time-stamping", x509.ExtKeyUsageTimeStamping},
-	{"ocsp-signing", x509.ExtKeyUsageOCSPSigning},
-}
-
-func pkiEKUNames() []string {
-	names := []string{"none"}
-	for _, e := range pkiEKUs {
-		names = append(names, e.name)
-	}
-	return names
-}
-
-// pkiParseEKU reads --eku; "none" gives a certificate without the EKU
-// extension.
-func pkiParseEKU(values []string) ([]x509.ExtKeyUsage, error) {
-	out := []x509.ExtKeyUsage{}
-	for _, v := range values {
-		v = strings.ToLower(strings.TrimSpace(v))
-		if v == "none" {
-			if len(values) > 1 {
-				return nil, fmt.Errorf("none cannot be combined with other values")
-			}
-			return out, nil
-		}
-		found := false
-		for _, e := range pkiEKUs {
-			if e.name == v {
-				out = append(out, e.eku)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown extended key usage %q: valid values are %s", v, strings.Join(pkiEKUNames(), ", "))
-		}
-	}
-	return out, nil
-}
-
-var pkiKUs = []struct {
-	name string
-	ku   x509.KeyUsage
-}{
-	{"digital-signature", x509.KeyUsageDigitalSignature},
-	{"content-commitment", x509.KeyUsageContentCommitment},
-	{"key-encipherment", x509.KeyUsageKeyEncipherment},
-	{"data-encipherment", x509.KeyUsageDataEncipherment},
-	{"key-agreement", x509.KeyUsageKeyAgreement},
-	{"cert-sign", x509.KeyUsageCertSign},
-	{"crl-sign", x509.KeyUsageCRLSign},
-}
-
-func pkiKUNames() []string {
-	var names []string
-	for _, k := range pkiKUs {
-		names = append(names, k.name)
-	}
-	return names
-}
-
-func pkiParseKU(values []string) (x509.KeyUsage, error) {
-	var ku x509.KeyUsage
-	for _, v := range values {
-		v = strings.ToLower(strings.TrimSpace(v))
-		found := false
-		for _, k := range pkiKUs {
-			if k.name == v {
-				ku |= k.ku
-				found = true
-			}
-		}
-		if !found {
-			return 0, fmt.Errorf("unknown key usage %q: valid values are %s", v, strings.Join(pkiKUNames(), ", "))
-		}
-	}
-	return ku, nil
-}
-
-func pkiParseOID(s string) ([]int, error) {
-	parts := strings.Split(s, ".")
-	if len(parts) < 2 {
-		return nil, fmt.Errorf("OID %q needs at least two arcs", s)
-	}
-	oid := make([]int, len(parts))
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("OID %q: arc %q is not a non-negative number", s, p)
-		}
-		oid[i] = n
-	}
-	return oid, nil
 }

@@ -186,37 +186,6 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return files
 }
 
-func TestPKIParseTime(t *testing.T) {
-	now := time.Date(2030, 1, 10, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in      string
-		want    time.Time
-		wantErr string
-	}{
-		{in: "", want: time.Time{}},
-		{in: "now", want: now},
-		{in: "-48h", want: now.Add(-48 * time.Hour)},
-		{in: "+90m", want: now.Add(90 * time.Minute)},
-		{in: "+30d", want: now.Add(30 * 24 * time.Hour)},
-		{in: "-1d", want: now.Add(-24 * time.Hour)},
-		{in: "2031-02-03T04:05:06Z", want: time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)},
-		{in: "2031-02-03", want: time.Date(2031, 2, 3, 0, 0, 0, 0, time.UTC)},
-		{in: "+xd", wantErr: "whole number of days"},
-		{in: "-1y", wantErr: "want an offset"},
-		{in: "tomorrow", wantErr: "want RFC 3339"},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := pkiParseTime(tc.in, now)
-			if tc.wantErr != "" {
-				require.ErrorContains(t, err, tc.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
-		})
-	}
-}
-
 // TestPKIInitBinaryWithOpenSSL runs the real binary's `pki init` and checks
 // every client certificate with the real `openssl verify`.
 func TestPKIInitBinaryWithOpenSSL(t *testing.T) {
