@@ -44,6 +44,8 @@ type Config struct {
 	// WorkDir holds the PKI, configs and logs (default a temporary one).
 	WorkDir string
 	Keep    bool
+	// Version names the build under test (albmtls version) in the report.
+	Version string
 	// Progress receives one line per step.
 	Progress io.Writer
 }
@@ -81,6 +83,7 @@ func (r Result) Verdict() string {
 type Report struct {
 	Start   time.Time
 	Machine string
+	Version string
 	Results []Result
 }
 
@@ -189,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if h.mat, err = writeMaterial(h.dir); err != nil {
 		return nil, err
 	}
-	rep := &Report{Start: time.Now().UTC(), Machine: machine()}
+	rep := &Report{Start: time.Now().UTC(), Machine: machine(), Version: cfg.Version}
 	for _, p := range run {
 		if ctx.Err() != nil {
 			break
@@ -252,7 +255,11 @@ func machine() string {
 
 // WriteTable writes the Markdown summary pasted into RELIABILITY.md.
 func (r *Report) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "Run %s on %s.\n\n", r.Start.Format("2006-01-02 15:04 UTC"), r.Machine)
+	v := ""
+	if r.Version != "" {
+		v = " of albmtls " + r.Version
+	}
+	fmt.Fprintf(w, "Run%s %s on %s.\n\n", v, r.Start.Format("2006-01-02 15:04 UTC"), r.Machine)
 	fmt.Fprintln(w, "| phase | target | result | figures | time |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, x := range r.Results {

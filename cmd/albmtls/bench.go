@@ -322,7 +322,7 @@ See RELIABILITY.md.`,
 			if err != nil {
 				return fmt.Errorf("finding the albmtls binary to run as serve: %w", err)
 			}
-			cfg.Exe, cfg.Progress = exe, a.stderr
+			cfg.Exe, cfg.Progress, cfg.Version = exe, a.stderr, versionString()
 			ctx, stop := signalContext(cmd)
 			defer stop()
 			rep, err := soak.Run(ctx, cfg)
