@@ -81,8 +81,11 @@ type emuConfig struct {
 	LogDir      string
 	Watch       string // emulation.watch_interval
 	IdleTimeout string // load_balancer.idle_timeout
-	Extra       string // more lines of the emulation block (--emulation)
-	NoFile      uint64 // RLIMIT_NOFILE of the child; 0: inherit
+	// HandshakeTimeout is emulation.handshake_timeout (default 10s, the
+	// emulator's); only the slowloris phase shortens it.
+	HandshakeTimeout string
+	Extra            string // more lines of the emulation block (--emulation)
+	NoFile           uint64 // RLIMIT_NOFILE of the child; 0: inherit
 	*material
 }
 
@@ -110,7 +113,7 @@ logs:
 admin: {listen: "127.0.0.1:0"}
 emulation:
   watch_interval: {{.Watch}}
-  handshake_timeout: 2s
+  handshake_timeout: {{.HandshakeTimeout}}
 {{.Extra}}
 `))
 
@@ -119,6 +122,9 @@ emulation:
 func renderConfig(c emuConfig) ([]byte, error) {
 	if c.Watch == "" {
 		c.Watch = "0s"
+	}
+	if c.HandshakeTimeout == "" {
+		c.HandshakeTimeout = "10s"
 	}
 	if c.IdleTimeout == "" {
 		c.IdleTimeout = "300s"

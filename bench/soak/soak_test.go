@@ -83,6 +83,7 @@ func TestRenderConfigIndentsEmulationLines(t *testing.T) {
 	assert.Contains(t, s, `targets: ["127.0.0.1:1", "127.0.0.1:2"]`)
 	assert.Contains(t, s, "watch_interval: 0s\n", "watching is off unless a phase asks")
 	assert.Contains(t, s, "idle_timeout: 300s")
+	assert.Contains(t, s, "handshake_timeout: 10s\n", "the emulator's default unless a phase shortens it")
 	assert.Contains(t, s, "\n  request_timeout: 5s\n  other: 1\n")
 	assert.Contains(t, s, "access: {file: /l/access.log}")
 	assert.Contains(t, s, `address: 127.0.0.1`, "loopback only")
