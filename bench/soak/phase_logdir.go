@@ -103,6 +103,9 @@ func logDirFull(ctx context.Context, h *harness, r *Result) (bool, error) {
 	recovered := e.stderr.count(msgLogRecovered)
 	r.figure("full", "%s; requests %d ok %d failed; dropped access %s connection %s; error lines %d; after freeing: %d ok %d failed, %d new access lines, %d recovery lines",
 		how, during.ok, during.failed, num(dA, errA), num(dC, errC), failing, after.ok, after.failed, lines, recovered)
+	if during.failed+after.failed > 0 {
+		r.figure("full errors", "%s %s", during.kindsString(), after.kindsString())
+	}
 	ok := during.failed == 0 && after.failed == 0 && errA == nil && errC == nil && dA > 0 && dC > 0 &&
 		failing >= 1 && failing <= 2 && lines > 0 && recovered >= 1
 	return ok, nil
@@ -139,6 +142,9 @@ func logDirVanished(ctx context.Context, h *harness, r *Result) (bool, error) {
 	failing := e.stderr.count(msgLogFailing)
 	r.figure("vanished", "requests %d ok %d failed; access.log recreated with %d lines, conn.log %s; dropped access %s; error lines %d",
 		res.ok, res.failed, lines, map[bool]string{true: "recreated", false: "MISSING"}[cerr == nil], num(dA, errA), failing)
+	if res.failed > 0 {
+		r.figure("vanished errors", "%s", res.kindsString())
+	}
 	ok := res.failed == 0 && res.ok > 0 && lines > 0 && cerr == nil && errA == nil && dA > 0 && failing >= 1 && failing <= 2
 	return ok, nil
 }

@@ -257,7 +257,7 @@ func machine() string {
 func (r *Report) WriteTable(w io.Writer) {
 	v := ""
 	if r.Version != "" {
-		v = " of albmtls " + r.Version
+		v = " of " + r.Version
 	}
 	fmt.Fprintf(w, "Run%s %s on %s.\n\n", v, r.Start.Format("2006-01-02 15:04 UTC"), r.Machine)
 	fmt.Fprintln(w, "| phase | target | result | figures | time |")
