@@ -40,7 +40,7 @@ type Sink interface {
 type File struct {
 	path string
 	opts FileOptions
-	f    *os.File // owned by the writer goroutine until done is closed
+	f    logFile // owned by the writer goroutine until done is closed
 	ch   chan fileOp
 	done chan struct{}
 	pool sync.Pool // *[]byte line buffers

@@ -47,6 +47,13 @@ type fileHealth struct {
 
 var newline = []byte{'\n'}
 
+// logFile is what File needs of an *os.File; tests fake partial writes.
+type logFile interface {
+	Write([]byte) (int, error)
+	Stat() (os.FileInfo, error)
+	Close() error
+}
+
 // Dropped returns how many lines could not be written since the File opened.
 func (w *File) Dropped() uint64 { return w.dropped.Load() }
 
@@ -65,17 +72,18 @@ func (w *File) write(batch []byte) []byte {
 		w.fail(h.reopenErr, lines)
 		return batch[:0]
 	}
-	out := batch
+	out, pre := batch, 0
 	if h.torn {
 		// End the torn line first so the next line starts on its own.
-		out = append(append(make([]byte, 0, len(batch)+1), '\n'), batch...)
+		out, pre = append(append(make([]byte, 0, len(batch)+1), '\n'), batch...), 1
 	}
 	n, err := w.f.Write(out)
 	if err != nil {
 		if n > 0 {
 			h.torn = out[n-1] != '\n'
 		}
-		w.fail(fmt.Errorf("write log lines to %s: %w", w.path, err), bytes.Count(out[n:], newline))
+		// The added newline is no line of its own: count only batch's.
+		w.fail(fmt.Errorf("write log lines to %s: %w", w.path, err), bytes.Count(batch[max(n-pre, 0):], newline))
 		return batch[:0]
 	}
 	h.torn = false

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,4 +199,46 @@ func TestFileFollowsARenamedLogWithoutCountingItsLines(t *testing.T) {
 	assert.Equal(t, "old\n", string(old))
 	assert.Equal(t, "new\n", string(cur))
 	assert.Zero(t, dropped.Load())
+}
+
+// partialFile writes half of its first write and then fails with ENOSPC,
+// as a disk that fills up in the middle of a batch, until healed.
+type partialFile struct {
+	*os.File
+	calls  int
+	healed bool
+}
+
+func (p *partialFile) Write(b []byte) (int, error) {
+	if p.healed {
+		return p.File.Write(b)
+	}
+	p.calls++
+	if p.calls == 1 {
+		n, _ := p.File.Write(b[:len(b)/2])
+		return n, syscall.ENOSPC
+	}
+	return 0, syscall.ENOSPC
+}
+
+func TestFileCountsEachLineOnceAfterAPartialWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.log")
+	var dropped atomic.Int64
+	w, err := OpenFileOptions(path, FileOptions{Logger: slog.New(&recordHandler{}), Dropped: func(n int) { dropped.Add(int64(n)) }})
+	require.NoError(t, err)
+	defer w.Close()
+	fake := &partialFile{File: w.f.(*os.File)}
+	w.f = fake // before the first line: the writer goroutine reads f after receiving it
+	for _, l := range []string{"aaaa", "bbbb", "cccc"} {
+		require.NoError(t, w.WriteLine([]byte(l)))
+		require.Error(t, w.Sync())
+	}
+	assert.EqualValues(t, 3, dropped.Load(), "the torn line and the two refused ones, each once")
+	fake.healed = true // the writer goroutine is idle: Sync returned
+	require.NoError(t, w.WriteLine([]byte("dddd")))
+	require.NoError(t, w.Sync())
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "aa\ndddd\n", string(got), "the torn line is ended before the next one")
+	assert.EqualValues(t, 3, dropped.Load())
 }
