@@ -69,7 +69,7 @@ bench-compare: build
 	$(BIN) bench compare $(BENCH_FLAGS)
 
 ## soak: the fault and load suite against bin/albmtls serve (loopback only,
-## about 5 minutes): PASS/FAIL per phase and a Markdown table. See RELIABILITY.md.
+## about 2 minutes): PASS/FAIL per phase and a Markdown table. See RELIABILITY.md.
 # Flags of albmtls bench soak, e.g. SOAK_FLAGS="--phases idle,reload -o soak.md".
 SOAK_FLAGS     ?=
 
