@@ -114,6 +114,17 @@ fuzz:
 	done; \
 	echo; echo "== make fuzz, FUZZTIME=$(FUZZTIME) per target"; cat $$sum; exit $${fail:-0}
 
+## soak: the fault and load suite against bin/albmtls serve (loopback only,
+## about 2 minutes): PASS/FAIL per phase and a Markdown table. See RELIABILITY.md.
+# Flags of albmtls bench soak, e.g. SOAK_FLAGS="--phases idle,reload -o soak.md".
+SOAK_FLAGS     ?=
+
+.PHONY: soak
+soak: build
+	@ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	echo "soak: RLIMIT_NOFILE $$(ulimit -n)"; \
+	$(BIN) bench soak $(SOAK_FLAGS)
+
 ## docker: the FROM scratch image, from a binary built on the host
 docker: build
 	docker build -t albmtls:dev .

@@ -318,7 +318,13 @@ func (s *Server) openLogs() error {
 	open := func(file string, kind logdelivery.Kind) (logdelivery.Sink, error) {
 		var sinks []logdelivery.Sink
 		if file != "" {
-			f, err := logdelivery.OpenFile(s.cfg.Path(file))
+			name := "access"
+			if kind == logdelivery.ConnectionLog {
+				name = "connection"
+			}
+			f, err := logdelivery.OpenFileOptions(s.cfg.Path(file), logdelivery.FileOptions{
+				Logger: s.log.With("log", name), Dropped: s.metrics.dropped(name),
+			})
 			if err != nil {
 				return nil, err
 			}

@@ -17,6 +17,9 @@ type metrics struct {
 	connections *prometheus.CounterVec
 	handshakes  *prometheus.HistogramVec
 	requests    *prometheus.CounterVec
+	// droppedLines counts log lines a log file could not take (a full disk,
+	// a removed directory); see logdelivery.FileOptions.
+	droppedLines *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *metrics {
@@ -35,8 +38,15 @@ func newMetrics(s *Server) *metrics {
 			Name: "albmtls_requests_total",
 			Help: "Requests by listener port and elb_status_code (as in the access log).",
 		}, []string{"listener_port", "elb_status_code"}),
+		droppedLines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "albmtls_log_lines_dropped_total",
+			Help: "Log lines that could not be written to logs.access.file or logs.connection.file (a full disk, a removed directory), by log: access or connection.",
+		}, []string{"log"}),
 	}
-	m.reg.MustRegister(m.connections, m.handshakes, m.requests,
+	// Both series exist from the start, so a rate() or an alert sees 0.
+	m.droppedLines.WithLabelValues("access")
+	m.droppedLines.WithLabelValues("connection")
+	m.reg.MustRegister(m.connections, m.handshakes, m.requests, m.droppedLines,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
 		s.collectState(ch)
@@ -109,4 +119,10 @@ func (m *metrics) connection(lr *listenerRuntime, c *listener.Conn) {
 
 func (m *metrics) request(lr *listenerRuntime, e *accesslog.Entry) {
 	m.requests.WithLabelValues(strconv.Itoa(lr.ln.Port()), strconv.Itoa(e.ELBStatusCode)).Inc()
+}
+
+// dropped returns the callback a log file calls with the lines it dropped.
+func (m *metrics) dropped(log string) func(int) {
+	c := m.droppedLines.WithLabelValues(log)
+	return func(n int) { c.Add(float64(n)) }
 }

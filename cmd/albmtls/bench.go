@@ -21,6 +21,7 @@ import (
 	"github.com/albmtls/albmtls/bench/compare"
 	"github.com/albmtls/albmtls/bench/loadgen"
 	"github.com/albmtls/albmtls/bench/servers"
+	"github.com/albmtls/albmtls/bench/soak"
 )
 
 func newBenchCmd(a *app) *cobra.Command {
@@ -36,12 +37,14 @@ func newBenchCmd(a *app) *cobra.Command {
                                            albmtls, nginx, HAProxy and a bare
                                            crypto/tls server, equivalently
                                            configured, in alternating rounds
+  albmtls bench soak                       the fault and load suite behind
+                                           make soak (see RELIABILITY.md)
 
 See BENCHMARKS.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newBenchLoadCmd(a), newBenchCompareCmd(a), newBenchBackendCmd(a), newBenchCeilingCmd(a))
+	cmd.AddCommand(newBenchLoadCmd(a), newBenchCompareCmd(a), newBenchSoakCmd(a), newBenchBackendCmd(a), newBenchCeilingCmd(a))
 	return cmd
 }
 
@@ -292,4 +295,68 @@ func serveBench(cmd *cobra.Command, a *app, listen string, h http.Handler, tc *t
 	ctx, stop := signalContext(cmd)
 	defer stop()
 	return servers.Serve(ctx, ln, h, tc)
+}
+
+func newBenchSoakCmd(a *app) *cobra.Command {
+	var (
+		cfg soak.Config
+		out string
+	)
+	cmd := &cobra.Command{
+		Use:   "soak",
+		Short: "Run the fault and load suite against albmtls serve (make soak)",
+		Long: `soak runs this binary as albmtls serve -c with a generated PKI and config in a
+temporary directory, on 127.0.0.1 only, through seven phases, each bounded
+in connections and time: idle connections held, slowloris, trust store and
+CRL swaps under load, SIGTERM under load, file descriptor exhaustion, a
+target killed mid-response, a full or vanished log directory. It prints
+progress on stderr and a Markdown table (PASS/FAIL per phase, with the
+figures) on stdout; the exit status is 1 unless every phase passed.
+
+It raises its own RLIMIT_NOFILE (the emulators it starts inherit it); the
+10,000 idle connections need about 20,500 descriptors in each process.
+See RELIABILITY.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("finding the albmtls binary to run as serve: %w", err)
+			}
+			cfg.Exe, cfg.Progress, cfg.Version = exe, a.stderr, versionString()
+			ctx, stop := signalContext(cmd)
+			defer stop()
+			rep, err := soak.Run(ctx, cfg)
+			if rep != nil {
+				rep.WriteTable(a.stdout)
+				if out != "" {
+					f, ferr := os.Create(out)
+					if ferr != nil {
+						return fmt.Errorf("writing the table: %w", ferr)
+					}
+					rep.WriteTable(f)
+					if ferr := f.Close(); ferr != nil {
+						return ferr
+					}
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if !rep.Passed() {
+				return silentExit(1)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&cfg.Phases, "phases", nil, "phases to run (default all): "+strings.Join(soak.PhaseNames(), ","))
+	f.IntVar(&cfg.IdleConns, "idle-conns", soak.DefaultIdleConns, "idle phase: verified connections to hold")
+	f.IntVar(&cfg.SlowConns, "slow-conns", soak.DefaultSlowConns, "slowloris phase: clients of each kind")
+	f.DurationVar(&cfg.SlowWait, "slow-wait", soak.DefaultSlowWait, "slowloris phase: how long to wait for the emulator to close them")
+	f.DurationVar(&cfg.LoadTime, "load-time", soak.DefaultLoadTime, "reload phase: how long the swaps and the load go on")
+	f.StringVar(&cfg.Emulation, "emulation", "", `extra lines for the emulation block of every config, e.g. "request_timeout: 5s"`)
+	f.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the PKI, configurations and logs (default: a temporary one)")
+	f.BoolVar(&cfg.Keep, "keep", false, "keep the temporary work directory")
+	f.StringVarP(&out, "output", "o", "", "also write the table (Markdown) to this file")
+	return cmd
 }

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Sink receives formatted log lines. WriteLine takes a line with or without
@@ -28,8 +31,16 @@ type Sink interface {
 // after WriteLine returns, concurrent writers never interleave inside a
 // line, and a burst of lines costs one system call instead of one per line. (The simpler mutex + write(2) per line was
 // measured slower under parallel load; see docs/logs.md.)
+//
+// A log that cannot be written must not stop the load balancer: when a write
+// fails (a full disk) or the file or its directory is removed, the lines are
+// dropped and counted (FileOptions.Dropped), the failure is logged once, and
+// the writer retries on every later batch, reopening the path (and recreating
+// its directory) when it no longer names the open file. See file_failure.go.
 type File struct {
-	f    *os.File
+	path string
+	opts FileOptions
+	f    logFile // owned by the writer goroutine until done is closed
 	ch   chan fileOp
 	done chan struct{}
 	pool sync.Pool // *[]byte line buffers
@@ -38,7 +49,11 @@ type File struct {
 	closed bool
 
 	errMu sync.Mutex
-	err   error // first write error, returned by every later call
+	err   error // the current write failure, nil once writing works again
+
+	health   fileHealth    // the writer goroutine's view of the failure
+	dropped  atomic.Uint64 // lines dropped since OpenFile
+	checkNow atomic.Bool   // check the path on the next write (tests)
 }
 
 // fileOp is a line to write, or a Sync marker.
@@ -51,8 +66,29 @@ type fileOp struct {
 const fileBatch = 64 << 10
 
 // OpenFile opens path for appending, creating it (mode 0644) and its parent
-// directories (0755) when missing.
-func OpenFile(path string) (*File, error) {
+// directories (0755) when missing. Failures are logged with slog.Default.
+func OpenFile(path string) (*File, error) { return OpenFileOptions(path, FileOptions{}) }
+
+// OpenFileOptions is OpenFile with a logger and a count of dropped lines.
+func OpenFileOptions(path string, opts FileOptions) (*File, error) {
+	f, err := openAppend(path)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CheckInterval <= 0 {
+		opts.CheckInterval = DefaultCheckInterval
+	}
+	w := &File{path: path, opts: opts, f: f, ch: make(chan fileOp, 4096), done: make(chan struct{})}
+	w.health.lastCheck = time.Now()
+	w.pool.New = func() any { b := make([]byte, 0, 512); return &b }
+	go w.run()
+	return w, nil
+}
+
+func openAppend(path string) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory for %s: %w (check the path in logs.*.file)", path, err)
 	}
@@ -60,26 +96,21 @@ func OpenFile(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open log file %s: %w (check the path in logs.*.file)", path, err)
 	}
-	w := &File{f: f, ch: make(chan fileOp, 4096), done: make(chan struct{})}
-	w.pool.New = func() any { b := make([]byte, 0, 512); return &b }
-	go w.run()
-	return w, nil
+	return f, nil
 }
 
 // Name returns the file's path.
-func (w *File) Name() string { return w.f.Name() }
+func (w *File) Name() string { return w.path }
 
 // WriteLine queues line and a newline for writing. It blocks only when 4096
-// lines are already waiting. An error means the file is closed or an earlier
-// write failed.
+// lines are already waiting. It fails only once the file is closed: a line
+// that cannot be written later is dropped and counted, not returned as an
+// error, so that callers keep serving.
 func (w *File) WriteLine(line []byte) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
-		return fmt.Errorf("write log line to %s: %w", w.f.Name(), fs.ErrClosed)
-	}
-	if err := w.writeErr(); err != nil {
-		return err
+		return fmt.Errorf("write log line to %s: %w", w.path, fs.ErrClosed)
 	}
 	bp := w.pool.Get().(*[]byte)
 	*bp = append((*bp)[:0], line...)
@@ -90,8 +121,9 @@ func (w *File) WriteLine(line []byte) error {
 	return nil
 }
 
-// Sync returns once every line written before the call is in the file, for
-// readers that must see a line right away (tests, the conformance harness).
+// Sync returns once every line written before the call is in the file (or
+// dropped), for readers that must see a line right away (tests, the
+// conformance harness). Its error is the current write failure, if any.
 func (w *File) Sync() error {
 	w.mu.RLock()
 	if w.closed {
@@ -117,8 +149,10 @@ func (w *File) Close() error {
 	close(w.ch)
 	w.mu.Unlock()
 	<-w.done
-	if err := w.f.Close(); err != nil {
-		return errors.Join(w.writeErr(), fmt.Errorf("close log file %s: %w", w.f.Name(), err))
+	if w.f != nil {
+		if err := w.f.Close(); err != nil {
+			return errors.Join(w.writeErr(), fmt.Errorf("close log file %s: %w", w.path, err))
+		}
 	}
 	return w.writeErr()
 }
@@ -143,25 +177,16 @@ func (w *File) run() {
 	w.write(batch)
 }
 
-// write writes batch in one call and returns it emptied.
-func (w *File) write(batch []byte) []byte {
-	if len(batch) == 0 {
-		return batch
-	}
-	if _, err := w.f.Write(batch); err != nil {
-		w.errMu.Lock()
-		if w.err == nil {
-			w.err = fmt.Errorf("write log lines to %s: %w", w.f.Name(), err)
-		}
-		w.errMu.Unlock()
-	}
-	return batch[:0]
-}
-
 func (w *File) writeErr() error {
 	w.errMu.Lock()
 	defer w.errMu.Unlock()
 	return w.err
+}
+
+func (w *File) setErr(err error) {
+	w.errMu.Lock()
+	w.err = err
+	w.errMu.Unlock()
 }
 
 // Syncer is a Sink that can wait until every line written so far is stored,
