@@ -84,8 +84,11 @@ type emuConfig struct {
 	// HandshakeTimeout is emulation.handshake_timeout (default 10s, the
 	// emulator's); only the slowloris phase shortens it.
 	HandshakeTimeout string
-	Extra            string // more lines of the emulation block (--emulation)
-	NoFile           uint64 // RLIMIT_NOFILE of the child; 0: inherit
+	// RequestHeaderTimeout is emulation.request_header_timeout (default
+	// 60s, the emulator's); only the slowloris phase shortens it.
+	RequestHeaderTimeout string
+	Extra                string // more lines of the emulation block (--emulation)
+	NoFile               uint64 // RLIMIT_NOFILE of the child; 0: inherit
 	*material
 }
 
@@ -114,6 +117,7 @@ admin: {listen: "127.0.0.1:0"}
 emulation:
   watch_interval: {{.Watch}}
   handshake_timeout: {{.HandshakeTimeout}}
+  request_header_timeout: {{.RequestHeaderTimeout}}
 {{.Extra}}
 `))
 
@@ -125,6 +129,9 @@ func renderConfig(c emuConfig) ([]byte, error) {
 	}
 	if c.HandshakeTimeout == "" {
 		c.HandshakeTimeout = "10s"
+	}
+	if c.RequestHeaderTimeout == "" {
+		c.RequestHeaderTimeout = "60s"
 	}
 	if c.IdleTimeout == "" {
 		c.IdleTimeout = "300s"

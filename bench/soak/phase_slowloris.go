@@ -10,8 +10,9 @@ import (
 )
 
 // runSlowloris opens SlowConns clients that stall the TLS handshake (half
-// send nothing, half three bytes of a record header; handshake_timeout 3s) and SlowConns verified
-// mTLS clients that trickle a request's headers one byte a second, then
+// send nothing, half three bytes of a record header; handshake_timeout 3s)
+// and SlowConns verified mTLS clients that trickle a request's headers one
+// byte a second (request_header_timeout 3s), then
 // waits up to SlowWait for the emulator to close them. The emulator's
 // goroutines must be back near their baseline while the clients are still
 // trying (a server that keeps them holds a goroutine or two each).
@@ -26,7 +27,7 @@ func runSlowloris(ctx context.Context, h *harness, r *Result) error {
 	if err != nil {
 		return err
 	}
-	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, HandshakeTimeout: "3s", Extra: h.cfg.Emulation})
+	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, HandshakeTimeout: "3s", RequestHeaderTimeout: "3s", Extra: h.cfg.Emulation})
 	if err != nil {
 		return err
 	}
