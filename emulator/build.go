@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/accesslog"
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/certfmt"
@@ -146,7 +147,7 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	}
 	settings := &listener.TLSSettings{Config: cfg, Mode: lr.mode}
 	if lr.mode == listener.ModePassthrough && *s.cfg.Emulation.PassthroughSizeLimit {
-		settings.PassthroughMaxCertificateMessage = 65536 // s2n's handshake message cap (s2n §7)
+		settings.PassthroughMaxCertificateMessage = alb.MaxCertificateMessage // s2n's handshake message cap (alb-behaviour §S7)
 	}
 	if lr.mode == listener.ModeVerify {
 		ma := lc.MutualAuthentication

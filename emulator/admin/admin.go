@@ -32,13 +32,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
 
 // MaxRevocationBody is the largest CRL upload accepted: ALB's revocation
 // list file size quota (spec §1.2).
-const MaxRevocationBody = truststore.MaxRevocationFileSize
+const MaxRevocationBody = alb.MaxRevocationFileSize
 
 // Config is what the admin endpoint serves.
 type Config struct {

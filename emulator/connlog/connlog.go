@@ -17,6 +17,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // Field counts of the two documented versions of the format (spec §6.2):
@@ -34,8 +36,8 @@ const NoLatency time.Duration = -1
 // Verification statuses (spec §6.2 field 11). A failure is "Failed:" and the
 // ALB code of spec §3; plain HTTP has no status ("" is written as "-").
 const (
-	StatusSuccess = "Success"
-	statusFailed  = "Failed:"
+	StatusSuccess = alb.VerifySuccess
+	statusFailed  = alb.VerifyFailedPrefix
 )
 
 // StatusFailed returns the tls_verify_status for a failed verification, e.g.
