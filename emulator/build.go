@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/albmtls/albmtls/emulator/accesslog"
 	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/listener"
@@ -273,7 +273,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	for j, c := range lc.Certificates {
 		arn := c.ARN
 		if arn == "" && lr.tls != nil && j < len(lr.tls.Config.Certificates) {
-			arn = accesslog.CertificateARN(s.cfg.LoadBalancer.Region, s.cfg.LoadBalancer.AccountID, lr.tls.Config.Certificates[j].Certificate[0])
+			arn = awsarn.Certificate(s.cfg.LoadBalancer.Region, s.cfg.LoadBalancer.AccountID, awsarn.CertificateID(lr.tls.Config.Certificates[j].Certificate[0]))
 		}
 		arns = append(arns, arn)
 	}
@@ -319,7 +319,7 @@ func (s *Server) action(a config.Action) *routing.Action {
 	case config.ActionForward:
 		ra.Group = s.groups[a.TargetGroup]
 		lb := s.cfg.LoadBalancer
-		ra.GroupARN = accesslog.TargetGroupARN(lb.Region, lb.AccountID, a.TargetGroup, accesslog.TargetGroupID(a.TargetGroup, lb.AccountID))
+		ra.GroupARN = awsarn.TargetGroup(lb.Region, lb.AccountID, a.TargetGroup, awsarn.TargetGroupID(lb.AccountID, a.TargetGroup))
 	case config.ActionRedirect:
 		rc := redirectConfig(a.Redirect)
 		ra.Redirect = &rc

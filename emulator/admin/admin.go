@@ -33,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/albmtls/albmtls/emulator/alb"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
@@ -115,7 +116,7 @@ func (a *api) arn(name string) string {
 	if a.cfg.TrustStoreID != nil {
 		id = a.cfg.TrustStoreID(name)
 	}
-	return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:truststore/%s/%s", a.cfg.Region, a.cfg.AccountID, name, id)
+	return awsarn.TrustStore(a.cfg.Region, a.cfg.AccountID, name, id)
 }
 
 func (a *api) describeTrustStores(w http.ResponseWriter, _ *http.Request) {
