@@ -1,14 +1,13 @@
 package emulator
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/albmtls/albmtls/emulator/admin"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 )
 
 // adminHandler builds the admin handler for the bound listener s.adminLn
@@ -48,12 +47,9 @@ func (s *Server) adminHandler() http.Handler {
 			}
 			return map[string]any{"Status": status, "LoadBalancer": s.elb, "Listeners": ls}
 		},
-		Region:    lb.Region,
-		AccountID: lb.AccountID,
-		TrustStoreID: func(name string) string {
-			sum := sha256.Sum256([]byte(lb.AccountID + "/truststore/" + name))
-			return hex.EncodeToString(sum[:8])
-		},
-		Access: access,
+		Region:       lb.Region,
+		AccountID:    lb.AccountID,
+		TrustStoreID: func(name string) string { return awsarn.TrustStoreID(lb.AccountID, name) },
+		Access:       access,
 	})
 }

@@ -14,9 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/albmtls/albmtls/emulator/accesslog"
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/listener"
@@ -152,7 +153,7 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	}
 	settings := &listener.TLSSettings{Config: cfg, Mode: lr.mode}
 	if lr.mode == listener.ModePassthrough && *s.cfg.Emulation.PassthroughSizeLimit {
-		settings.PassthroughMaxCertificateMessage = 65536 // s2n's handshake message cap (s2n §7)
+		settings.PassthroughMaxCertificateMessage = alb.MaxCertificateMessage // s2n's handshake message cap (alb-behaviour §S7)
 	}
 	if lr.mode == listener.ModeVerify {
 		ma := lc.MutualAuthentication
@@ -278,7 +279,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	for j, c := range lc.Certificates {
 		arn := c.ARN
 		if arn == "" && lr.tls != nil && j < len(lr.tls.Config.Certificates) {
-			arn = accesslog.CertificateARN(s.cfg.LoadBalancer.Region, s.cfg.LoadBalancer.AccountID, lr.tls.Config.Certificates[j].Certificate[0])
+			arn = awsarn.Certificate(s.cfg.LoadBalancer.Region, s.cfg.LoadBalancer.AccountID, awsarn.CertificateID(lr.tls.Config.Certificates[j].Certificate[0]))
 		}
 		arns = append(arns, arn)
 	}
@@ -324,7 +325,7 @@ func (s *Server) action(a config.Action) *routing.Action {
 	case config.ActionForward:
 		ra.Group = s.groups[a.TargetGroup]
 		lb := s.cfg.LoadBalancer
-		ra.GroupARN = accesslog.TargetGroupARN(lb.Region, lb.AccountID, a.TargetGroup, accesslog.TargetGroupID(a.TargetGroup, lb.AccountID))
+		ra.GroupARN = awsarn.TargetGroup(lb.Region, lb.AccountID, a.TargetGroup, awsarn.TargetGroupID(lb.AccountID, a.TargetGroup))
 	case config.ActionRedirect:
 		rc := redirectConfig(a.Redirect)
 		ra.Redirect = &rc

@@ -26,8 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/config"
-	"github.com/albmtls/albmtls/emulator/connlog"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/logdelivery"
 	"github.com/albmtls/albmtls/emulator/routing"
@@ -93,13 +93,13 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	lb := cfg.LoadBalancer
 	id := lb.ID
 	if id == "" {
-		id = connlog.LoadBalancerID(lb.Name, lb.AccountID)
+		id = awsarn.LoadBalancerID(lb.AccountID, lb.Name)
 	}
 	s := &Server{
 		cfg:    cfg,
 		opts:   opts,
 		log:    opts.Logger,
-		elb:    connlog.ELB(lb.Name, id),
+		elb:    awsarn.LoadBalancerResourceID(lb.Name, id),
 		stores: map[string]*truststore.Live{},
 		groups: map[string]*targetgroup.Group{},
 	}

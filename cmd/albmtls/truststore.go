@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
 
@@ -52,7 +53,7 @@ emulator, so what passes here loads there.`,
 	f.StringArrayVar(&cfg.crls, "crl", nil, "a PEM CRL to add to the trust store (repeatable)")
 	f.BoolVar(&cfg.json, "json", false, "print the report as JSON")
 	f.IntVar(&cfg.limits.MaxCACertificates, "max-ca-certificates", 25, "CA certificates per trust store (adjustable quota L-43FE5A42)")
-	f.IntVar(&cfg.limits.MaxRevocationEntries, "max-revocation-entries", 500000, "revocation entries per trust store (adjustable quota L-37E1617B)")
+	f.IntVar(&cfg.limits.MaxRevocationEntries, "max-revocation-entries", alb.DefaultMaxRevocationEntries, "revocation entries per trust store (adjustable quota L-37E1617B)")
 	f.IntVar(&cfg.limits.MaxRevocationLists, "max-revocation-lists", 30, "revocation lists per trust store (adjustable quota L-332EE142)")
 	return cmd
 }

@@ -63,7 +63,8 @@ type Entry struct {
 	Type string
 	// Time is when the load balancer generated the response.
 	Time time.Time
-	// ELB is the load balancer resource ID, app/NAME/ID (connlog.ELB).
+	// ELB is the load balancer resource ID, app/NAME/ID
+	// (awsarn.LoadBalancerResourceID).
 	ELB string
 	// Client is the client's address and port.
 	Client netip.AddrPort
@@ -87,13 +88,15 @@ type Entry struct {
 	UserAgent string
 	// SSLCipher and SSLProtocol are the negotiated suite and version (sslpolicy names).
 	SSLCipher, SSLProtocol string
-	// TargetGroupARN is the target group that handled the request (TargetGroupARN).
+	// TargetGroupARN is the target group that handled the request
+	// (awsarn.TargetGroup).
 	TargetGroupARN string
 	// TraceID is the X-Amzn-Trace-Id value, e.g. Root=1-6aab787c-….
 	TraceID string
 	// DomainName is the SNI server name the client sent.
 	DomainName string
-	// ChosenCertARN is the served certificate's ARN (CertificateARN) or SessionReused.
+	// ChosenCertARN is the served certificate's ARN (awsarn.Certificate)
+	// or SessionReused.
 	ChosenCertARN string
 	// MatchedRulePriority is the rule's priority, DefaultRulePriority,
 	// RuleEvaluationError or NoRulePriority.

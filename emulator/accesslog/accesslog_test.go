@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/albmtls/albmtls/emulator/connlog"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -36,7 +36,7 @@ func forwardEntry(t testing.TB) Entry {
 	return Entry{
 		Type:                   TypeHTTPS,
 		Time:                   mustTime(t, "2026-09-17T05:19:57.006409Z"),
-		ELB:                    connlog.ELB("mc-alb-public", "0780e6e7d84abe76"),
+		ELB:                    awsarn.LoadBalancerResourceID("mc-alb-public", "0780e6e7d84abe76"),
 		Client:                 netip.MustParseAddrPort("3.172.65.112:48058"),
 		Target:                 netip.MustParseAddrPort("10.0.10.189:80"),
 		RequestProcessingTime:  0,
@@ -70,7 +70,7 @@ func goldenCases(t testing.TB) []goldenCase {
 	malformed := Entry{
 		Type:                   TypeHTTP,
 		Time:                   mustTime(t, "2025-03-01T10:03:17.218099Z"),
-		ELB:                    connlog.ELB("MyALB1", "240dbdc5244653c9"),
+		ELB:                    awsarn.LoadBalancerResourceID("MyALB1", "240dbdc5244653c9"),
 		Client:                 netip.MustParseAddrPort("205.210.31.158:61084"),
 		RequestProcessingTime:  NotDispatched,
 		TargetProcessingTime:   NotDispatched,
@@ -86,7 +86,7 @@ func goldenCases(t testing.TB) []goldenCase {
 	fixed := Entry{
 		Type:                   TypeHTTPS,
 		Time:                   mustTime(t, "2026-02-05T23:58:32.578204Z"),
-		ELB:                    connlog.ELB("defang-project-stack7d0286", "c9b3756e8ef89456"),
+		ELB:                    awsarn.LoadBalancerResourceID("defang-project-stack7d0286", "c9b3756e8ef89456"),
 		Client:                 netip.MustParseAddrPort("11.22.33.44:34025"),
 		RequestProcessingTime:  NotDispatched,
 		TargetProcessingTime:   NotDispatched,
@@ -244,18 +244,6 @@ func TestParseLineErrors(t *testing.T) {
 
 func TestHelpers(t *testing.T) {
 	assert.Equal(t, "https://[::1]:8443/a?b", RequestURL("https", "::1", 8443, "/a?b"))
-	assert.Equal(t, "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef",
-		TargetGroupARN("us-east-1", "123456789012", "web", "0123456789abcdef"))
-
-	id := TargetGroupID("web", "123456789012")
-	assert.Regexp(t, `^[0-9a-f]{16}$`, id)
-	assert.Equal(t, id, TargetGroupID("web", "123456789012"))
-	assert.NotEqual(t, id, TargetGroupID("api", "123456789012"))
-
-	arn := CertificateARN("us-east-1", "123456789012", []byte("certificate DER"))
-	assert.Regexp(t, `^arn:aws:acm:us-east-1:123456789012:certificate/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, arn)
-	assert.Equal(t, arn, CertificateARN("us-east-1", "123456789012", []byte("certificate DER")))
-	assert.NotEqual(t, arn, CertificateARN("us-east-1", "123456789012", []byte("other DER")))
 }
 
 func TestAppendToDoesNotAllocate(t *testing.T) {

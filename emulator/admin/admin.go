@@ -32,13 +32,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/albmtls/albmtls/emulator/alb"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
 
 // MaxRevocationBody is the largest CRL upload accepted: ALB's revocation
 // list file size quota (spec §1.2).
-const MaxRevocationBody = truststore.MaxRevocationFileSize
+const MaxRevocationBody = alb.MaxRevocationFileSize
 
 // Config is what the admin endpoint serves.
 type Config struct {
@@ -118,7 +120,7 @@ func (a *api) arn(name string) string {
 	if a.cfg.TrustStoreID != nil {
 		id = a.cfg.TrustStoreID(name)
 	}
-	return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:truststore/%s/%s", a.cfg.Region, a.cfg.AccountID, name, id)
+	return awsarn.TrustStore(a.cfg.Region, a.cfg.AccountID, name, id)
 }
 
 func (a *api) describeTrustStores(w http.ResponseWriter, _ *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/sslpolicy"
 )
@@ -139,9 +140,8 @@ func Apply(h http.Header, c *Conn, opts *Options, now time.Time, rnd io.Reader) 
 }
 
 // traceRewriteSize is the size of request headers beyond which ALB replaces
-// X-Amzn-Trace-Id with a fresh Root (spec §4.4: "greater than 7 KB"; counted
-// here as name, ": ", value and CRLF of each line, an inference).
-const traceRewriteSize = 7 * 1024
+// X-Amzn-Trace-Id with a fresh Root (alb-behaviour §4.4).
+const traceRewriteSize = alb.TraceRewriteHeaderSize
 
 // Apply rewrites the headers of a request about to be forwarded, in ALB's
 // order: remove client-sent mTLS/TLS headers (when stripping is on), set the

@@ -3,6 +3,8 @@ package albheader
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // Response-side listener attribute keys (spec §4.3).
@@ -19,9 +21,6 @@ const (
 	AttrXContentTypeOptions           = "routing.http.response.x_content_type_options.header_value"
 	AttrXFrameOptions                 = "routing.http.response.x_frame_options.header_value"
 )
-
-// ServerHeaderValue is the Server header of responses ALB itself generates.
-const ServerHeaderValue = "awselb/2.0"
 
 // responseHeaders ties each header_value attribute to the header it inserts.
 var responseHeaders = []struct{ key, header string }{
@@ -139,7 +138,7 @@ func (o *ResponseOptions) Apply(h http.Header) {
 // InsertOnGenerated is set.
 func (o *ResponseOptions) ApplyGenerated(h http.Header) {
 	if o.Server {
-		h.Set("Server", ServerHeaderValue)
+		h.Set("Server", alb.ServerHeader)
 	} else {
 		h.Del("Server")
 	}

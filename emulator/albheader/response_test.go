@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 func TestResponseOptionsFromAttributes(t *testing.T) {
@@ -62,7 +64,7 @@ func TestResponseApply(t *testing.T) {
 
 	generated := http.Header{}
 	o.ApplyGenerated(generated)
-	assert.Equal(t, ServerHeaderValue, generated.Get("Server"))
+	assert.Equal(t, alb.ServerHeader, generated.Get("Server"))
 	assert.Empty(t, generated.Get("X-Frame-Options"), "not inserted into ALB's own responses by default")
 	o.InsertOnGenerated = true
 	o.ApplyGenerated(generated)
@@ -73,7 +75,7 @@ func TestResponseApply(t *testing.T) {
 	o.Apply(target)
 	_, ok := target["Server"]
 	assert.False(t, ok, "server header disabled")
-	generated = http.Header{"Server": {ServerHeaderValue}}
+	generated = http.Header{"Server": {alb.ServerHeader}}
 	o.ApplyGenerated(generated)
 	_, ok = generated["Server"]
 	assert.False(t, ok)

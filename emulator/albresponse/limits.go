@@ -3,14 +3,8 @@ package albresponse
 import (
 	"fmt"
 	"net/http"
-)
 
-// ALB's HTTP header quotas (spec §1.2, [DOC: Q]; "K" read as KiB [INF]).
-// Exceeding any of them gets ALB's 400 page ([DOC: TS], spec §8.1).
-const (
-	MaxRequestLineBytes  = 16 << 10 // the request line ("GET /path HTTP/1.1")
-	MaxSingleHeaderBytes = 16 << 10 // one header line, "Name: value"
-	MaxTotalHeaderBytes  = 64 << 10 // all header lines with their CRLFs
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes a listener using
@@ -25,29 +19,29 @@ const ServerMaxHeaderBytes = http.DefaultMaxHeaderBytes
 // LimitOptions configures Limits. Zero limits mean ALB's quotas.
 type LimitOptions struct {
 	Response     ResponseOptions
-	RequestLine  int // default MaxRequestLineBytes
-	SingleHeader int // default MaxSingleHeaderBytes
-	TotalHeader  int // default MaxTotalHeaderBytes
+	RequestLine  int // default alb.MaxRequestLine
+	SingleHeader int // default alb.MaxHeaderLine
+	TotalHeader  int // default alb.MaxRequestHeaders
 	// OnReject, when set, is called before the 400 is written, with a short
 	// reason such as "request line of 16385 bytes exceeds 16384", so the
 	// caller can log the request (elb_status_code 400, actions_executed "-").
 	OnReject func(r *http.Request, reason string)
 }
 
-// Limits enforces ALB's request-line and header quotas in front of next,
-// answering ALB's 400 page (with "Connection: close", as observed) for any
-// request over them. Sizes are measured on the HTTP/1.1 form of the request,
+// Limits enforces ALB's request-line and header quotas (package alb,
+// alb-behaviour §1.2) in front of next, answering ALB's 400 page (with
+// "Connection: close", as observed) for any request over them. Sizes are measured on the HTTP/1.1 form of the request,
 // also for HTTP/2, where the request line is rebuilt from the pseudo-headers
 // [INF]. Pair it with http.Server.MaxHeaderBytes >= ServerMaxHeaderBytes.
 func Limits(next http.Handler, opts LimitOptions) http.Handler {
 	if opts.RequestLine <= 0 {
-		opts.RequestLine = MaxRequestLineBytes
+		opts.RequestLine = alb.MaxRequestLine
 	}
 	if opts.SingleHeader <= 0 {
-		opts.SingleHeader = MaxSingleHeaderBytes
+		opts.SingleHeader = alb.MaxHeaderLine
 	}
 	if opts.TotalHeader <= 0 {
-		opts.TotalHeader = MaxTotalHeaderBytes
+		opts.TotalHeader = alb.MaxRequestHeaders
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if reason := opts.check(r); reason != "" {

@@ -13,11 +13,6 @@ import (
 	"strconv"
 )
 
-// ServerHeader is the Server header value ALB puts on responses it generates
-// (spec §8.1). The listener attribute routing.http.response.server.enabled=false
-// removes it; see ResponseOptions.DisableServerHeader.
-const ServerHeader = "awselb/2.0"
-
 // reasons holds the reason phrases ALB writes on its own responses, which are
 // also the text of its error-page title and heading.
 //

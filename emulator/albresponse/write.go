@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // ResponseOptions are the listener settings that shape every response ALB
@@ -79,7 +81,7 @@ func write(w http.ResponseWriter, r *http.Request, resp response, opts ResponseO
 	}
 	h := w.Header()
 	if !opts.DisableServerHeader {
-		h.Set("Server", ServerHeader)
+		h.Set("Server", alb.ServerHeader)
 	}
 	if resp.contentType != "" {
 		h.Set("Content-Type", resp.contentType)
@@ -135,7 +137,7 @@ func appendRaw(b []byte, r *http.Request, resp response, extra http.Header, opts
 	b = append(b, resp.reason...)
 	b = append(b, "\r\n"...)
 	if !opts.DisableServerHeader {
-		b = append(b, "Server: "+ServerHeader+"\r\n"...)
+		b = append(b, "Server: "+alb.ServerHeader+"\r\n"...)
 	}
 	b = append(b, "Date: "...)
 	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)

@@ -46,7 +46,7 @@ type LoadBalancer struct {
 	AccountID string `yaml:"account_id"`
 	Region    string `yaml:"region"`
 	// ID is the 16-hex-digit resource ID of app/NAME/ID; derived from the
-	// name and account when empty.
+	// name and account when empty (awsarn.LoadBalancerID).
 	ID string `yaml:"id"`
 	// IPAddress is the load balancer node's IP written in the last field of
 	// log lines and in S3 object keys; empty means the listener's local IP.

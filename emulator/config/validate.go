@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // Defaults applied by Load when a key is absent.
@@ -28,11 +30,11 @@ const (
 	DefaultWatchInterval        = 2 * time.Second
 
 	// MaxVerifyListeners is ALB's quota of listeners using mTLS verify mode
-	// per load balancer; it is not adjustable (spec §1.1, §1.2 quotas).
-	MaxVerifyListeners = 2
+	// per load balancer (alb.MaxVerifyListeners, alb-behaviour §1.2).
+	MaxVerifyListeners = alb.MaxVerifyListeners
 	// MaxRevocationFiles is ALB's default quota of revocation lists per
-	// trust store (spec §1.2 quotas).
-	MaxRevocationFiles = 30
+	// trust store (alb.DefaultMaxRevocationLists, alb-behaviour §1.2).
+	MaxRevocationFiles = alb.DefaultMaxRevocationLists
 )
 
 var (

@@ -10,13 +10,14 @@ package connlog
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // Field counts of the two documented versions of the format (spec §6.2):
@@ -34,8 +35,8 @@ const NoLatency time.Duration = -1
 // Verification statuses (spec §6.2 field 11). A failure is "Failed:" and the
 // ALB code of spec §3; plain HTTP has no status ("" is written as "-").
 const (
-	StatusSuccess = "Success"
-	statusFailed  = "Failed:"
+	StatusSuccess = alb.VerifySuccess
+	statusFailed  = alb.VerifyFailedPrefix
 )
 
 // StatusFailed returns the tls_verify_status for a failed verification, e.g.
@@ -70,7 +71,8 @@ type Entry struct {
 	TraceID string
 	// KeyExchange is the negotiated group, e.g. secp256r1 (sslpolicy.KeyExchangeName).
 	KeyExchange string
-	// ELB is the load balancer resource ID, app/NAME/ID (see ELB).
+	// ELB is the load balancer resource ID, app/NAME/ID
+	// (awsarn.LoadBalancerResourceID).
 	ELB string
 	// NodeIP is the address of the load balancer node that handled the connection.
 	NodeIP netip.Addr
@@ -263,17 +265,4 @@ func NewTraceID(rnd io.Reader) string {
 	copy(out[:], "TID_")
 	hex.Encode(out[4:], raw[:])
 	return string(out[:])
-}
-
-// ELB returns the load balancer resource ID that both logs carry, app/NAME/ID
-// (spec §6.2 field 14, §7 field 3).
-func ELB(name, id string) string { return "app/" + name + "/" + id }
-
-// LoadBalancerID returns the 16-hex-digit ID the emulator gives a load
-// balancer: the first 8 bytes of SHA-256("albmtls:elb:" + accountID + ":" +
-// name), in lower-case hex. Real IDs are random; a derived one keeps log
-// lines and S3 keys stable across restarts of the same configuration.
-func LoadBalancerID(name, accountID string) string {
-	sum := sha256.Sum256([]byte("albmtls:elb:" + accountID + ":" + name))
-	return hex.EncodeToString(sum[:8])
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/awsarn"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -59,7 +61,7 @@ func goldenCases(t *testing.T) []goldenCase {
 	failed.VerifyStatus = StatusFailed("ClientCertUntrusted")
 	failed.TraceID = "TID_1c71a68d70587445ad5127ff8b2687d7"
 
-	elb := ELB("k8s-tileserver-617dd1df30", "98e3a879de9d6b42")
+	elb := awsarn.LoadBalancerResourceID("k8s-tileserver-617dd1df30", "98e3a879de9d6b42")
 	node := netip.MustParseAddr("3.228.177.57")
 
 	// The emulator writes the documented examples with the three newer fields.
@@ -108,7 +110,7 @@ func goldenCases(t *testing.T) []goldenCase {
 			VerifyStatus:     StatusFailed("ClientCertExpired"),
 			TraceID:          "TID_00000000000000000000000000000001",
 			KeyExchange:      "X25519MLKEM768",
-			ELB:              ELB("demo-alb", LoadBalancerID("demo-alb", "123456789012")),
+			ELB:              awsarn.LoadBalancerResourceID("demo-alb", awsarn.LoadBalancerID("123456789012", "demo-alb")),
 			NodeIP:           netip.MustParseAddr("127.0.0.1"),
 		}, ""},
 	}
@@ -240,15 +242,6 @@ func TestNewTraceID(t *testing.T) {
 	assert.NotEqual(t, a, b)
 	// A short reader falls back to crypto/rand instead of a predictable ID.
 	assert.Regexp(t, re, NewTraceID(strings.NewReader("short")))
-}
-
-func TestLoadBalancerID(t *testing.T) {
-	id := LoadBalancerID("demo-alb", "123456789012")
-	assert.Regexp(t, `^[0-9a-f]{16}$`, id)
-	assert.Equal(t, id, LoadBalancerID("demo-alb", "123456789012"), "stable")
-	assert.NotEqual(t, id, LoadBalancerID("demo-alb", "210987654321"))
-	assert.NotEqual(t, id, LoadBalancerID("other-alb", "123456789012"))
-	assert.Equal(t, "app/demo-alb/"+id, ELB("demo-alb", id))
 }
 
 func TestAppendToDoesNotAllocate(t *testing.T) {

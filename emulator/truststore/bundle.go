@@ -2,15 +2,13 @@ package truststore
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 const (
@@ -259,7 +257,7 @@ func (c *bundleChecker) checkCerts() {
 			continue
 		}
 		seen[string(cert.Raw)] = line
-		if len(cert.Raw) > MaxCACertificateSize {
+		if len(cert.Raw) > alb.MaxCACertificateSize {
 			c.add(Finding{Rule: "bundle-cert-too-large", ALBError: QuotaCACertificateSize, Line: line, Fatal: true, Basis: BasisINF,
 				Problem: fmt.Sprintf("%s is %d bytes (DER); the CA certificate size quota is 16 KB", name, len(cert.Raw)),
 				Fix:     "use a smaller CA certificate (this quota is not adjustable)"})
@@ -269,7 +267,7 @@ func (c *bundleChecker) checkCerts() {
 				Problem: fmt.Sprintf("%s is X.509v%d; ALB supports X.509v3 only", name, cert.Version),
 				Fix:     "re-issue the CA certificate as v3 (with basicConstraints CA:TRUE)"})
 		}
-		if desc, ok := SupportedPublicKey(cert.PublicKey); !ok {
+		if desc, ok := alb.SupportedPublicKey(cert.PublicKey); !ok {
 			c.add(Finding{Rule: "bundle-key-type", Line: line, Fatal: true, Basis: BasisINF,
 				Problem: fmt.Sprintf("%s has a %s key; ALB supports RSA 2048-8192 and ECDSA P-256/P-384/P-521", name, desc),
 				Fix:     "use a CA with a supported key type"})
@@ -295,35 +293,10 @@ func (c *bundleChecker) checkCerts() {
 			Problem: fmt.Sprintf("the bundle holds %d CA certificates; the quota is %d per trust store", len(c.certs), max),
 			Fix:     "remove CAs you do not need, or raise the quota (L-43FE5A42, adjustable)"})
 	}
-	if subjects > MaxCASubjectSize {
+	if subjects > alb.MaxCASubjectSize {
 		c.add(Finding{Rule: "bundle-subject-size", ALBError: QuotaCASubjectSize, Basis: BasisINF,
-			Problem: fmt.Sprintf("the CA subjects total %d bytes; the quota for advertised CA names is %d", subjects, MaxCASubjectSize),
+			Problem: fmt.Sprintf("the CA subjects total %d bytes; the quota for advertised CA names is %d", subjects, alb.MaxCASubjectSize),
 			Fix:     "fine unless advertise_trust_store_ca_names is on; then raise the quota (L-F31E307C) or trim the bundle"})
-	}
-}
-
-// SupportedPublicKey reports whether ALB accepts a certificate key (spec
-// §1.3 "Supported public keys: RSA 2K – 8K or ECDSA secp256r1, secp384r1,
-// secp521r1" [DOC: MA]) and describes the key, e.g. "RSA 1024".
-func SupportedPublicKey(pub any) (string, bool) {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		bits := k.N.BitLen()
-		return fmt.Sprintf("RSA %d", bits), bits >= 2048 && bits <= 8192
-	case *ecdsa.PublicKey:
-		if k.Curve == nil {
-			return "ECDSA (no curve)", false
-		}
-		name := k.Curve.Params().Name
-		switch k.Curve {
-		case elliptic.P256(), elliptic.P384(), elliptic.P521():
-			return "ECDSA " + name, true
-		}
-		return "ECDSA " + name, false
-	case ed25519.PublicKey:
-		return "Ed25519", false
-	default:
-		return strings.TrimPrefix(fmt.Sprintf("%T", pub), "*"), false
 	}
 }
 

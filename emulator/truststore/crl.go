@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 const (
@@ -195,7 +197,7 @@ func crlPEM(data []byte, file string, add func(Finding)) ([]byte, int) {
 	fix := fmt.Sprintf("convert it: albmtls crl convert %s %s.pem (or openssl crl -inform der -in %s -outform pem -out %s.pem)",
 		file, file, file, file)
 	switch {
-	case len(data) > MaxRevocationFileSize:
+	case len(data) > alb.MaxRevocationFileSize:
 		add(Finding{Rule: "crl-file-too-large", ALBError: QuotaRevocationListFileSize, Fatal: true,
 			Problem: fmt.Sprintf("the file is %d bytes; the revocation list file size quota is 50 MB", len(data)),
 			Fix:     "split the revocations across several CRLs (this quota is not adjustable)"})

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/albmtls/albmtls/internal/boundedio"
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // ALB API error names (ELBv2 API model, spec §1.2). Findings carry them so
@@ -163,14 +163,14 @@ func (e *RevocationIDNotFoundError) ALBError() string { return ErrRevocationIDNo
 // Limits are the quotas and knobs applied when checking files. The zero
 // value means ALB's documented defaults (spec §1.2 "Quotas").
 type Limits struct {
-	// MaxCACertificates is "CA certificates per trust store" (default 25,
-	// adjustable quota L-43FE5A42).
+	// MaxCACertificates is "CA certificates per trust store" (default
+	// alb.DefaultMaxCACertificates).
 	MaxCACertificates int
-	// MaxRevocationEntries is "Revocation entries per trust store" (default
-	// 500,000, adjustable quota L-37E1617B).
+	// MaxRevocationEntries is "Revocation entries per trust store"
+	// (default alb.DefaultMaxRevocationEntries).
 	MaxRevocationEntries int
-	// MaxRevocationLists is "Revocation lists per trust store" (default 30,
-	// adjustable quota L-332EE142).
+	// MaxRevocationLists is "Revocation lists per trust store" (default
+	// alb.DefaultMaxRevocationLists).
 	MaxRevocationLists int
 	// AcceptBadCRLSignature keeps a CRL whose signature does not verify
 	// with its issuer's key, as a warning instead of a refusal. Whether ALB
@@ -182,40 +182,25 @@ type Limits struct {
 	Now func() time.Time
 }
 
-// Fixed quotas (not adjustable, spec §1.2).
-const (
-	// MaxCACertificateSize is "CA certificate size: 16 KB", applied to the
-	// DER encoding (KB read as KiB, the lenient reading) [INF].
-	MaxCACertificateSize = 16 * 1024
-	// MaxRevocationFileSize is "Revocation list file size: 50 MB", applied
-	// to the file as uploaded (MB read as MiB, the lenient reading) [INF].
-	// boundedio holds every file size limit of albmtls.
-	MaxRevocationFileSize = boundedio.MaxRevocationFile
-	// MaxCASubjectSize is "CA certificates subject size per trust store:
-	// 10,000", applied to the DER subjects (it matters only when CA names
-	// are advertised) [INF on the unit].
-	MaxCASubjectSize = 10000
-)
-
 func (l Limits) maxCAs() int {
 	if l.MaxCACertificates > 0 {
 		return l.MaxCACertificates
 	}
-	return 25
+	return alb.DefaultMaxCACertificates
 }
 
 func (l Limits) maxEntries() int {
 	if l.MaxRevocationEntries > 0 {
 		return l.MaxRevocationEntries
 	}
-	return 500000
+	return alb.DefaultMaxRevocationEntries
 }
 
 func (l Limits) maxLists() int {
 	if l.MaxRevocationLists > 0 {
 		return l.MaxRevocationLists
 	}
-	return 30
+	return alb.DefaultMaxRevocationLists
 }
 
 func (l Limits) now() time.Time {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/internal/boundedio"
 )
 
@@ -152,7 +153,7 @@ func (l Limits) readCRL(file string, cas []*x509.Certificate) (*CRL, []Finding) 
 	}
 	// A regular file over the quota is refused from its size without being
 	// read; a device or FIFO is read up to the quota (boundedio).
-	data, err := boundedio.ReadFile(file, "revocation file", MaxRevocationFileSize)
+	data, err := boundedio.ReadFile(file, "revocation file", alb.MaxRevocationFileSize)
 	if errors.Is(err, boundedio.ErrTooLarge) {
 		return nil, []Finding{{Rule: "crl-file-too-large", ALBError: QuotaRevocationListFileSize, File: file, Fatal: true,
 			Basis:   BasisDOC,

@@ -33,6 +33,8 @@ package verify
 import (
 	"fmt"
 	"strings"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // Code is an ALB client-certificate verification result, as logged in the
@@ -58,7 +60,7 @@ type Code string
 // The ALB codes (spec §3). Success is logged as "Success", every other code
 // as "Failed:<Code>".
 const (
-	Success                         Code = "Success"
+	Success                         Code = alb.VerifySuccess
 	ClientCertMaxChainDepthExceeded Code = "ClientCertMaxChainDepthExceeded"
 	ClientCertMaxSizeExceeded       Code = "ClientCertMaxSizeExceeded"
 	ClientCertCrlHit                Code = "ClientCertCrlHit"
@@ -103,9 +105,9 @@ var descriptions = map[Code]string{
 // "Failed:<Code>".
 func (c Code) LogValue() string {
 	if c == Success {
-		return string(Success)
+		return alb.VerifySuccess
 	}
-	return "Failed:" + string(c)
+	return alb.VerifyFailedPrefix + string(c)
 }
 
 // Description is ALB's documented description of the code (spec §3).
@@ -121,7 +123,7 @@ func (c Code) Valid() bool {
 // or "Failed:ClientCertExpired") and rejects anything else, listing the valid
 // codes.
 func ParseCode(s string) (Code, error) {
-	c := Code(strings.TrimPrefix(s, "Failed:"))
+	c := Code(strings.TrimPrefix(s, alb.VerifyFailedPrefix))
 	if c.Valid() && !(c == Success && s != string(Success)) {
 		return c, nil
 	}

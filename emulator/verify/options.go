@@ -3,6 +3,8 @@ package verify
 import (
 	"fmt"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 // CRLMissingPolicy says what happens when a certificate of the chain has no
@@ -64,12 +66,13 @@ type Options struct {
 	// critical extension AWS-LC does not handle (default ClientCertUntrusted;
 	// s2n §9 gives "ClientCertInvalid or ClientCertUntrusted").
 	UnhandledCriticalExtension Code
-	// MaxChainDepth is the most certificates a client may send (default 4,
-	// the ALB quota, counted as s2n counts: leaf and any root included,
-	// s2n §1.6).
+	// MaxChainDepth is the most certificates a client may send (default
+	// alb.MaxChainDepth, the ALB quota, counted as s2n counts: leaf and any
+	// root included, alb-behaviour §S1.6).
 	MaxChainDepth int
 	// MaxCertificateMessageSize is the largest Certificate handshake
-	// message body in bytes (default 65536, s2n §7).
+	// message body in bytes (default alb.MaxCertificateMessage, 65536,
+	// alb-behaviour §S7).
 	MaxCertificateMessageSize int
 }
 
@@ -127,10 +130,10 @@ func (o Options) withDefaults() Options {
 		o.UnhandledCriticalExtension = ClientCertUntrusted
 	}
 	if o.MaxChainDepth == 0 {
-		o.MaxChainDepth = 4
+		o.MaxChainDepth = alb.MaxChainDepth
 	}
 	if o.MaxCertificateMessageSize == 0 {
-		o.MaxCertificateMessageSize = 65536
+		o.MaxCertificateMessageSize = alb.MaxCertificateMessage
 	}
 	return o
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
@@ -151,9 +152,9 @@ func (v *Verifier) preflight(size, count int) (Result, bool) {
 // An X.509v1 leaf is refused too: "X.509v1 client certificates are not
 // supported" [DOC: MA], mapped to ClientCertTypeUnsupported (spec §3 [INF]).
 func (v *Verifier) keyCheck(i int, c *x509.Certificate) (Result, bool) {
-	if desc, ok := truststore.SupportedPublicKey(c.PublicKey); !ok {
+	if desc, ok := alb.SupportedPublicKey(c.PublicKey); !ok {
 		return Result{Code: ClientCertTypeUnsupported, Reason: fmt.Sprintf(
-			"%s has a key of type %s; ALB supports RSA 2048-8192 and ECDSA P-256/P-384/P-521", position(i, c), desc)}, true
+			"%s has a key of type %s; ALB supports %s", position(i, c), desc, alb.SupportedKeys)}, true
 	}
 	if i == 0 && c.Version < 3 {
 		return Result{Code: ClientCertTypeUnsupported, Reason: fmt.Sprintf(

@@ -1,5 +1,9 @@
 package boundedio
 
+import (
+	"github.com/albmtls/albmtls/emulator/alb"
+)
+
 // The size limits of every file albmtls reads, in one place. Each is either
 // an ALB quota (spec §1.2 "Quotas", [DOC: Q]) or, where ALB documents none,
 // a bound far above any legitimate file, chosen so that a wrong path (a
@@ -8,10 +12,10 @@ package boundedio
 // MiB/KiB, the lenient reading.
 const (
 	// MaxRevocationFile is ALB's "Revocation list file size: 50 MB" quota
-	// (not adjustable). The largest CRL the project generates (the
+	// (alb.MaxRevocationFileSize, alb-behaviour §1.2). The largest CRL the project generates (the
 	// 500,000-entry CRL of the benchmarks, ALB's "Revocation entries per
 	// trust store" default) is about 24 MB of PEM, half of this.
-	MaxRevocationFile = 50 << 20
+	MaxRevocationFile = alb.MaxRevocationFileSize
 
 	// MaxBundleFile bounds a CA certificates bundle. ALB documents "CA
 	// certificate size: 16 KB" and "CA certificates per trust store: 25"

@@ -1,0 +1,125 @@
+// Package awsarn is the one home of the AWS identifiers albmtls writes: the
+// load balancer's resource ID (app/NAME/ID, the elb field of the connection
+// and access logs) and the ARNs of the load balancer, its listeners, target
+// groups, trust stores and ACM certificates (alb-behaviour §1.2, §6.2 field
+// 14, §7 fields 3, 17 and 21).
+//
+// Building an ARN and choosing its ID are separate steps. The builders
+// (LoadBalancer, Listener, TargetGroup, TrustStore, Certificate) take the ID
+// they are given, so that resources created through an AWS-style API can
+// carry IDs minted there. The derivations (LoadBalancerID, ListenerID,
+// TargetGroupID, TrustStoreID, CertificateID) give resources defined in the
+// config file a deterministic ID, so log lines, S3 object keys and ARNs stay
+// the same across restarts of the same configuration. Real AWS IDs are
+// random; a derived one only looks like one.
+//
+// The package is named awsarn rather than arn so that it does not take the
+// natural name of a variable holding an ARN.
+package awsarn
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
+
+// partition is the AWS partition of every ARN albmtls writes; the emulator
+// models the commercial partition only.
+const partition = "aws"
+
+func elbARN(region, account, resource string) string {
+	return "arn:" + partition + ":elasticloadbalancing:" + region + ":" + account + ":" + resource
+}
+
+// LoadBalancerResourceID is the load balancer's resource ID as both logs
+// write it, app/NAME/ID (alb-behaviour §6.2 field 14, §7 field 3), and the
+// resource part of its ARN.
+func LoadBalancerResourceID(name, id string) string { return "app/" + name + "/" + id }
+
+// LoadBalancer is an application load balancer's ARN,
+// arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID.
+func LoadBalancer(region, account, name, id string) string {
+	return elbARN(region, account, "loadbalancer/"+LoadBalancerResourceID(name, id))
+}
+
+// Listener is the ARN of one listener of the load balancer lbName/lbID,
+// arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/LBID/ID.
+func Listener(region, account, lbName, lbID, id string) string {
+	return elbARN(region, account, "listener/"+LoadBalancerResourceID(lbName, lbID)+"/"+id)
+}
+
+// TargetGroup is a target group's ARN, as the access log's field 17 carries
+// it: arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID.
+func TargetGroup(region, account, name, id string) string {
+	return elbARN(region, account, "targetgroup/"+name+"/"+id)
+}
+
+// TrustStore is a trust store's ARN, as the ELBv2 API returns it
+// (TrustStoreArn, alb-behaviour §1.2):
+// arn:aws:elasticloadbalancing:REGION:ACCOUNT:truststore/NAME/ID.
+func TrustStore(region, account, name, id string) string {
+	return elbARN(region, account, "truststore/"+name+"/"+id)
+}
+
+// Certificate is an ACM certificate's ARN, as the access log's
+// chosen_cert_arn carries it (alb-behaviour §7):
+// arn:aws:acm:REGION:ACCOUNT:certificate/ID, ID a UUID.
+func Certificate(region, account, id string) string {
+	return "arn:" + partition + ":acm:" + region + ":" + account + ":certificate/" + id
+}
+
+// The kinds of resource an ID is derived for; each is part of the hashed
+// input, so a load balancer and a target group of the same name get
+// different IDs.
+const (
+	kindLoadBalancer = "elb"
+	kindListener     = "listener"
+	kindTargetGroup  = "targetgroup"
+	kindTrustStore   = "truststore"
+)
+
+// deriveID is the one derivation rule of the config-defined resources: the
+// first 8 bytes of SHA-256("albmtls:" + kind + ":" + account + ":" + key),
+// in lower-case hex, the 16 hex digits of an ELBv2 resource ID. The region
+// is left out, so moving a configuration to another region keeps its IDs.
+func deriveID(kind, account, key string) string {
+	sum := sha256.Sum256([]byte("albmtls:" + kind + ":" + account + ":" + key))
+	return hex.EncodeToString(sum[:8])
+}
+
+// LoadBalancerID is the ID of a load balancer defined in the config
+// (load_balancer.id overrides it).
+func LoadBalancerID(account, name string) string { return deriveID(kindLoadBalancer, account, name) }
+
+// ListenerID is the ID of the load balancer's listener on port.
+func ListenerID(account, lbName string, port int) string {
+	return deriveID(kindListener, account, lbName+":"+strconv.Itoa(port))
+}
+
+// TargetGroupID is the ID of a target group defined in the config.
+func TargetGroupID(account, name string) string { return deriveID(kindTargetGroup, account, name) }
+
+// TrustStoreID is the ID of a trust store defined in the config.
+func TrustStoreID(account, name string) string { return deriveID(kindTrustStore, account, name) }
+
+// CertificateID is the UUID of a listener certificate: SHA-256 of its DER
+// bytes shaped as a version-4 UUID like ACM's
+// (be524858-3414-4e98-be52-240358d85b1c in alb-behaviour §7). The same
+// certificate gets the same ID in every account and region.
+func CertificateID(certDER []byte) string {
+	sum := sha256.Sum256(certDER)
+	u := sum[:16]
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:36], u[10:16])
+	return string(s[:])
+}
