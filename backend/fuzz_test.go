@@ -12,6 +12,8 @@ import (
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
+
+	"github.com/albmtls/albmtls/internal/fuzzedit"
 )
 
 // fuzzHeader is one header of a valid ALB request that FuzzInspect edits.
@@ -125,9 +127,7 @@ func FuzzInspect(f *testing.F) {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		for name, v := range base {
 			if name == h.name {
-				o := int(off) % (len(v) + 1)
-				c := min(int(cut), len(v)-o)
-				v = v[:o] + insert + v[o+c:]
+				v = fuzzedit.SpliceString(v, int(off), int(cut), insert)
 			}
 			if v != "" {
 				req.Header.Set(name, v)

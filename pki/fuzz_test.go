@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/albmtls/albmtls/pki"
+
+	"github.com/albmtls/albmtls/internal/fuzzedit"
 )
 
 // FuzzConvertCRL checks that format detection and conversion never panic,
@@ -32,10 +34,7 @@ func FuzzConvertCRL(f *testing.F) {
 		if len(insert) > 128 {
 			return // long inputs are slow to minimise; the documents are in the target
 		}
-		d := docs[int(doc)%len(docs)]
-		o := int(off) % (len(d) + 1)
-		c := min(int(cut), len(d)-o)
-		in := append(append(append([]byte{}, d[:o]...), insert...), d[o+c:]...)
+		in := fuzzedit.Splice(docs[int(doc)%len(docs)], int(off), int(cut), insert)
 		out, to, err := pki.ConvertCRL(in)
 		if err != nil {
 			if out != nil {

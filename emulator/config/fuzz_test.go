@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/fuzzedit"
 )
 
 // maxFuzzInput bounds the inputs the config targets look at. The engine
@@ -62,10 +64,7 @@ func FuzzParseEdit(f *testing.F) {
 		if len(insert) > maxFuzzInsert {
 			return // see maxFuzzInput
 		}
-		d := docs[int(doc)%len(docs)]
-		o := int(off) % (len(d) + 1)
-		c := min(int(cut), len(d)-o)
-		checkParse(t, []byte(d[:o]+insert+d[o+c:]))
+		checkParse(t, []byte(fuzzedit.SpliceString(docs[int(doc)%len(docs)], int(off), int(cut), insert)))
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+
+	"github.com/albmtls/albmtls/internal/fuzzedit"
 )
 
 // maxFuzzInsert bounds the bytes an input inserts. The engine minimises
@@ -14,15 +16,6 @@ import (
 // budget minimising (docs/fuzzing.md). The CRLs live in the target instead
 // and the input is one edit.
 const maxFuzzInsert = 128
-
-// splice replaces doc[off:off+cut] with insert (off modulo len(doc)+1, cut
-// clipped), in a new slice.
-func splice(doc []byte, off, cut uint16, insert []byte) []byte {
-	o := int(off) % (len(doc) + 1)
-	c := min(int(cut), len(doc)-o)
-	out := make([]byte, 0, len(doc)-c+len(insert))
-	return append(append(append(out, doc[:o]...), insert...), doc[o+c:]...)
-}
 
 // FuzzParseCRL edits one CRL of crlCorpus (doc picks it; one past the end
 // is the empty document, so insert alone is a raw input): parseCRLDER
@@ -39,7 +32,7 @@ func FuzzParseCRL(f *testing.F) {
 		if len(insert) > maxFuzzInsert {
 			return // see maxFuzzInsert
 		}
-		der := splice(docs[int(doc)%len(docs)], off, cut, insert)
+		der := fuzzedit.Splice(docs[int(doc)%len(docs)], int(off), int(cut), insert)
 		compareWithGo(t, der)
 		crl, fs := ParseCRL("fuzz.pem", tt.CRLPEM(der), cas)
 		if crl == nil && !HasFatal(fs) {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/truststore"
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+
+	"github.com/albmtls/albmtls/internal/fuzzedit"
 )
 
 // FuzzCheckBundle edits one of a few bundles held by the target (doc
@@ -32,10 +34,7 @@ func FuzzCheckBundle(f *testing.F) {
 		if len(insert) > 128 {
 			return // long inputs are slow to minimise; the documents are in the target
 		}
-		d := docs[int(doc)%len(docs)]
-		o := int(off) % (len(d) + 1)
-		c := min(int(cut), len(d)-o)
-		data := append(append(append([]byte{}, d[:o]...), insert...), d[o+c:]...)
+		data := fuzzedit.Splice(docs[int(doc)%len(docs)], int(off), int(cut), insert)
 		certs, fs := truststore.CheckBundle("fuzz.pem", data)
 		if !truststore.HasFatal(fs) && len(certs) == 0 {
 			t.Fatalf("accepted a bundle without certificates: %v", fs)
