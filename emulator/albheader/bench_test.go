@@ -2,6 +2,7 @@ package albheader
 
 import (
 	"crypto/tls"
+	"github.com/albmtls/albmtls/emulator/connfacts"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -23,8 +24,8 @@ func benchRequest() http.Header {
 func benchConn(b *testing.B, mode string) *Conn {
 	pki := newPKI(b)
 	return &Conn{
-		Mode: mode, Leaf: pki.leaf, Chain: [][]byte{pki.leaf.Raw, pki.intermediate.Raw},
-		TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256,
+		Mode: mode, Cert: connfacts.NewCert(pki.leaf, [][]byte{pki.leaf.Raw, pki.intermediate.Raw}),
+		TLS:    connfacts.NewTLS(tls.VersionTLS13, tls.TLS_AES_128_GCM_SHA256, 0),
 		Client: netip.MustParseAddrPort("203.0.113.7:51234"), ListenerPort: 443, Scheme: "https",
 	}
 }

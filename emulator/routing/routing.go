@@ -20,7 +20,6 @@ import (
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/rules"
-	"github.com/albmtls/albmtls/emulator/sslpolicy"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
 )
 
@@ -212,10 +211,8 @@ func (h *Handler) connHeaders(cs *connState) *albheader.ConnHeaders {
 		}
 		cs.headers = albheader.NewConnHeaders(&albheader.Conn{
 			Mode:         string(c.Mode),
-			Leaf:         c.Leaf,
-			Chain:        c.Chain,
-			TLSVersion:   c.TLSVersion,
-			CipherSuite:  c.CipherSuite,
+			Cert:         c.Cert(),
+			TLS:          c.TLS,
 			Client:       c.Client,
 			ListenerPort: h.cfg.Port,
 			Scheme:       scheme,
@@ -269,8 +266,8 @@ func (h *Handler) entry(r *http.Request, start time.Time) *accesslog.Entry {
 			if r.ProtoMajor == 2 {
 				e.Type = accesslog.TypeH2
 			}
-			e.SSLCipher = sslpolicy.CipherName(c.CipherSuite)
-			e.SSLProtocol = sslpolicy.VersionName(c.TLSVersion)
+			e.SSLCipher = c.TLS.Cipher
+			e.SSLProtocol = c.TLS.Protocol
 			e.DomainName = c.ServerName
 			switch {
 			case c.DidResume:
