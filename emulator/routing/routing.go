@@ -167,9 +167,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	}
 	e.TraceID = traceID
 	e.Time = time.Now()
-	if t, err := netip.ParseAddrPort(out.Target); err == nil {
-		e.Target = t
-	}
+	e.Target = out.Target()
 	e.RequestProcessingTime = out.RequestTime
 	e.TargetProcessingTime = out.TargetTime
 	e.ResponseProcessingTime = out.ResponseTime
@@ -180,13 +178,11 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	}
 	e.SentBytes = out.SentBytes
 	e.ErrorReason = out.ErrorReason
-	for _, t := range out.TargetList {
-		if ap, err := netip.ParseAddrPort(t); err == nil {
-			e.TargetPortList = append(e.TargetPortList, ap)
-		}
-	}
-	for _, s := range out.TargetStatusList {
-		e.TargetStatusCodeList = append(e.TargetStatusCodeList, atoiOr0(s))
+	// One entry per attempt in both lists, as ALB pairs them; accesslog
+	// writes an invalid target or a 0 status as "-".
+	for _, a := range out.Attempts {
+		e.TargetPortList = append(e.TargetPortList, a.Target)
+		e.TargetStatusCodeList = append(e.TargetStatusCodeList, a.Status)
 	}
 	h.log(e)
 	if out.Aborted || out.ELBStatus == targetgroup.StatusClientClosed {
