@@ -96,7 +96,7 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		if cert.Leaf != nil { // an unparseable leaf: no headers
 			// Spec §4.1; header order as in the EID capture.
 			add(names.ClientCertSerialNumber, cert.Serial)
-			add(names.ClientCertIssuer, cert.Issuer)
+			add(names.ClientCertIssuer, cert.Issuer())
 			add(names.ClientCertSubject, cert.Subject)
 			add(names.ClientCertValidity, cert.Validity)
 			add(names.ClientCertLeaf, cert.LeafPEMURL(opts.Equals))

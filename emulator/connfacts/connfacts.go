@@ -46,24 +46,26 @@ func NewTLS(version, suite uint16, curve tls.CurveID) TLS {
 }
 
 // Cert is the client certificate a connection presented, with the fields
-// ALB formats from it (alb-behaviour §4.1). The short fields are formatted
-// when the Cert is made; the URL-encoded PEM forms, larger and needed only
-// by the headers of one mode, on first use.
+// ALB formats from it (alb-behaviour §4.1). The fields the connection log
+// writes are formatted when the Cert is made; the issuer and the
+// URL-encoded PEM forms, needed only by the headers of one mode, on first
+// use.
 type Cert struct {
 	// Leaf is the parsed leaf; nil when the first certificate of Chain does
 	// not parse (then the fields below are "").
 	Leaf *x509.Certificate
 	// Chain is the DER the client sent, leaf first, as sent.
 	Chain [][]byte
-	// Subject and Issuer are the leaf's DNs in OpenSSL's RFC 2253 form
-	// ("" if one does not parse): X-Amzn-Mtls-Clientcert-Subject/-Issuer
-	// and connection log field 8.
-	Subject, Issuer string
+	// Subject is the leaf's DN in OpenSSL's RFC 2253 form ("" if it does
+	// not parse): X-Amzn-Mtls-Clientcert-Subject and connection log field 8.
+	Subject string
 	// Serial is X-Amzn-Mtls-Clientcert-Serial-Number and connection log field 10.
 	Serial string
 	// Validity is X-Amzn-Mtls-Clientcert-Validity and connection log field 9.
 	Validity string
 
+	issuerOnce        sync.Once
+	issuer            string
 	leafPEM, chainPEM pemOnce
 }
 
@@ -82,11 +84,21 @@ func NewCert(leaf *x509.Certificate, chain [][]byte) *Cert {
 		// crypto/x509 parsed these names already, so DN does not fail on
 		// them; were it to, "" is safer than a wrong value.
 		c.Subject, _ = certfmt.DN(leaf.RawSubject)
-		c.Issuer, _ = certfmt.DN(leaf.RawIssuer)
 		c.Serial = certfmt.Serial(leaf)
 		c.Validity = certfmt.Validity(leaf)
 	}
 	return c
+}
+
+// Issuer is the leaf's issuer DN, formatted as Subject is, on first use:
+// only verify mode's X-Amzn-Mtls-Clientcert-Issuer needs it.
+func (c *Cert) Issuer() string {
+	c.issuerOnce.Do(func() {
+		if c.Leaf != nil {
+			c.issuer, _ = certfmt.DN(c.Leaf.RawIssuer)
+		}
+	})
+	return c.issuer
 }
 
 // LeafPEMURL is the leaf as URL-encoded PEM, X-Amzn-Mtls-Clientcert-Leaf

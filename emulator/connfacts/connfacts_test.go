@@ -53,7 +53,7 @@ func TestNewCert(t *testing.T) {
 			require.NotNil(t, c.Leaf)
 			assert.Equal(t, leaf.Cert.Raw, c.Leaf.Raw)
 			assert.Equal(t, subject, c.Subject)
-			assert.Equal(t, issuer, c.Issuer)
+			assert.Equal(t, issuer, c.Issuer())
 			assert.Equal(t, certfmt.Serial(leaf.Cert), c.Serial)
 			assert.Equal(t, certfmt.Validity(leaf.Cert), c.Validity)
 			for _, eq := range []certfmt.EqualsEncoding{certfmt.EqualsLiteral, certfmt.EqualsPercent} {
@@ -66,7 +66,7 @@ func TestNewCert(t *testing.T) {
 		c := connfacts.NewCert(nil, [][]byte{{0x30, 0x00}})
 		require.NotNil(t, c)
 		assert.Nil(t, c.Leaf)
-		assert.Empty(t, c.Subject+c.Issuer+c.Serial+c.Validity)
+		assert.Empty(t, c.Subject+c.Issuer()+c.Serial+c.Validity)
 		assert.Empty(t, c.LeafPEMURL(certfmt.EqualsLiteral))
 	})
 	t.Run("no certificate", func(t *testing.T) {
