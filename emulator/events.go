@@ -80,7 +80,7 @@ func (s *Server) onConnection(lr *listenerRuntime, c *listener.Conn) {
 	s.metrics.connection(lr, c)
 	if c.Status != "" && c.Status != verify.Success {
 		s.log.Debug("connection rejected", "listener", lr.path, "client", c.Client.String(),
-			"tls_verify_status", c.Status.LogValue(), "reason", reason, "conn_trace_id", c.TraceID)
+			"tls_verify_status", e.VerifyStatus, "reason", reason, "conn_trace_id", c.TraceID)
 	}
 	if s.opts.OnConnection != nil {
 		s.opts.OnConnection(ConnectionEvent{ListenerIndex: lr.index, Entry: e, Code: c.Status, Reason: reason})
