@@ -9,11 +9,9 @@ import (
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/accesslog"
-	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/connlog"
 	"github.com/albmtls/albmtls/emulator/listener"
-	"github.com/albmtls/albmtls/emulator/sslpolicy"
 	"github.com/albmtls/albmtls/emulator/verify"
 )
 
@@ -54,21 +52,14 @@ func (s *Server) onConnection(lr *listenerRuntime, c *listener.Conn) {
 	}
 	var reason string
 	if c.Protocol == "HTTPS" {
-		if c.TLSVersion != 0 {
-			e.TLSProtocol = sslpolicy.VersionName(c.TLSVersion)
-			e.TLSCipher = sslpolicy.CipherName(c.CipherSuite)
-		}
-		if c.CurveID != 0 {
-			e.KeyExchange = sslpolicy.KeyExchangeName(c.CurveID)
-		}
+		e.TLSProtocol, e.TLSCipher, e.KeyExchange = c.TLS.Protocol, c.TLS.Cipher, c.TLS.KeyExchange
 		if c.Handshaked {
 			e.HandshakeLatency = c.HandshakeLatency
 		}
 		// Certificate fields are "-" when mTLS is off (spec §2.1, §6.2).
 		if c.Mode != listener.ModeOff && c.Leaf != nil {
-			e.Subject, _ = certfmt.DN(c.Leaf.RawSubject)
-			e.Validity = certfmt.Validity(c.Leaf)
-			e.Serial = certfmt.Serial(c.Leaf)
+			cert := c.Cert() // formatted once, shared with the headers
+			e.Subject, e.Validity, e.Serial = cert.Subject, cert.Validity, cert.Serial
 		}
 		e.VerifyStatus = c.Status.LogValue()
 		switch {
@@ -89,7 +80,7 @@ func (s *Server) onConnection(lr *listenerRuntime, c *listener.Conn) {
 	s.metrics.connection(lr, c)
 	if c.Status != "" && c.Status != verify.Success {
 		s.log.Debug("connection rejected", "listener", lr.path, "client", c.Client.String(),
-			"tls_verify_status", c.Status.LogValue(), "reason", reason, "conn_trace_id", c.TraceID)
+			"tls_verify_status", e.VerifyStatus, "reason", reason, "conn_trace_id", c.TraceID)
 	}
 	if s.opts.OnConnection != nil {
 		s.opts.OnConnection(ConnectionEvent{ListenerIndex: lr.index, Entry: e, Code: c.Status, Reason: reason})

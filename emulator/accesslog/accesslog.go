@@ -110,9 +110,11 @@ type Entry struct {
 	RedirectURL string
 	// ErrorReason is ALB's error reason code, when there is one.
 	ErrorReason string
-	// TargetPortList lists the targets that processed the request.
+	// TargetPortList lists the targets that processed the request, one
+	// entry per attempt (targetgroup.Attempt); an invalid one writes "-".
 	TargetPortList []netip.AddrPort
-	// TargetStatusCodeList lists the targets' status codes.
+	// TargetStatusCodeList lists the targets' status codes, one per
+	// attempt, in the same order; 0 writes "-".
 	TargetStatusCodeList []int
 	// Classification and ClassificationReason are the desync-mitigation fields.
 	Classification, ClassificationReason string

@@ -2,7 +2,6 @@ package albheader
 
 import (
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -13,8 +12,7 @@ import (
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/alb"
-	"github.com/albmtls/albmtls/emulator/certfmt"
-	"github.com/albmtls/albmtls/emulator/sslpolicy"
+	"github.com/albmtls/albmtls/emulator/connfacts"
 )
 
 // Mutual-authentication modes of a listener (spec §1.1), as Conn.Mode spells
@@ -30,13 +28,11 @@ const (
 type Conn struct {
 	// Mode is ModeOff, ModePassthrough or ModeVerify; anything else is off.
 	Mode string
-	// Leaf is the client certificate (verify mode). When nil, Chain[0] is
-	// parsed instead.
-	Leaf *x509.Certificate
-	// Chain is the raw DER the client sent, leaf first, as sent.
-	Chain [][]byte
-	// TLSVersion and CipherSuite were negotiated; 0 on plain HTTP.
-	TLSVersion, CipherSuite uint16
+	// Cert is the client certificate, formatted once per connection
+	// (connfacts.NewCert); nil when the client sent none.
+	Cert *connfacts.Cert
+	// TLS is what the handshake negotiated; the zero value on plain HTTP.
+	TLS connfacts.TLS
 	// Client is the client's address and source port.
 	Client netip.AddrPort
 	// ListenerPort is the port the client connected to.
@@ -95,42 +91,29 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		ch.keys = append(ch.keys, http.CanonicalHeaderKey(name))
 		ch.vals = append(ch.vals, value)
 	}
-	switch c.Mode {
-	case ModeVerify:
-		leaf := c.Leaf
-		if leaf == nil && len(c.Chain) > 0 {
-			leaf, _ = x509.ParseCertificate(c.Chain[0]) // nil on failure: no headers
-		}
-		if leaf != nil {
+	switch cert := c.Cert; {
+	case cert == nil:
+	case c.Mode == ModeVerify:
+		if cert.Leaf != nil { // an unparseable leaf: no headers
 			// Spec §4.1; header order as in the EID capture.
-			add(names.ClientCertSerialNumber, certfmt.Serial(leaf))
-			add(names.ClientCertIssuer, dnOrEmpty(leaf.RawIssuer))
-			add(names.ClientCertSubject, dnOrEmpty(leaf.RawSubject))
-			add(names.ClientCertValidity, certfmt.Validity(leaf))
-			add(names.ClientCertLeaf, certfmt.PEMURLEncode([][]byte{leaf.Raw}, opts.Equals))
+			add(names.ClientCertSerialNumber, cert.Serial)
+			add(names.ClientCertIssuer, cert.Issuer())
+			add(names.ClientCertSubject, cert.Subject)
+			add(names.ClientCertValidity, cert.Validity)
+			add(names.ClientCertLeaf, cert.LeafPEMURL(opts.Equals))
 		}
-	case ModePassthrough:
-		if len(c.Chain) > 0 {
-			add(names.ClientCert, certfmt.PEMURLEncode(c.Chain, opts.Equals))
+	case c.Mode == ModePassthrough:
+		if len(cert.Chain) > 0 {
+			add(names.ClientCert, cert.ChainPEMURL(opts.Equals))
 		}
 	}
-	if opts.TLSHeaders && c.TLSVersion != 0 {
+	if opts.TLSHeaders && c.TLS.Version != 0 {
 		// OpenSSL-style names, as ALB writes them in these headers and in
 		// its logs (spec §4.2).
-		add(names.TLSVersion, sslpolicy.VersionName(c.TLSVersion))
-		add(names.TLSCipherSuite, sslpolicy.CipherName(c.CipherSuite))
+		add(names.TLSVersion, c.TLS.Protocol)
+		add(names.TLSCipherSuite, c.TLS.Cipher)
 	}
 	return ch
-}
-
-// dnOrEmpty formats a name that crypto/x509 already parsed, so DN cannot
-// fail on it; were it to, an empty value is safer than a wrong one.
-func dnOrEmpty(raw []byte) string {
-	s, err := certfmt.DN(raw)
-	if err != nil {
-		return ""
-	}
-	return s
 }
 
 // Apply builds the headers of one request for c; it is NewConnHeaders and

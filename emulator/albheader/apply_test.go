@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/albmtls/albmtls/emulator/connfacts"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -137,7 +138,7 @@ func TestForwardedProtoAndPort(t *testing.T) {
 }
 
 func TestTLSHeaders(t *testing.T) {
-	conn := Conn{Mode: ModeOff, Scheme: "https", TLSVersion: tls.VersionTLS12, CipherSuite: tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+	conn := Conn{Mode: ModeOff, Scheme: "https", TLS: connfacts.NewTLS(tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 0)}
 	for _, tc := range []struct {
 		name                string
 		enabled             bool
@@ -153,7 +154,7 @@ func TestTLSHeaders(t *testing.T) {
 			opts.TLSHeaders = tc.enabled
 			c := conn
 			if tc.plain {
-				c.TLSVersion, c.CipherSuite, c.Scheme = 0, 0, "http"
+				c.TLS, c.Scheme = connfacts.TLS{}, "http"
 			}
 			h := http.Header{}
 			require.NoError(t, Apply(h, &c, &opts, traceNow, fixedRand(traceRand)))
@@ -173,14 +174,14 @@ func TestModes(t *testing.T) {
 		conn Conn
 		want []string
 	}{
-		{"verify", Conn{Mode: ModeVerify, Leaf: pki.leaf, Chain: chain}, verifyNames},
-		{"verify, leaf parsed from the chain", Conn{Mode: ModeVerify, Chain: chain}, verifyNames},
-		{"verify, unparseable chain", Conn{Mode: ModeVerify, Chain: [][]byte{{0x30, 0x00}}}, nil},
+		{"verify", Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, chain)}, verifyNames},
+		{"verify, leaf parsed from the chain", Conn{Mode: ModeVerify, Cert: connfacts.NewCert(nil, chain)}, verifyNames},
+		{"verify, unparseable chain", Conn{Mode: ModeVerify, Cert: connfacts.NewCert(nil, [][]byte{{0x30, 0x00}})}, nil},
 		{"verify, no certificate", Conn{Mode: ModeVerify}, nil},
-		{"passthrough", Conn{Mode: ModePassthrough, Chain: chain}, []string{ClientCert}},
+		{"passthrough", Conn{Mode: ModePassthrough, Cert: connfacts.NewCert(nil, chain)}, []string{ClientCert}},
 		{"passthrough, no certificate: header absent, not empty", Conn{Mode: ModePassthrough}, nil},
-		{"off", Conn{Mode: ModeOff, Leaf: pki.leaf, Chain: chain}, nil},
-		{"unknown mode is off", Conn{Mode: "Verify", Leaf: pki.leaf, Chain: chain}, nil},
+		{"off", Conn{Mode: ModeOff, Cert: connfacts.NewCert(pki.leaf, chain)}, nil},
+		{"unknown mode is off", Conn{Mode: "Verify", Cert: connfacts.NewCert(pki.leaf, chain)}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := DefaultOptions()
@@ -222,9 +223,9 @@ func TestSpoofedHeadersNeverSurvive(t *testing.T) {
 					opts, err := OptionsFromAttributes(attrs)
 					require.NoError(t, err)
 					opts.TLSHeaders = true
-					conn := Conn{Mode: mode, Scheme: "https", ListenerPort: 443, TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256}
+					conn := Conn{Mode: mode, Scheme: "https", ListenerPort: 443, TLS: connfacts.NewTLS(tls.VersionTLS13, tls.TLS_AES_128_GCM_SHA256, 0)}
 					if withCert {
-						conn.Leaf, conn.Chain = pki.leaf, [][]byte{pki.leaf.Raw}
+						conn.Cert = connfacts.NewCert(pki.leaf, [][]byte{pki.leaf.Raw})
 					}
 					req := parseRequest(t, raw.String())
 					// A handler may also see non-canonical keys (set by code).
@@ -255,7 +256,7 @@ func TestSpoofedHeadersNeverSurvive(t *testing.T) {
 	assert.Equal(t, "spoof", h.Get(ClientCertSubject))
 	// ... and ALB's own value still replaces a spoofed one it does set.
 	h = http.Header{ClientCertSubject: {"spoof"}}
-	require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Leaf: pki.leaf}, &opts, traceNow, fixedRand(traceRand)))
+	require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, nil)}, &opts, traceNow, fixedRand(traceRand)))
 	assert.NotContains(t, h.Values(ClientCertSubject), "spoof")
 	assert.Len(t, h.Values(ClientCertSubject), 1)
 
@@ -274,7 +275,7 @@ func TestSpoofedHeadersNeverSurvive(t *testing.T) {
 func TestConnHeadersReuse(t *testing.T) {
 	pki := newPKI(t)
 	opts := DefaultOptions()
-	ch := NewConnHeaders(&Conn{Mode: ModeVerify, Leaf: pki.leaf, Scheme: "https", ListenerPort: 443}, &opts)
+	ch := NewConnHeaders(&Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, nil), Scheme: "https", ListenerPort: 443}, &opts)
 	h1, h2 := http.Header{}, http.Header{}
 	require.NoError(t, ch.Apply(h1, traceNow, nil))
 	require.NoError(t, ch.Apply(h2, traceNow, nil))

@@ -2,6 +2,7 @@ package albheader
 
 import (
 	"crypto/tls"
+	"github.com/albmtls/albmtls/emulator/connfacts"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -23,8 +24,8 @@ func benchRequest() http.Header {
 func benchConn(b *testing.B, mode string) *Conn {
 	pki := newPKI(b)
 	return &Conn{
-		Mode: mode, Leaf: pki.leaf, Chain: [][]byte{pki.leaf.Raw, pki.intermediate.Raw},
-		TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256,
+		Mode: mode, Cert: connfacts.NewCert(pki.leaf, [][]byte{pki.leaf.Raw, pki.intermediate.Raw}),
+		TLS:    connfacts.NewTLS(tls.VersionTLS13, tls.TLS_AES_128_GCM_SHA256, 0),
 		Client: netip.MustParseAddrPort("203.0.113.7:51234"), ListenerPort: 443, Scheme: "https",
 	}
 }
@@ -59,14 +60,17 @@ func BenchmarkHeaderClone(b *testing.B) {
 }
 
 // BenchmarkNewConnHeaders is the per-connection cost: formatting the
-// certificate values.
+// certificate values (connfacts.NewCert, as the listener does once per
+// connection) and the header set.
 func BenchmarkNewConnHeaders(b *testing.B) {
 	for _, mode := range []string{ModePassthrough, ModeVerify} {
 		b.Run(mode, func(b *testing.B) {
 			opts := DefaultOptions()
 			c := benchConn(b, mode)
+			leaf, chain := c.Cert.Leaf, c.Cert.Chain
 			b.ReportAllocs()
 			for b.Loop() {
+				c.Cert = connfacts.NewCert(leaf, chain)
 				_ = NewConnHeaders(c, &opts)
 			}
 		})

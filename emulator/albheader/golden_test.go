@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"fmt"
+	"github.com/albmtls/albmtls/emulator/connfacts"
 	"net/netip"
 	"strings"
 	"testing"
@@ -84,9 +85,9 @@ func TestGoldenHeaderSets(t *testing.T) {
 	v6 := netip.MustParseAddrPort("[2001:db8::7348]:8080")
 	chain := [][]byte{pki.leaf.Raw, pki.intermediate.Raw}
 	now := time.Unix(0x67c44f19, 0)
-	tls13 := func(c *Conn) { c.TLSVersion, c.CipherSuite = tls.VersionTLS13, tls.TLS_AES_128_GCM_SHA256 }
+	tls13 := func(c *Conn) { c.TLS = connfacts.NewTLS(tls.VersionTLS13, tls.TLS_AES_128_GCM_SHA256, 0) }
 	tls12 := func(c *Conn) {
-		c.TLSVersion, c.CipherSuite = tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+		c.TLS = connfacts.NewTLS(tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0)
 	}
 
 	for _, tc := range []struct {
@@ -98,25 +99,25 @@ func TestGoldenHeaderSets(t *testing.T) {
 		opts  func(*Options)
 	}{
 		{"verify.golden", "verify mode, default attributes",
-			Conn{Mode: ModeVerify, Leaf: pki.leaf, Chain: chain, Client: v4}, tls13, nil, nil},
+			Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, chain), Client: v4}, tls13, nil, nil},
 		{"verify-tls-headers.golden", "verify mode, TLS 1.2, x_amzn_tls_version_and_cipher_suite enabled, xff_client_port enabled",
-			Conn{Mode: ModeVerify, Leaf: pki.leaf, Chain: chain, Client: v6}, tls12,
+			Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, chain), Client: v6}, tls12,
 			map[string]string{AttrTLSVersionAndCipherSuite: "true", AttrXFFClientPort: "true"}, nil},
 		{"passthrough.golden", "passthrough mode, the client sends leaf and intermediate",
-			Conn{Mode: ModePassthrough, Chain: chain, Client: v4}, tls13, nil, nil},
+			Conn{Mode: ModePassthrough, Cert: connfacts.NewCert(nil, chain), Client: v4}, tls13, nil, nil},
 		{"passthrough-no-certificate.golden", "passthrough mode, the client sends no certificate",
 			Conn{Mode: ModePassthrough, Client: v4}, tls13, nil, nil},
 		{"off.golden", "mTLS off, TLS headers enabled",
 			Conn{Mode: ModeOff, Client: v6}, tls13, map[string]string{AttrTLSVersionAndCipherSuite: "true"}, nil},
 		{"renamed.golden", "verify mode, all eight headers renamed, '=' as %3D",
-			Conn{Mode: ModeVerify, Leaf: pki.leaf, Chain: chain, Client: v4}, tls12, renamedAttributes,
+			Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, chain), Client: v4}, tls12, renamedAttributes,
 			func(o *Options) { o.Equals = certfmt.EqualsPercent }},
 		{"renamed-passthrough.golden", "passthrough mode, all eight headers renamed",
-			Conn{Mode: ModePassthrough, Chain: chain, Client: v4}, tls12, renamedAttributes, nil},
+			Conn{Mode: ModePassthrough, Cert: connfacts.NewCert(nil, chain), Client: v4}, tls12, renamedAttributes, nil},
 		{"no-strip.golden", "passthrough mode without a certificate, client header stripping turned off (knob)",
 			Conn{Mode: ModePassthrough, Client: v4}, tls13, nil, func(o *Options) { o.StripClientHeaders = false }},
 		{"variants-forwarded.golden", "verify mode, all eight headers renamed, strip_header_name_variants off (knob): variants reach the target",
-			Conn{Mode: ModeVerify, Leaf: pki.leaf, Chain: chain, Client: v4}, tls13, renamedAttributes,
+			Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, chain), Client: v4}, tls13, renamedAttributes,
 			func(o *Options) { o.StripNameVariants = false }},
 		{"drop-invalid-header-fields.golden", "mTLS off, routing.http.drop_invalid_header_fields.enabled true, variants knob off",
 			Conn{Mode: ModeOff, Client: v4}, tls13, map[string]string{AttrDropInvalidHeaderFields: "true"},
@@ -177,7 +178,7 @@ func TestGoldenHeaderSets(t *testing.T) {
 				assert.Equal(t, issuer, req.Header.Get(names.ClientCertIssuer))
 				assert.Equal(t, serial, req.Header.Get(names.ClientCertSerialNumber))
 			case ModePassthrough:
-				if len(conn.Chain) == 0 {
+				if conn.Cert == nil {
 					if opts.StripClientHeaders {
 						assert.Empty(t, req.Header.Values(names.ClientCert), "no certificate: no header")
 					}
@@ -185,9 +186,9 @@ func TestGoldenHeaderSets(t *testing.T) {
 				}
 				certs, err := certfmt.DecodePEMURL(req.Header.Get(names.ClientCert))
 				require.NoError(t, err)
-				require.Len(t, certs, len(conn.Chain))
+				require.Len(t, certs, len(conn.Cert.Chain))
 				for i := range certs {
-					assert.Equal(t, conn.Chain[i], certs[i].Raw)
+					assert.Equal(t, conn.Cert.Chain[i], certs[i].Raw)
 				}
 			}
 		})

@@ -5,6 +5,7 @@ package albheader
 import (
 	"crypto/tls"
 	"fmt"
+	"github.com/albmtls/albmtls/emulator/connfacts"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,9 +84,9 @@ func TestNameVariantsNeverReachACGITarget(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/renamed=%v", mode, attrs != nil), func(t *testing.T) {
 				opts, err := OptionsFromAttributes(attrs)
 				require.NoError(t, err)
-				conn := Conn{Mode: mode, Scheme: "https", ListenerPort: 443, TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256}
+				conn := Conn{Mode: mode, Scheme: "https", ListenerPort: 443, TLS: connfacts.NewTLS(tls.VersionTLS13, tls.TLS_AES_128_GCM_SHA256, 0)}
 				if mode != ModeOff {
-					conn.Leaf, conn.Chain = pki.leaf, [][]byte{pki.leaf.Raw}
+					conn.Cert = connfacts.NewCert(pki.leaf, [][]byte{pki.leaf.Raw})
 				}
 				req := parseRequest(t, raw.String())
 				require.NoError(t, Apply(req.Header, &conn, &opts, traceNow, fixedRand(traceRand)))
@@ -208,7 +209,7 @@ func TestClientCopies(t *testing.T) {
 		opts := DefaultOptions()
 		opts.StripClientHeaders, opts.ClientCopies = false, tc.copies
 		h := http.Header{ClientCertSubject: {"spoof"}}
-		require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Leaf: pki.leaf}, &opts, traceNow, fixedRand(traceRand)))
+		require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, nil)}, &opts, traceNow, fixedRand(traceRand)))
 		alb := h.Values(ClientCertSubject)[len(h.Values(ClientCertSubject))-1]
 		if tc.copies == CopiesClientLast {
 			alb = h.Values(ClientCertSubject)[0]
@@ -220,7 +221,7 @@ func TestClientCopies(t *testing.T) {
 	opts := DefaultOptions()
 	opts.ClientCopies = CopiesClientFirst
 	h := http.Header{ClientCertSubject: {"spoof"}}
-	require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Leaf: pki.leaf}, &opts, traceNow, fixedRand(traceRand)))
+	require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, nil)}, &opts, traceNow, fixedRand(traceRand)))
 	assert.Len(t, h.Values(ClientCertSubject), 1)
 	assert.NotEqual(t, "spoof", h.Get(ClientCertSubject))
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/connfacts"
 	"github.com/albmtls/albmtls/emulator/connlog"
 	"github.com/albmtls/albmtls/emulator/verify"
 )
@@ -359,7 +360,7 @@ func (l *Listener) handshake(raw, under net.Conn, c *Conn) (*tls.Conn, bool) {
 	_ = raw.SetDeadline(time.Now().Add(l.cfg.HandshakeTimeout))
 	err := tc.HandshakeContext(context.Background())
 	cs := tc.ConnectionState()
-	c.TLSVersion, c.CipherSuite, c.CurveID = cs.Version, cs.CipherSuite, cs.CurveID
+	c.TLS = connfacts.NewTLS(cs.Version, cs.CipherSuite, cs.CurveID)
 	c.ServerName = cs.ServerName
 	c.DidResume = cs.DidResume
 	if err == nil {
@@ -521,14 +522,14 @@ type Conn struct {
 	// TLS facts (HTTPS only).
 	Handshaked       bool
 	HandshakeLatency time.Duration
-	TLSVersion       uint16
-	CipherSuite      uint16
-	CurveID          tls.CurveID
+	// TLS is what the handshake negotiated, named as ALB logs it; the
+	// zero value on plain HTTP.
+	TLS              connfacts.TLS
 	ServerName       string
 	DidResume        bool
 	CertificateIndex int
 
-	// Client certificate, as sent (leaf first).
+	// Client certificate, as sent (leaf first). Cert formats it.
 	Chain [][]byte
 	Leaf  *x509.Certificate
 	// Verify is the verifier's result in verify mode.
@@ -542,6 +543,18 @@ type Conn struct {
 	Err error
 
 	first *firstRequestConn
+
+	certOnce sync.Once
+	cert     *connfacts.Cert
+}
+
+// Cert returns the client certificate's formatted fields, nil when the
+// client sent none. They are formatted on the first call, once per
+// connection, and shared by the connection log and every request's
+// headers; call it only after the handshake, once Chain is final.
+func (c *Conn) Cert() *connfacts.Cert {
+	c.certOnce.Do(func() { c.cert = connfacts.NewCert(c.Leaf, c.Chain) })
+	return c.cert
 }
 
 func (c *Conn) setPeer(certs []*x509.Certificate) {

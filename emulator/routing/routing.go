@@ -20,7 +20,6 @@ import (
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/rules"
-	"github.com/albmtls/albmtls/emulator/sslpolicy"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
 )
 
@@ -168,9 +167,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	}
 	e.TraceID = traceID
 	e.Time = time.Now()
-	if t, err := netip.ParseAddrPort(out.Target); err == nil {
-		e.Target = t
-	}
+	e.Target = out.Target()
 	e.RequestProcessingTime = out.RequestTime
 	e.TargetProcessingTime = out.TargetTime
 	e.ResponseProcessingTime = out.ResponseTime
@@ -181,13 +178,11 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	}
 	e.SentBytes = out.SentBytes
 	e.ErrorReason = out.ErrorReason
-	for _, t := range out.TargetList {
-		if ap, err := netip.ParseAddrPort(t); err == nil {
-			e.TargetPortList = append(e.TargetPortList, ap)
-		}
-	}
-	for _, s := range out.TargetStatusList {
-		e.TargetStatusCodeList = append(e.TargetStatusCodeList, atoiOr0(s))
+	// One entry per attempt in both lists, as ALB pairs them; accesslog
+	// writes an invalid target or a 0 status as "-".
+	for _, a := range out.Attempts {
+		e.TargetPortList = append(e.TargetPortList, a.Target)
+		e.TargetStatusCodeList = append(e.TargetStatusCodeList, a.Status)
 	}
 	h.log(e)
 	if out.Aborted || out.ELBStatus == targetgroup.StatusClientClosed {
@@ -212,10 +207,8 @@ func (h *Handler) connHeaders(cs *connState) *albheader.ConnHeaders {
 		}
 		cs.headers = albheader.NewConnHeaders(&albheader.Conn{
 			Mode:         string(c.Mode),
-			Leaf:         c.Leaf,
-			Chain:        c.Chain,
-			TLSVersion:   c.TLSVersion,
-			CipherSuite:  c.CipherSuite,
+			Cert:         c.Cert(),
+			TLS:          c.TLS,
 			Client:       c.Client,
 			ListenerPort: h.cfg.Port,
 			Scheme:       scheme,
@@ -269,8 +262,8 @@ func (h *Handler) entry(r *http.Request, start time.Time) *accesslog.Entry {
 			if r.ProtoMajor == 2 {
 				e.Type = accesslog.TypeH2
 			}
-			e.SSLCipher = sslpolicy.CipherName(c.CipherSuite)
-			e.SSLProtocol = sslpolicy.VersionName(c.TLSVersion)
+			e.SSLCipher = c.TLS.Cipher
+			e.SSLProtocol = c.TLS.Protocol
 			e.DomainName = c.ServerName
 			switch {
 			case c.DidResume:

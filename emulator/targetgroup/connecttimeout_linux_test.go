@@ -47,5 +47,5 @@ func TestConnectTimeout(t *testing.T) {
 	out := f.last(t)
 	assert.Equal(t, 504, out.ELBStatus)
 	assert.Equal(t, FailureTargetConnectionTimeout, out.Failure)
-	assert.Equal(t, addr, out.Target)
+	assert.Equal(t, addr, out.Target().String())
 }

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
-	"strconv"
+	"net/netip"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -38,14 +38,30 @@ const (
 // the load balancer could answer [DOC: TS]. No response is sent.
 const StatusClientClosed = 460
 
+// Attempt is one try to get a response from a target: target:port_list
+// and target_status_code_list hold one entry per attempt (spec §7 fields
+// 25, 26). The emulator makes one attempt per request. Only accesslog
+// formats these values.
+type Attempt struct {
+	// Target is the IP address and port the attempt reached, as ALB logs
+	// it, also for a target registered by hostname (resolved); when no
+	// connection was made (say, refused), the address dialled, else the
+	// registered address if it is an IP:port; invalid when none is known
+	// (a hostname that did not resolve), logged "-".
+	Target netip.AddrPort
+	// Registered is the target as configured (host:port), for operational
+	// logs.
+	Registered string
+	// Status is the target's status code, 0 when it sent none ("-").
+	Status int
+}
+
 // Outcome is what the access log needs about one forwarded request
 // (spec §7 fields 5-12, 25-27).
 type Outcome struct {
-	// Target is the target:port the request went to, "" when none
-	// (logged as "-"): the IP address and port connected to, as ALB logs
-	// it, also for a target registered by hostname; the configured
-	// address when no connection was made (say, refused).
-	Target string
+	// Attempts are the tries made, in order; nil when no target was tried
+	// (none registered, or the client's request was at fault).
+	Attempts []Attempt
 	// TargetStatus is the target's status code, 0 when it sent none
 	// (target_status_code "-").
 	TargetStatus int
@@ -66,17 +82,21 @@ type Outcome struct {
 	// body bytes counted exactly, header bytes estimated from their
 	// HTTP/1.1 form (ALB counts wire bytes).
 	ReceivedBytes, SentBytes int64
-	// TargetList and TargetStatusList are target:port_list and
-	// target_status_code_list: one entry per attempt (the emulator makes
-	// one), Target and the status as a decimal string or "-"; nil when no
-	// target.
-	TargetList, TargetStatusList []string
 	// Aborted means the target failed after its response headers were
 	// relayed, so the client got a truncated response. The caller should
 	// log the outcome and then panic(http.ErrAbortHandler) so net/http resets
 	// the client's stream or connection, as ALB drops it; net/http offers no
 	// other way to reset an HTTP/2 stream.
 	Aborted bool
+}
+
+// Target is the target:port field: the last attempt's target, invalid
+// ("-") when there was none.
+func (o *Outcome) Target() netip.AddrPort {
+	if len(o.Attempts) == 0 {
+		return netip.AddrPort{}
+	}
+	return o.Attempts[len(o.Attempts)-1].Target
 }
 
 // forward is the state of one Forward call, carried to the ReverseProxy
@@ -90,12 +110,12 @@ type forward struct {
 	body    *targetBody
 	reqBody *countingBody // nil without a request body
 
-	remote       string       // ip:port of the last connection to the target, "" if none
-	wroteHeaders atomic.Int64 // unix nanos: request headers sent to the target
-	firstByte    atomic.Int64 // unix nanos: first response byte from the target
-	errorPage    int64        // bytes of an error page written by the handler, -1 if none
-	clientFault  bool         // the client's request body failed: no target is to blame
-	copyFailed   bool         // relaying the response body failed
+	remote       netip.AddrPort // the last connection to the target, or the address dialled
+	wroteHeaders atomic.Int64   // unix nanos: request headers sent to the target
+	firstByte    atomic.Int64   // unix nanos: first response byte from the target
+	errorPage    int64          // bytes of an error page written by the handler, -1 if none
+	clientFault  bool           // the client's request body failed: no target is to blame
+	copyFailed   bool           // relaying the response body failed
 	trace        httptrace.ClientTrace
 }
 
@@ -175,16 +195,11 @@ func (f *forward) finish(r *http.Request, start time.Time) {
 		out.SentBytes = f.errorPage
 		return
 	}
-	out.Target = f.t.addr
-	if f.remote != "" {
-		out.Target = f.remote
+	a := Attempt{Target: f.remote, Registered: f.t.addr, Status: out.TargetStatus}
+	if !a.Target.IsValid() {
+		a.Target, _ = netip.ParseAddrPort(f.t.addr) // invalid for an unresolved hostname
 	}
-	out.TargetList = []string{out.Target}
-	status := "-"
-	if out.TargetStatus != 0 {
-		status = strconv.Itoa(out.TargetStatus)
-	}
-	out.TargetStatusList = []string{status}
+	out.Attempts = []Attempt{a}
 
 	bodyFailed := f.body != nil && f.body.err != nil && !errors.Is(f.body.err, io.EOF) && f.w.err == nil
 	switch {
@@ -296,6 +311,10 @@ func handleProxyError(w http.ResponseWriter, r *http.Request, err error) {
 		code, failure = classifyClientBody(r.Context(), f.reqBody.err)
 	}
 	f.out.ELBStatus, f.out.Failure = code, failure
+	var de *dialError
+	if errors.As(err, &de) && de.addr.IsValid() && !f.remote.IsValid() {
+		f.remote = de.addr // no connection: the address dialled (a hostname resolved)
+	}
 	f.errorPage = 0
 	if code == StatusClientClosed {
 		return // nobody to answer

@@ -230,3 +230,25 @@ func portOf(addr string) int {
 	n, _ := strconv.Atoi(p)
 	return n
 }
+
+// targetList and statusList are target:port_list and
+// target_status_code_list as the access log writes them.
+func targetList(out Outcome) []string {
+	var l []string
+	for _, a := range out.Attempts {
+		l = append(l, a.Target.String())
+	}
+	return l
+}
+
+func statusList(out Outcome) []string {
+	var l []string
+	for _, a := range out.Attempts {
+		if a.Status == 0 {
+			l = append(l, "-")
+			continue
+		}
+		l = append(l, strconv.Itoa(a.Status))
+	}
+	return l
+}

@@ -134,7 +134,7 @@ func TestSyncTransportRetriesStaleConnection(t *testing.T) {
 		assert.Equal(t, "ok", body)
 		out := f.last(t)
 		assert.Equal(t, FailureNone, out.Failure)
-		assert.Equal(t, []string{"200"}, out.TargetStatusList)
+		assert.Equal(t, []string{"200"}, statusList(out))
 		assert.Equal(t, int32(2), conns.Load())
 	})
 	t.Run("POST not retried", func(t *testing.T) {

@@ -19,7 +19,7 @@ func localhost(addr string) string { return net.JoinHostPort("localhost", strcon
 // TestOutcomeTargetIsConnectedAddress: for a target registered by hostname
 // the access log's target:port is the IP address and port connected to, on
 // the synchronous and the fallback path; with no connection it is the
-// registered name.
+// address dialled.
 func TestOutcomeTargetIsConnectedAddress(t *testing.T) {
 	a := newBackend(t, "a") // listens on 127.0.0.1 only
 	for _, tc := range []struct {
@@ -40,8 +40,8 @@ func TestOutcomeTargetIsConnectedAddress(t *testing.T) {
 			resp.Body.Close()
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			out := f.last(t)
-			assert.Equal(t, a.addr(), out.Target)
-			assert.Equal(t, []string{a.addr()}, out.TargetList)
+			assert.Equal(t, a.addr(), out.Target().String())
+			assert.Equal(t, []string{a.addr()}, targetList(out))
 		})
 	}
 	t.Run("HTTPS", func(t *testing.T) {
@@ -50,16 +50,23 @@ func TestOutcomeTargetIsConnectedAddress(t *testing.T) {
 		f := newFront(t, g, false, nil)
 		code, _, _ := f.get(t, "/")
 		require.Equal(t, http.StatusOK, code)
-		assert.Equal(t, addr, f.last(t).Target)
+		out := f.last(t)
+		assert.Equal(t, addr, out.Target().String())
 	})
 	t.Run("refused", func(t *testing.T) {
-		down := localhost(closedPort(t))
+		closed := closedPort(t)
+		down := localhost(closed)
 		g := startGroup(t, Config{Targets: []string{down}, HealthCheck: noHealth()})
 		f := newFront(t, g, false, nil)
 		code, _, _ := f.get(t, "/")
 		require.Equal(t, http.StatusBadGateway, code)
 		out := f.last(t)
-		assert.Equal(t, down, out.Target, "no connection: the registered address")
-		assert.Equal(t, []string{down}, out.TargetList)
+		// No connection: the address dialled, the hostname resolved (it
+		// used to be the registered name, which the access log dropped).
+		require.Len(t, out.Attempts, 1)
+		assert.Equal(t, down, out.Attempts[0].Registered)
+		assert.True(t, out.Target().Addr().IsLoopback(), "localhost resolved: %v", out.Target())
+		assert.Equal(t, portOf(closed), int(out.Target().Port()))
+		assert.Equal(t, []string{out.Target().String()}, targetList(out))
 	})
 }

@@ -3,8 +3,10 @@ package targetgroup
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -60,6 +62,9 @@ type dialError struct {
 	err     error
 	timeout bool // connect timeout: 504; anything else: 502
 	tls     bool // the TCP connect worked, the TLS handshake did not: 502
+	// addr is the IP address and port dialled, when known: what the
+	// access log names for a target registered by hostname.
+	addr netip.AddrPort
 }
 
 func (e *dialError) Error() string { return e.err.Error() }
@@ -71,9 +76,9 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // the client went away while we dialled
 		}
-		return nil, &dialError{err: err, timeout: isTimeout(err)}
+		return nil, &dialError{err: err, timeout: isTimeout(err), addr: dialledAddr(err)}
 	}
-	return &idleConn{Conn: c, idle: d.idle, remote: c.RemoteAddr().String()}, nil
+	return &idleConn{Conn: c, idle: d.idle, remote: addrPortOf(c.RemoteAddr())}, nil
 }
 
 func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -94,7 +99,7 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &dialError{err: err, tls: true}
+		return nil, &dialError{err: err, tls: true, addr: remoteAddr(c)}
 	}
 	return tc, nil
 }
@@ -108,19 +113,39 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 type idleConn struct {
 	net.Conn
 	idle   time.Duration
-	remote string // RemoteAddr().String(), once per connection
+	remote netip.AddrPort // RemoteAddr(), once per connection
 }
 
 // remoteAddr returns the ip:port a connection to a target reached, for
-// Outcome.Target: a hostname target resolves to one of its addresses.
-func remoteAddr(c net.Conn) string {
+// Attempt.Target: a hostname target resolves to one of its addresses.
+func remoteAddr(c net.Conn) netip.AddrPort {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
 	if ic, ok := c.(*idleConn); ok {
 		return ic.remote
 	}
-	return c.RemoteAddr().String()
+	return addrPortOf(c.RemoteAddr())
+}
+
+// dialledAddr is the address a failed dial tried (net.OpError.Addr: the
+// first address of a hostname that was refused), invalid when unknown.
+func dialledAddr(err error) netip.AddrPort {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Addr != nil {
+		return addrPortOf(oe.Addr)
+	}
+	return netip.AddrPort{}
+}
+
+// addrPortOf is a TCP address as logged: IPv4 without the ::ffff: prefix.
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
 }
 
 func (c *idleConn) Read(b []byte) (int, error) {
