@@ -370,7 +370,9 @@ func (s *Server) closeLogs() error {
 			}
 		}
 	}
-	s.connLog, s.accLog = nil, nil
+	// The sinks stay in place: a request still running after the drain
+	// (a hijacked connection is not waited for by http.Server.Shutdown) may
+	// write its line now, and a closed sink refuses it safely.
 	return errors.Join(errs...)
 }
 
