@@ -3,9 +3,7 @@ package emulator_test
 import (
 	"bytes"
 	"crypto/tls"
-	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,9 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/verify"
+	"github.com/albmtls/albmtls/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // connLine matches the 15 fields of a connection-log line (spec §6.2).
 var connLine = regexp.MustCompile(`^(\S+) (\S+) (\d+) (\d+) (\S+) (\S+) (\S+) ("[^"]*") (\S+) (\S+) (\S+) (TID_[0-9a-f]{32}) (\S+) (\S+) (\S+)$`)
@@ -53,7 +50,7 @@ func normalise(t *testing.T, line string) string {
 // the PKI manifest's expectation and the client's own view, and compares the
 // connection-log lines with a golden file.
 func TestEveryClientInEveryMode(t *testing.T) {
-	var golden bytes.Buffer
+	var buf bytes.Buffer
 	for _, mode := range []string{"verify", "passthrough", "off"} {
 		l := startLB(t, params{Mode: mode})
 		clients := append([]string{""}, l.set.ClientNames()...)
@@ -87,22 +84,12 @@ func TestEveryClientInEveryMode(t *testing.T) {
 			}
 		}
 		lines := readLog(t, filepath.Join(l.dir, "logs/conn.log"), len(clients))
-		fmt.Fprintf(&golden, "# mode %s: (no certificate), %s\n", mode, strings.Join(l.set.ClientNames(), ", "))
+		fmt.Fprintf(&buf, "# mode %s: (no certificate), %s\n", mode, strings.Join(l.set.ClientNames(), ", "))
 		for _, line := range lines {
-			golden.WriteString(normalise(t, line) + "\n")
+			buf.WriteString(normalise(t, line) + "\n")
 		}
 	}
-	compareGolden(t, "testdata/every-client.golden", golden.Bytes())
-}
-
-func compareGolden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.WriteFile(file, got, 0o644))
-	}
-	want, err := os.ReadFile(file)
-	require.NoError(t, err, "run go test -update to create %s", file)
-	assert.Equal(t, string(want), string(got))
+	golden.Assert(t, "testdata/every-client.golden", buf.Bytes())
 }
 
 // TestIgnoreClientCertificateExpiry: expired and not-yet-valid clients pass

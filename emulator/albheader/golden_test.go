@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/cryptotest"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/internal/golden"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -141,7 +143,7 @@ func TestGoldenHeaderSets(t *testing.T) {
 				fmt.Fprintf(&b, "# attributes: %v\n", tc.attrs)
 			}
 			fmt.Fprintf(&b, "\n## request headers as the client sent them\n%s\n## headers forwarded to the target\n%s", before, dumpHeader(req.Header))
-			checkGolden(t, tc.file, b.String())
+			golden.Assert(t, filepath.Join("testdata", tc.file), b.String())
 
 			if opts.StripClientHeaders {
 				protected := append(append(opts.Names.list(), DefaultNames().list()...), XForwardedProto, XForwardedPort)

@@ -9,23 +9,17 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
-	"flag"
 	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // atv is one AttributeTypeAndValue of a test name.
 type atv struct {
@@ -173,17 +167,6 @@ func dumpHeader(h http.Header) string {
 		}
 	}
 	return b.String()
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file: run go test -update")
-	assert.Equal(t, string(want), got, "%s differs: review the change, then run go test -update", path)
 }
 
 // fixedRand returns a reader of the given hex digits, for trace ids.

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/albmtls/albmtls/internal/golden"
 )
 
 // awkwardIssuer is the issuer of every certificate in TestDNGolden.
@@ -69,7 +70,7 @@ var dnCases = []struct {
 }
 
 func TestDNGolden(t *testing.T) {
-	var golden strings.Builder
+	var out strings.Builder
 	for _, tc := range dnCases {
 		der := newCert(t, tc.subject, awkwardIssuer, tc.serial)
 		want := runOpenSSLX509(t, der)
@@ -91,9 +92,9 @@ func TestDNGolden(t *testing.T) {
 			assert.Equal(t, gotSubject, s)
 			assert.Equal(t, want.serial, Serial(c))
 		}
-		fmt.Fprintf(&golden, "# %s\nsubject=%s\nissuer=%s\nserial=%s\n", tc.name, gotSubject, gotIssuer, SerialNumber(tc.serial))
+		fmt.Fprintf(&out, "# %s\nsubject=%s\nissuer=%s\nserial=%s\n", tc.name, gotSubject, gotIssuer, SerialNumber(tc.serial))
 	}
-	checkGolden(t, "dn.golden", golden.String())
+	golden.Assert(t, filepath.Join("testdata", "dn.golden"), out.String())
 }
 
 // TestDNCaptures pins the two values that real ALBs and AWS's documentation
@@ -172,15 +173,4 @@ func TestSerialAgainstOpenSSL(t *testing.T) {
 	}
 	assert.Equal(t, "", Serial(nil))
 	assert.Equal(t, "", SerialNumber(nil))
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file: run go test -update")
-	assert.Equal(t, string(want), got, "%s differs: review the change, then run go test -update", path)
 }

@@ -2,9 +2,7 @@ package connlog
 
 import (
 	"bytes"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/albmtls/albmtls/internal/golden"
+)
 
 // The example lines of spec §6.3, copied verbatim. The golden file must hold
 // exactly these (plus the emulator's 15-field forms of the documented ones).
@@ -126,13 +124,7 @@ func TestGoldenLines(t *testing.T) {
 		got.Write(line)
 		got.WriteByte('\n')
 	}
-	path := filepath.Join("testdata", "lines.golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, got.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), got.String())
+	golden.Assert(t, filepath.Join("testdata", "lines.golden"), got.Bytes())
 }
 
 func TestSubjectEscaping(t *testing.T) {
