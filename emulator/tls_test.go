@@ -15,6 +15,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/verify"
 	"github.com/albmtls/albmtls/internal/golden"
+	"github.com/albmtls/albmtls/internal/testtool"
 )
 
 // connLine matches the 15 fields of a connection-log line (spec §6.2).
@@ -117,8 +118,7 @@ func TestIgnoreClientCertificateExpiry(t *testing.T) {
 // fixed response, a revoked one is reset after the handshake (curl exit 56
 // "recv failure" or 16 "HTTP/2 error") and logged as ClientCertCrlHit.
 func TestCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	require.NoError(t, err, "curl is needed (.ci/run installs it)")
+	curl := testtool.Need(t, "curl")
 	l := startLB(t, params{Mode: "verify"})
 	run := func(name string) (string, int) {
 		cmd := exec.Command(curl, "-sS", "-m", "10", "--cacert", filepath.Join(l.dir, "ca/bundle.pem"),
@@ -145,8 +145,7 @@ func TestCurl(t *testing.T) {
 // CertificateRequest: no CA names by default (spec §2.3), the trust store's
 // CA subjects with advertise_trust_store_ca_names "on".
 func TestOpenSSLCertificateRequestCANames(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
-	require.NoError(t, err)
+	openssl := testtool.Need(t, "openssl")
 	for _, tc := range []struct {
 		advertise string
 		want      []string
