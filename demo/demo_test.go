@@ -28,6 +28,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/connlog"
+	"github.com/albmtls/albmtls/internal/testtool"
 )
 
 // lockedBuffer collects the event lines, written from the emulator's
@@ -69,9 +70,7 @@ func start(t *testing.T, dir, mode string) (*demo.Demo, *lockedBuffer) {
 // guide prints gets the outcome the guide prints, in the answer and in the
 // connection log.
 func TestDemo(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed; the demo's guide is about curl commands")
-	}
+	testtool.Need(t, "curl") // the demo's guide is about curl commands
 	dir := filepath.Join(t.TempDir(), "albmtls-demo")
 	for i, mode := range demo.Modes {
 		t.Run(mode, func(t *testing.T) {

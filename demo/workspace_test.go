@@ -13,6 +13,7 @@ import (
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/albmtls/albmtls/demo"
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -163,10 +164,7 @@ func TestP12(t *testing.T) {
 			assert.Equal(t, leaf.Chain[i+1], c.Raw, name)
 		}
 	}
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl is not installed")
-	}
-	out, err := exec.Command("openssl", "pkcs12", "-in", ws.P12("member"), "-passin", "pass:"+demo.P12Password,
+	out, err := exec.Command(testtool.Need(t, "openssl"), "pkcs12", "-in", ws.P12("member"), "-passin", "pass:"+demo.P12Password,
 		"-nokeys", "-clcerts").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "subject=O = Example Corp, OU = Engineering, CN = member")

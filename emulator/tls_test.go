@@ -3,9 +3,7 @@ package emulator_test
 import (
 	"bytes"
 	"crypto/tls"
-	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/verify"
+	"github.com/albmtls/albmtls/internal/golden"
+	"github.com/albmtls/albmtls/internal/testtool"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // connLine matches the 15 fields of a connection-log line (spec §6.2).
 var connLine = regexp.MustCompile(`^(\S+) (\S+) (\d+) (\d+) (\S+) (\S+) (\S+) ("[^"]*") (\S+) (\S+) (\S+) (TID_[0-9a-f]{32}) (\S+) (\S+) (\S+)$`)
@@ -53,7 +51,7 @@ func normalise(t *testing.T, line string) string {
 // the PKI manifest's expectation and the client's own view, and compares the
 // connection-log lines with a golden file.
 func TestEveryClientInEveryMode(t *testing.T) {
-	var golden bytes.Buffer
+	var buf bytes.Buffer
 	for _, mode := range []string{"verify", "passthrough", "off"} {
 		l := startLB(t, params{Mode: mode})
 		clients := append([]string{""}, l.set.ClientNames()...)
@@ -87,22 +85,12 @@ func TestEveryClientInEveryMode(t *testing.T) {
 			}
 		}
 		lines := readLog(t, filepath.Join(l.dir, "logs/conn.log"), len(clients))
-		fmt.Fprintf(&golden, "# mode %s: (no certificate), %s\n", mode, strings.Join(l.set.ClientNames(), ", "))
+		fmt.Fprintf(&buf, "# mode %s: (no certificate), %s\n", mode, strings.Join(l.set.ClientNames(), ", "))
 		for _, line := range lines {
-			golden.WriteString(normalise(t, line) + "\n")
+			buf.WriteString(normalise(t, line) + "\n")
 		}
 	}
-	compareGolden(t, "testdata/every-client.golden", golden.Bytes())
-}
-
-func compareGolden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.WriteFile(file, got, 0o644))
-	}
-	want, err := os.ReadFile(file)
-	require.NoError(t, err, "run go test -update to create %s", file)
-	assert.Equal(t, string(want), string(got))
+	golden.Assert(t, "testdata/every-client.golden", buf.Bytes())
 }
 
 // TestIgnoreClientCertificateExpiry: expired and not-yet-valid clients pass
@@ -130,8 +118,7 @@ func TestIgnoreClientCertificateExpiry(t *testing.T) {
 // fixed response, a revoked one is reset after the handshake (curl exit 56
 // "recv failure" or 16 "HTTP/2 error") and logged as ClientCertCrlHit.
 func TestCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	require.NoError(t, err, "curl is needed (.ci/run installs it)")
+	curl := testtool.Need(t, "curl")
 	l := startLB(t, params{Mode: "verify"})
 	run := func(name string) (string, int) {
 		cmd := exec.Command(curl, "-sS", "-m", "10", "--cacert", filepath.Join(l.dir, "ca/bundle.pem"),
@@ -158,8 +145,7 @@ func TestCurl(t *testing.T) {
 // CertificateRequest: no CA names by default (spec §2.3), the trust store's
 // CA subjects with advertise_trust_store_ca_names "on".
 func TestOpenSSLCertificateRequestCANames(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
-	require.NoError(t, err)
+	openssl := testtool.Need(t, "openssl")
 	for _, tc := range []struct {
 		advertise string
 		want      []string

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -65,7 +66,7 @@ func opensslSubject(t *testing.T, certPEM []byte) string {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "cert.pem")
 	require.NoError(t, os.WriteFile(f, certPEM, 0o644))
-	out, err := exec.Command("openssl", "x509", "-in", f, "-noout", "-subject", "-nameopt", "RFC2253").CombinedOutput()
+	out, err := exec.Command(testtool.Need(t, "openssl"), "x509", "-in", f, "-noout", "-subject", "-nameopt", "RFC2253").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return strings.TrimPrefix(strings.TrimSpace(string(out)), "subject=")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -22,9 +23,7 @@ import (
 // chain file: a Go server that accepts any client certificate reports the
 // certificates it received.
 func TestCurlSendsTheChainFile(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Fatalf("curl is required for this test: %v", err)
-	}
+	curl := testtool.Need(t, "curl")
 	dir := pkitest.Dir(t)
 	set := pkitest.Standard(t)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +51,7 @@ func TestCurlSendsTheChainFile(t *testing.T) {
 	for name, want := range map[string]int{"valid": 2, "valid-rsa": 2, "deep-chain": 5, "oversized": 2, "self-signed": 1, "untrusted": 2} {
 		t.Run(name, func(t *testing.T) {
 			leaf, _ := set.Client(name)
-			out, err := exec.Command("curl", "-sS", "--fail",
+			out, err := exec.Command(curl, "-sS", "--fail",
 				"--cacert", filepath.Join(dir, "ca/bundle.pem"),
 				"--resolve", "localhost:"+fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)+":127.0.0.1",
 				"--cert", filepath.Join(dir, "clients", name+"-chain.pem"),

@@ -3,7 +3,6 @@ package pki_test
 import (
 	"crypto/x509"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,11 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/internal/golden"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func TestWriteDirLayout(t *testing.T) {
 	dir := pkitest.Dir(t)
@@ -290,13 +288,7 @@ func TestManifestGolden(t *testing.T) {
 	require.NoError(t, err)
 	got := regexp.MustCompile(`"serial": "[0-9A-F]+"`).ReplaceAll(data, []byte(`"serial": "<serial>"`))
 	got = regexp.MustCompile(`"certificate_message_bytes": \d+`).ReplaceAll(got, []byte(`"certificate_message_bytes": 0`))
-	golden := filepath.Join("testdata", "manifest.golden.json")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, got, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test ./pki -run Golden -update to create it")
-	assert.Equal(t, string(want), string(got))
+	golden.Assert(t, filepath.Join("testdata", "manifest.golden.json"), got)
 }
 
 func truncate(t *testing.T, path string) {

@@ -13,13 +13,14 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/internal/testbin"
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
 func openssl(t *testing.T, args ...string) []byte {
 	t.Helper()
-	out, err := exec.Command("openssl", args...).Output()
+	out, err := exec.Command(testtool.Need(t, "openssl"), args...).Output()
 	require.NoError(t, err, "openssl %v", args)
 	return out
 }

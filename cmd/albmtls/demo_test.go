@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/internal/testbin"
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -81,9 +82,7 @@ func readUntil(t *testing.T, sc *bufio.Scanner, marker string, stderr *lockedBuf
 // curl commands through a shell exactly as printed, and stops it with
 // Ctrl-C (SIGINT).
 func TestDemoBinary(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
-	}
+	testtool.Need(t, "curl") // the guide's commands run through sh and find curl on PATH
 	work := t.TempDir()
 	cmd, out, stderr := startProcess(t, work, "demo", "--http-port", "0", "--https-port", "0", "--admin-addr", "127.0.0.1:0")
 	guide := readUntil(t, out, "Connections as they happen", stderr)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/internal/testbin"
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki"
 )
 
@@ -189,6 +190,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // TestPKIInitBinaryWithOpenSSL runs the real binary's `pki init` and checks
 // every client certificate with the real `openssl verify`.
 func TestPKIInitBinaryWithOpenSSL(t *testing.T) {
+	opensslBin := testtool.Need(t, "openssl")
 	dir := filepath.Join(t.TempDir(), "pki")
 	out, err := testbin.Command(t, "pki", "init", "--out", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -231,7 +233,7 @@ func TestPKIInitBinaryWithOpenSSL(t *testing.T) {
 		t.Run(tc.name+strings.Join(tc.extra, " "), func(t *testing.T) {
 			args := append([]string{"verify", "-CAfile", "ca/bundle.pem", "-untrusted", "clients/" + tc.name + "-chain.pem"}, tc.extra...)
 			args = append(args, "clients/"+tc.name+".pem")
-			cmd := exec.Command("openssl", args...)
+			cmd := exec.Command(opensslBin, args...)
 			cmd.Dir = dir
 			out, err := cmd.CombinedOutput()
 			if tc.wantErr == "" {
@@ -250,13 +252,13 @@ func TestPKIInitBinaryWithOpenSSL(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, strings.Count(string(data), "-----BEGIN CERTIFICATE-----"), name)
 	}
-	text, err := exec.Command("openssl", "x509", "-in", filepath.Join(dir, "clients/weak-rsa.pem"), "-noout", "-text").CombinedOutput()
+	text, err := exec.Command(opensslBin, "x509", "-in", filepath.Join(dir, "clients/weak-rsa.pem"), "-noout", "-text").CombinedOutput()
 	require.NoError(t, err)
 	assert.Contains(t, string(text), "Public-Key: (1024 bit)")
 	// The server certificate verifies for every SAN the brief lists.
 	for _, host := range [][]string{{"-verify_hostname", "localhost"}, {"-verify_hostname", "alb"}, {"-verify_ip", "127.0.0.1"}, {"-verify_ip", "::1"}} {
 		args := append([]string{"verify", "-purpose", "sslserver", "-CAfile", "ca/bundle.pem", "-untrusted", "server/server-chain.pem"}, host...)
-		cmd := exec.Command("openssl", append(args, "server/server.pem")...)
+		cmd := exec.Command(opensslBin, append(args, "server/server.pem")...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%v: %s", host, out)
@@ -266,6 +268,7 @@ func TestPKIInitBinaryWithOpenSSL(t *testing.T) {
 // TestPKIIssueRevokeBinary runs issue and revoke with the real binary and
 // checks the result with openssl.
 func TestPKIIssueRevokeBinary(t *testing.T) {
+	opensslBin := testtool.Need(t, "openssl")
 	dir := filepath.Join(t.TempDir(), "pki")
 	out, err := testbin.Command(t, "pki", "init", "--out", dir, "--quiet").CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -273,7 +276,7 @@ func TestPKIIssueRevokeBinary(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 
 	verify := func() (string, error) {
-		cmd := exec.Command("openssl", "verify", "-crl_check", "-CRLfile", "crl/intermediate.crl.pem", "-CAfile", "ca/bundle.pem",
+		cmd := exec.Command(opensslBin, "verify", "-crl_check", "-CRLfile", "crl/intermediate.crl.pem", "-CAfile", "ca/bundle.pem",
 			"-untrusted", "clients/carol-chain.pem", "clients/carol.pem")
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
@@ -293,7 +296,7 @@ func TestPKIIssueRevokeBinary(t *testing.T) {
 		if !strings.HasSuffix(f, ".pem") {
 			args = append(args, "-inform", "der")
 		}
-		out, err := exec.Command("openssl", args...).CombinedOutput()
+		out, err := exec.Command(opensslBin, args...).CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		assert.Equal(t, "crlNumber=0x02", strings.TrimSpace(string(out)), f)
 	}

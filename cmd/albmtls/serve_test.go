@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/internal/testbin"
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -221,16 +222,14 @@ func TestServeSIGTERMWhileLoadingFIFO(t *testing.T) {
 // descriptor limit, floods a listener until accept fails with EMFILE, frees
 // the descriptors, and expects the listener to serve again.
 func TestServeRecoversFromFDExhaustion(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
+	sh := testtool.Need(t, "sh")
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(target.Close)
 	dir := pkitest.Dir(t)
 	set, err := pki.Load(dir)
 	require.NoError(t, err)
 	file := writeServeConfig(t, dir, "ca/bundle.pem", target.Listener.Addr().String(), "1s")
-	cmd := exec.Command("sh", "-c", `ulimit -n 48 && exec "$0" serve -c "$1"`, testbin.Path(t), file)
+	cmd := exec.Command(sh, "-c", `ulimit -n 48 && exec "$0" serve -c "$1"`, testbin.Path(t), file)
 	s := startServe(t, dir, cmd)
 
 	leaf, ok := set.Client("valid")

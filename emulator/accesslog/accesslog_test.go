@@ -2,9 +2,7 @@ package accesslog
 
 import (
 	"bytes"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/awsarn"
+	"github.com/albmtls/albmtls/emulator/connlog"
+	"github.com/albmtls/albmtls/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func mustTime(t testing.TB, s string) time.Time {
 	t.Helper()
@@ -149,13 +147,7 @@ func TestGoldenLines(t *testing.T) {
 		got.Write(line)
 		got.WriteByte('\n')
 	}
-	path := filepath.Join("testdata", "lines.golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, got.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), got.String())
+	golden.Assert(t, filepath.Join("testdata", "lines.golden"), got.Bytes())
 }
 
 func TestParseLineRoundTrip(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/albmtls/albmtls/emulator/connfacts"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/cryptotest"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/internal/golden"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -142,7 +144,7 @@ func TestGoldenHeaderSets(t *testing.T) {
 				fmt.Fprintf(&b, "# attributes: %v\n", tc.attrs)
 			}
 			fmt.Fprintf(&b, "\n## request headers as the client sent them\n%s\n## headers forwarded to the target\n%s", before, dumpHeader(req.Header))
-			checkGolden(t, tc.file, b.String())
+			golden.Assert(t, filepath.Join("testdata", tc.file), b.String())
 
 			if opts.StripClientHeaders {
 				protected := append(append(opts.Names.list(), DefaultNames().list()...), XForwardedProto, XForwardedPort)

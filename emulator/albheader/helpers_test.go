@@ -7,103 +7,55 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/hex"
-	"flag"
 	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	dn "github.com/albmtls/albmtls/internal/dntest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// atv is one AttributeTypeAndValue of a test name.
-type atv struct {
-	oid   asn1.ObjectIdentifier
-	tag   cbasn1.Tag
-	value []byte
-}
-
-var (
-	oidCN     = asn1.ObjectIdentifier{2, 5, 4, 3}
-	oidSN     = asn1.ObjectIdentifier{2, 5, 4, 4}
-	oidSerial = asn1.ObjectIdentifier{2, 5, 4, 5}
-	oidC      = asn1.ObjectIdentifier{2, 5, 4, 6}
-	oidO      = asn1.ObjectIdentifier{2, 5, 4, 10}
-	oidOU     = asn1.ObjectIdentifier{2, 5, 4, 11}
-	oidGN     = asn1.ObjectIdentifier{2, 5, 4, 42}
-	oidOrgID  = asn1.ObjectIdentifier{2, 5, 4, 97}
-	oidEmail  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
-	oidDC     = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
-	oidCustom = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 55555, 1}
+// Attribute type OIDs of the test names.
+const (
+	oidCN     = "2.5.4.3"
+	oidSN     = "2.5.4.4"
+	oidSerial = "2.5.4.5"
+	oidC      = "2.5.4.6"
+	oidO      = "2.5.4.10"
+	oidOU     = "2.5.4.11"
+	oidGN     = "2.5.4.42"
+	oidOrgID  = "2.5.4.97"
+	oidEmail  = "1.2.840.113549.1.9.1"
+	oidDC     = "0.9.2342.19200300.100.1.25"
+	oidCustom = "1.3.6.1.4.1.55555.1"
 )
-
-func utf8v(oid asn1.ObjectIdentifier, s string) atv {
-	return atv{oid, cbasn1.UTF8String, []byte(s)}
-}
-func printable(oid asn1.ObjectIdentifier, s string) atv {
-	return atv{oid, cbasn1.PrintableString, []byte(s)}
-}
-func ia5(oid asn1.ObjectIdentifier, s string) atv { return atv{oid, cbasn1.IA5String, []byte(s)} }
-func bmp(oid asn1.ObjectIdentifier, s string) atv {
-	var b []byte
-	for _, r := range s {
-		b = append(b, byte(r>>8), byte(r))
-	}
-	return atv{oid, cbasn1.Tag(30), b}
-}
-
-// rawName encodes a Name, one argument per RDN, attributes in the order given.
-func rawName(rdns ...[]atv) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		for _, r := range rdns {
-			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-				for _, a := range r {
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1ObjectIdentifier(a.oid)
-						b.AddASN1(a.tag, func(b *cryptobyte.Builder) { b.AddBytes(a.value) })
-					})
-				}
-			})
-		}
-	})
-	return b.BytesOrPanic()
-}
-
-func rdn(a ...atv) []atv { return a }
 
 // Awkward names for the golden header sets: commas, plus signs, quotes, a
 // leading '#' and leading and trailing spaces, non-ASCII in UTF8String and
 // BMPString, multi-valued RDNs, emailAddress, serialNumber,
 // organizationIdentifier, DC and an OID OpenSSL does not know.
 var (
-	rootName = rawName(rdn(printable(oidC, "US")), rdn(printable(oidO, "Example, Inc.")), rdn(utf8v(oidCN, "Example Root CA")))
-	caName   = rawName(
-		rdn(ia5(oidDC, "com")), rdn(ia5(oidDC, "example")),
-		rdn(printable(oidO, "Example, Inc.")),
-		rdn(utf8v(oidOU, " PKI+Ops ")),
-		rdn(printable(oidOrgID, "NTREE-10747013"), utf8v(oidCN, `Issuing CA "2"`)),
+	rootName = dn.Name(dn.RDN(dn.Printable(oidC, "US")), dn.RDN(dn.Printable(oidO, "Example, Inc.")), dn.RDN(dn.UTF8(oidCN, "Example Root CA")))
+	caName   = dn.Name(
+		dn.RDN(dn.IA5(oidDC, "com")), dn.RDN(dn.IA5(oidDC, "example")),
+		dn.RDN(dn.Printable(oidO, "Example, Inc.")),
+		dn.RDN(dn.UTF8(oidOU, " PKI+Ops ")),
+		dn.RDN(dn.Printable(oidOrgID, "NTREE-10747013"), dn.UTF8(oidCN, `Issuing CA "2"`)),
 	)
-	clientName = rawName(
-		rdn(printable(oidC, "EE")),
-		rdn(utf8v(oidO, "#hash; <Ltd>")),
-		rdn(bmp(oidOU, "Développement")),
-		rdn(utf8v(oidCN, "MÄNNIK,MARILIIS,47101010033")),
-		rdn(utf8v(oidSN, "MÄNNIK"), utf8v(oidGN, "MARILIIS")),
-		rdn(printable(oidSerial, "PNOEE-47101010033")),
-		rdn(ia5(oidEmail, "user+tag@example.com")),
-		rdn(utf8v(oidCustom, "custom \\ value ")),
+	clientName = dn.Name(
+		dn.RDN(dn.Printable(oidC, "EE")),
+		dn.RDN(dn.UTF8(oidO, "#hash; <Ltd>")),
+		dn.RDN(dn.BMP(oidOU, "Développement")),
+		dn.RDN(dn.UTF8(oidCN, "MÄNNIK,MARILIIS,47101010033")),
+		dn.RDN(dn.UTF8(oidSN, "MÄNNIK"), dn.UTF8(oidGN, "MARILIIS")),
+		dn.RDN(dn.Printable(oidSerial, "PNOEE-47101010033")),
+		dn.RDN(dn.IA5(oidEmail, "user+tag@example.com")),
+		dn.RDN(dn.UTF8(oidCustom, "custom \\ value ")),
 	)
 )
 
@@ -173,17 +125,6 @@ func dumpHeader(h http.Header) string {
 		}
 	}
 	return b.String()
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file: run go test -update")
-	assert.Equal(t, string(want), got, "%s differs: review the change, then run go test -update", path)
 }
 
 // fixedRand returns a reader of the given hex digits, for trace ids.

@@ -1,29 +1,14 @@
 package albresponse
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), string(got))
-}
 
 // TestPageContentLengths pins the Content-Lengths observed on real ALBs
 // (spec §8.1, computed in §11) and the inferred ones.
@@ -54,7 +39,7 @@ func TestPageGolden(t *testing.T) {
 	for _, code := range []int{301, 302, 400, 403, 405, 408, 413, 414, 460, 463, 464, 500, 501, 502, 503, 504, 561} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			_, body := Page(code)
-			golden(t, fmt.Sprintf("page-%d.golden", code), body)
+			golden.Assert(t, filepath.Join("testdata", fmt.Sprintf("page-%d.golden", code)), body)
 		})
 	}
 }

@@ -7,11 +7,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/golden"
 )
 
 func errorServer(t *testing.T, code int, opts ResponseOptions, tlsOn bool) (*httptest.Server, func() (*bufio.Reader, net.Conn)) {
@@ -72,7 +75,7 @@ func TestWriteErrorWire(t *testing.T) {
 	br, c := dial()
 	resp := exchange(t, c, br, getReq, false)
 	assert.Equal(t, []string{"Server", "Date", "Content-Type", "Content-Length", "Connection"}, resp.names())
-	golden(t, "wire-503.golden", resp.wire())
+	golden.Assert(t, filepath.Join("testdata", "wire-503.golden"), resp.wire())
 }
 
 func TestWriteErrorOptions(t *testing.T) {

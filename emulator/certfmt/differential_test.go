@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	dn "github.com/albmtls/albmtls/internal/dntest"
 )
 
 // TestDNDifferential formats random names with DN and with the openssl binary
@@ -56,9 +58,9 @@ var commonOIDs = []string{oidCN, oidO, oidOU, oidC, oidL, oidST, oidEmail, oidSe
 
 func randomName(rng *rand.Rand, known []string) []byte {
 	if rng.IntN(50) == 0 {
-		return rawName()
+		return dn.Name()
 	}
-	rdns := make([][]atv, 1+rng.IntN(6))
+	rdns := make([][]dn.ATV, 1+rng.IntN(6))
 	for i := range rdns {
 		n := 1
 		if rng.IntN(5) == 0 {
@@ -68,10 +70,10 @@ func randomName(rng *rand.Rand, known []string) []byte {
 			rdns[i] = append(rdns[i], randomATV(rng, known))
 		}
 	}
-	return rawName(rdns...)
+	return dn.Name(rdns...)
 }
 
-func randomATV(rng *rand.Rand, known []string) atv {
+func randomATV(rng *rand.Rand, known []string) dn.ATV {
 	var oid string
 	switch r := rng.IntN(20); {
 	case r < 14:
@@ -83,23 +85,23 @@ func randomATV(rng *rand.Rand, known []string) atv {
 	}
 	switch r := rng.IntN(100); {
 	case r < 40:
-		return atv{oid, cbasn1.UTF8String, []byte(randomText(rng, 0x10ffff))}
+		return dn.Raw(oid, cbasn1.UTF8String, []byte(randomText(rng, 0x10ffff)))
 	case r < 55:
-		return atv{oid, cbasn1.PrintableString, randomBytes(rng)}
+		return dn.Raw(oid, cbasn1.PrintableString, randomBytes(rng))
 	case r < 70:
-		return atv{oid, cbasn1.IA5String, randomBytes(rng)}
+		return dn.Raw(oid, cbasn1.IA5String, randomBytes(rng))
 	case r < 80:
-		return atv{oid, cbasn1.T61String, randomBytes(rng)}
+		return dn.Raw(oid, cbasn1.T61String, randomBytes(rng))
 	case r < 90:
-		return bmp(oid, randomText(rng, 0xffff))
+		return dn.BMP(oid, randomText(rng, 0xffff))
 	case r < 95:
-		return universal(oid, randomText(rng, 0x10ffff))
+		return dn.Universal(oid, randomText(rng, 0x10ffff))
 	case r < 98:
-		return atv{oid, tagNumeric, []byte(fmt.Sprint(rng.IntN(100000)))}
+		return dn.Raw(oid, dn.TagNumeric, []byte(fmt.Sprint(rng.IntN(100000))))
 	case r < 99:
-		return atv{oid, cbasn1.BIT_STRING, []byte{byte(rng.IntN(8)), byte(rng.IntN(256))}}
+		return dn.Raw(oid, cbasn1.BIT_STRING, []byte{byte(rng.IntN(8)), byte(rng.IntN(256))})
 	default:
-		return atv{oid, cbasn1.SEQUENCE.Constructed(), []byte{0x02, 0x01, byte(rng.IntN(128))}}
+		return dn.Raw(oid, cbasn1.SEQUENCE.Constructed(), []byte{0x02, 0x01, byte(rng.IntN(128))})
 	}
 }
 

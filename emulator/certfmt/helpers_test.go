@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"math/big"
 	"os"
@@ -20,133 +19,35 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files and openssl_objects.txt")
+	"github.com/albmtls/albmtls/internal/testtool"
+)
 
 // Attribute type OIDs used by the tests.
 const (
-	oidCN        = "2.5.4.3"
-	oidSN        = "2.5.4.4"
-	oidSerial    = "2.5.4.5"
-	oidC         = "2.5.4.6"
-	oidL         = "2.5.4.7"
-	oidST        = "2.5.4.8"
-	oidStreet    = "2.5.4.9"
-	oidO         = "2.5.4.10"
-	oidOU        = "2.5.4.11"
-	oidTitle     = "2.5.4.12"
-	oidPostal    = "2.5.4.17"
-	oidGN        = "2.5.4.42"
-	oidOrgID     = "2.5.4.97"
-	oidEmail     = "1.2.840.113549.1.9.1"
-	oidDC        = "0.9.2342.19200300.100.1.25"
-	oidUID       = "0.9.2342.19200300.100.1.1"
-	oidJurC      = "1.3.6.1.4.1.311.60.2.1.3"
-	oidRSA       = "1.2.840.113549.1.1.1" // known to OpenSSL, not a name attribute
-	oidUnknown   = "1.3.6.1.4.1.55555.1.2"
-	oidUnknown2  = "2.999.4294967296.1"
-	oidLongArcs  = "1.3.6.1.4.1.123456789.123456789.123456789.123456789.123456789.123456789.123456789.1"
-	oidBigFirst  = "2.18446744073709551616.5"
-	tagNumeric   = cbasn1.Tag(18)
-	tagUniversal = cbasn1.Tag(28)
-	tagBMP       = cbasn1.Tag(30)
+	oidCN       = "2.5.4.3"
+	oidSN       = "2.5.4.4"
+	oidSerial   = "2.5.4.5"
+	oidC        = "2.5.4.6"
+	oidL        = "2.5.4.7"
+	oidST       = "2.5.4.8"
+	oidStreet   = "2.5.4.9"
+	oidO        = "2.5.4.10"
+	oidOU       = "2.5.4.11"
+	oidTitle    = "2.5.4.12"
+	oidPostal   = "2.5.4.17"
+	oidGN       = "2.5.4.42"
+	oidOrgID    = "2.5.4.97"
+	oidEmail    = "1.2.840.113549.1.9.1"
+	oidDC       = "0.9.2342.19200300.100.1.25"
+	oidUID      = "0.9.2342.19200300.100.1.1"
+	oidJurC     = "1.3.6.1.4.1.311.60.2.1.3"
+	oidRSA      = "1.2.840.113549.1.1.1" // known to OpenSSL, not a name attribute
+	oidUnknown  = "1.3.6.1.4.1.55555.1.2"
+	oidUnknown2 = "2.999.4294967296.1"
+	oidLongArcs = "1.3.6.1.4.1.123456789.123456789.123456789.123456789.123456789.123456789.123456789.1"
+	oidBigFirst = "2.18446744073709551616.5"
 )
-
-// atv is one AttributeTypeAndValue: a dotted OID and a value element.
-type atv struct {
-	oid   string
-	tag   cbasn1.Tag
-	value []byte // content octets
-}
-
-func utf8v(oid, s string) atv     { return atv{oid, cbasn1.UTF8String, []byte(s)} }
-func printable(oid, s string) atv { return atv{oid, cbasn1.PrintableString, []byte(s)} }
-func ia5(oid, s string) atv       { return atv{oid, cbasn1.IA5String, []byte(s)} }
-func t61(oid string, b []byte) atv {
-	return atv{oid, cbasn1.T61String, b}
-}
-
-func bmp(oid, s string) atv {
-	var b []byte
-	for _, r := range s {
-		if r > 0xffff {
-			panic("bmp: rune outside the BMP")
-		}
-		b = append(b, byte(r>>8), byte(r))
-	}
-	return atv{oid, tagBMP, b}
-}
-
-func universal(oid, s string) atv {
-	var b []byte
-	for _, r := range s {
-		b = append(b, byte(r>>24), byte(r>>16), byte(r>>8), byte(r))
-	}
-	return atv{oid, tagUniversal, b}
-}
-
-// rdn groups attributes into one (multi-valued) RDN, in the order given.
-func rdn(a ...atv) []atv { return a }
-
-// rawName encodes a Name; each argument is one RDN. The attributes of an RDN
-// are written in the order given, so a test can also build unsorted SETs.
-func rawName(rdns ...[]atv) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		for _, r := range rdns {
-			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-				for _, a := range r {
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						der, ok := encodeOIDBig(a.oid)
-						if !ok {
-							panic("bad OID " + a.oid)
-						}
-						b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(der) })
-						b.AddASN1(a.tag, func(b *cryptobyte.Builder) { b.AddBytes(a.value) })
-					})
-				}
-			})
-		}
-	})
-	return b.BytesOrPanic()
-}
-
-// encodeOIDBig encodes dotted OIDs with arcs of any size (the tests use some
-// beyond 64 bits).
-func encodeOIDBig(dotted string) ([]byte, bool) {
-	parts := strings.Split(dotted, ".")
-	if len(parts) < 2 {
-		return nil, false
-	}
-	arcs := make([]*big.Int, len(parts))
-	for i, p := range parts {
-		v, ok := new(big.Int).SetString(p, 10)
-		if !ok {
-			return nil, false
-		}
-		arcs[i] = v
-	}
-	first := new(big.Int).Mul(arcs[0], big.NewInt(40))
-	first.Add(first, arcs[1])
-	var out []byte
-	for _, v := range append([]*big.Int{first}, arcs[2:]...) {
-		var groups []byte
-		x := new(big.Int).Set(v)
-		for {
-			groups = append([]byte{byte(new(big.Int).And(x, big.NewInt(0x7f)).Int64())}, groups...)
-			x.Rsh(x, 7)
-			if x.Sign() == 0 {
-				break
-			}
-		}
-		for i := range groups[:len(groups)-1] {
-			groups[i] |= 0x80
-		}
-		out = append(out, groups...)
-	}
-	return out, true
-}
 
 // testKey is shared by the certificates of a test run: key generation is the
 // slow part and the tests are about names.
@@ -207,17 +108,9 @@ func pemOf(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-// requireOpenSSL fails the test when the openssl binary is missing: these
-// checks are the point of the test and must not pass by skipping.
-func requireOpenSSL(tb testing.TB) {
-	tb.Helper()
-	_, err := exec.LookPath("openssl")
-	require.NoError(tb, err, "the openssl binary is needed to check formats against OpenSSL")
-}
-
 func opensslVersion(tb testing.TB) string {
 	tb.Helper()
-	requireOpenSSL(tb)
+	testtool.Need(tb, "openssl")
 	out, err := exec.Command("openssl", "version").Output()
 	require.NoError(tb, err)
 	// "OpenSSL 3.0.19 27 Jan 2026 (Library: …)" → "OpenSSL 3.0.19"
@@ -232,7 +125,7 @@ type opensslX509 struct{ subject, issuer, serial string }
 
 func runOpenSSLX509(tb testing.TB, der []byte) opensslX509 {
 	tb.Helper()
-	requireOpenSSL(tb)
+	testtool.Need(tb, "openssl")
 	cmd := exec.Command("openssl", "x509", "-noout", "-subject", "-issuer", "-serial", "-nameopt", "RFC2253")
 	cmd.Stdin = bytes.NewReader(pemOf(der))
 	var stderr bytes.Buffer
@@ -262,7 +155,7 @@ func runOpenSSLX509(tb testing.TB, der []byte) opensslX509 {
 // (an empty name cannot be looked up as a trust anchor).
 func opensslSubjects(tb testing.TB, ders [][]byte) []string {
 	tb.Helper()
-	requireOpenSSL(tb)
+	testtool.Need(tb, "openssl")
 	dir := tb.TempDir()
 	var all bytes.Buffer
 	args := []string{"verify", "-no_check_time", "-show_chain", "-nameopt", "RFC2253", "-CAfile", filepath.Join(dir, "all.pem")}

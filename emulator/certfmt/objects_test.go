@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/golden"
 )
 
 // TestObjectTable regenerates openssl_objects.txt from the installed OpenSSL
@@ -19,7 +21,7 @@ import (
 func TestObjectTable(t *testing.T) {
 	version := opensslVersion(t)
 	got := buildObjectTable(t, version)
-	if *update {
+	if golden.Update() {
 		require.NoError(t, os.WriteFile("openssl_objects.txt", []byte(got), 0o644))
 	}
 	wantHeader, _, _ := strings.Cut(openSSLObjects, "\n")

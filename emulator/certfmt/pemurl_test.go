@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/testtool"
 )
 
 // quote is Python's urllib.parse.quote(s, safe=safe), the reference the spec
@@ -66,15 +68,13 @@ func TestPEMURLEncodeMatchesReference(t *testing.T) {
 
 // TestPEMURLEncodeMatchesPython runs the spec's reference implementation itself.
 func TestPEMURLEncodeMatchesPython(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed; TestPEMURLEncodeMatchesReference covers the same rule")
-	}
+	python3 := testtool.Need(t, "python3")
 	chain := testChain(t)
 	var pemText bytes.Buffer
 	for _, der := range chain {
 		pemText.Write(pemOf(der))
 	}
-	cmd := exec.Command("python3", "-c", `import sys, urllib.parse; sys.stdout.write(urllib.parse.quote(sys.stdin.read(), safe="+=/"))`)
+	cmd := exec.Command(python3, "-c", `import sys, urllib.parse; sys.stdout.write(urllib.parse.quote(sys.stdin.read(), safe="+=/"))`)
 	cmd.Stdin = &pemText
 	out, err := cmd.Output()
 	require.NoError(t, err)

@@ -2,9 +2,7 @@ package connlog
 
 import (
 	"bytes"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,9 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/awsarn"
+	"github.com/albmtls/albmtls/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // The example lines of spec §6.3, copied verbatim. The golden file must hold
 // exactly these (plus the emulator's 15-field forms of the documented ones).
@@ -128,13 +125,7 @@ func TestGoldenLines(t *testing.T) {
 		got.Write(line)
 		got.WriteByte('\n')
 	}
-	path := filepath.Join("testdata", "lines.golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, got.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), got.String())
+	golden.Assert(t, filepath.Join("testdata", "lines.golden"), got.Bytes())
 }
 
 func TestSubjectEscaping(t *testing.T) {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/testtool"
 )
 
 // These tests run a real TLS server on 127.0.0.1 configured by Policy.Apply
@@ -145,8 +147,7 @@ type opensslResult struct {
 // opensslDial runs `openssl s_client` with extra arguments, e.g. -tls1_2 and -cipher.
 func opensslDial(t *testing.T, addr string, args ...string) opensslResult {
 	t.Helper()
-	bin, err := exec.LookPath("openssl")
-	require.NoError(t, err, "these tests need the openssl binary (OpenSSL 3) on PATH")
+	bin := testtool.Need(t, "openssl")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	full := append([]string{"s_client", "-connect", addr, "-brief"}, args...)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/truststore"
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+	"github.com/albmtls/albmtls/internal/testtool"
 )
 
 func TestCheckBundleRules(t *testing.T) {
@@ -126,7 +127,7 @@ func lines(b []byte) int { return bytes.Count(b, []byte("\n")) }
 func TestCheckBundleRefusesOpenSSLTextDump(t *testing.T) {
 	k := testKit(t)
 	in := writeFile(t, "root.pem", k.root.PEM())
-	out, err := exec.Command("openssl", "x509", "-in", in, "-text").Output()
+	out, err := exec.Command(testtool.Need(t, "openssl"), "x509", "-in", in, "-text").Output()
 	require.NoError(t, err)
 	require.Contains(t, string(out), "Certificate:")
 	_, fs := truststore.CheckBundle("dump.pem", out)

@@ -3,7 +3,6 @@ package truststore_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -14,22 +13,8 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/truststore"
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
+	"github.com/albmtls/albmtls/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(p, got, 0o644))
-	}
-	want, err := os.ReadFile(p)
-	require.NoError(t, err, "run go test -update to create %s", p)
-	assert.Equal(t, string(want), string(got))
-}
 
 // TestReportGolden pins the exact text and JSON that `albmtls truststore
 // check` prints. Files are named relative to a scratch directory so the
@@ -69,8 +54,8 @@ func TestReportGolden(t *testing.T) {
 			require.NoError(t, json.Unmarshal(js.Bytes(), &decoded))
 			assert.Equal(t, r.Accepted(), decoded["accepted"])
 			t.Chdir(pkgDir)
-			golden(t, tc.name+".txt", text.Bytes())
-			golden(t, tc.name+".json", js.Bytes())
+			golden.Assert(t, filepath.Join("testdata", tc.name+".txt"), text.Bytes())
+			golden.Assert(t, filepath.Join("testdata", tc.name+".json"), js.Bytes())
 		})
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/truststore"
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
 	"github.com/albmtls/albmtls/emulator/verify"
+	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -197,6 +198,7 @@ func TestHandshakeReachesVerifier(t *testing.T) {
 // TestRealClients runs the verifier behind an HTTPS server and connects
 // with the real openssl and curl binaries, as users do.
 func TestRealClients(t *testing.T) {
+	curl, openssl := testtool.Need(t, "curl"), testtool.Need(t, "openssl")
 	dir := pkitest.Dir(t)
 	st := loadStandard(t, "crl/intermediate.crl.pem", "crl/root.crl.pem")
 	set := pkitest.Standard(t)
@@ -230,7 +232,7 @@ func TestRealClients(t *testing.T) {
 		{"expired", verify.ClientCertExpired},
 	} {
 		t.Run("curl/"+tc.client, func(t *testing.T) {
-			out, err := exec.Command("curl", "-sS", "--max-time", "10", "--cacert", p("ca/root.pem"),
+			out, err := exec.Command(curl, "-sS", "--max-time", "10", "--cacert", p("ca/root.pem"),
 				"--cert", p("clients/"+tc.client+"-chain.pem"), "--key", p("clients/"+tc.client+"-key.pem"),
 				fmt.Sprintf("https://localhost:%d/", port)).CombinedOutput()
 			assert.Equal(t, tc.want, <-results)
@@ -243,7 +245,7 @@ func TestRealClients(t *testing.T) {
 		})
 		for _, ver := range []string{"-tls1_2", "-tls1_3"} {
 			t.Run("openssl"+ver+"/"+tc.client, func(t *testing.T) {
-				cmd := exec.Command("openssl", "s_client", ver, "-connect", fmt.Sprintf("127.0.0.1:%d", port),
+				cmd := exec.Command(openssl, "s_client", ver, "-connect", fmt.Sprintf("127.0.0.1:%d", port),
 					"-servername", "localhost", "-CAfile", p("ca/root.pem"),
 					"-cert", p("clients/"+tc.client+".pem"), "-key", p("clients/"+tc.client+"-key.pem"),
 					"-cert_chain", p("ca/intermediate.pem"), "-ign_eof")

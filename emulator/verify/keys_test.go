@@ -24,6 +24,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/truststore"
 	tt "github.com/albmtls/albmtls/emulator/truststore/truststoretest"
 	"github.com/albmtls/albmtls/emulator/verify"
+	"github.com/albmtls/albmtls/internal/testtool"
 )
 
 // leafWithPublicKey issues a certificate from issuer for an arbitrary public
@@ -126,15 +127,16 @@ func TestMessageSize(t *testing.T) {
 // TestDSALeafFromOpenSSL certifies a DSA key made by the real openssl:
 // Go parses it, ALB does not support it.
 func TestDSALeafFromOpenSSL(t *testing.T) {
+	openssl := testtool.Need(t, "openssl")
 	k := testKit(t)
 	dir := t.TempDir()
 	key := filepath.Join(dir, "dsa.pem")
-	out, err := exec.Command("openssl", "genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:2048",
+	out, err := exec.Command(openssl, "genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:2048",
 		"-out", filepath.Join(dir, "params.pem")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	out, err = exec.Command("openssl", "genpkey", "-paramfile", filepath.Join(dir, "params.pem"), "-out", key).CombinedOutput()
+	out, err = exec.Command(openssl, "genpkey", "-paramfile", filepath.Join(dir, "params.pem"), "-out", key).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	pubDER, err := exec.Command("openssl", "pkey", "-in", key, "-pubout", "-outform", "DER").Output()
+	pubDER, err := exec.Command(openssl, "pkey", "-in", key, "-pubout", "-outform", "DER").Output()
 	require.NoError(t, err)
 	pub, err := x509.ParsePKIXPublicKey(pubDER)
 	require.NoError(t, err, "Go parses DSA public keys")
@@ -147,10 +149,10 @@ func TestDSALeafFromOpenSSL(t *testing.T) {
 	caCert := filepath.Join(dir, "ca.pem")
 	require.NoError(t, os.WriteFile(caCert, k.inter.PEM(), 0o644))
 	csr := filepath.Join(dir, "dsa.csr")
-	out, err = exec.Command("openssl", "req", "-new", "-key", key, "-subj", "/CN=dsa client", "-out", csr).CombinedOutput()
+	out, err = exec.Command(openssl, "req", "-new", "-key", key, "-subj", "/CN=dsa client", "-out", csr).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	cert := filepath.Join(dir, "dsa.pem.crt")
-	out, err = exec.Command("openssl", "x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial",
+	out, err = exec.Command(openssl, "x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial",
 		"-days", "1", "-sha256", "-outform", "DER", "-out", cert).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	der, err := os.ReadFile(cert)

@@ -109,7 +109,7 @@ func (c *Cert) Leaf(tb testing.TB, cn string, opts ...Option) *Cert {
 	tb.Helper()
 	t := &x509.Certificate{
 		SerialNumber:          nextSerial(),
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"albmtls test"}},
+		Subject:               testName(cn),
 		NotBefore:             Now.Add(-time.Hour),
 		NotAfter:              Now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
@@ -119,10 +119,16 @@ func (c *Cert) Leaf(tb testing.TB, cn string, opts ...Option) *Cert {
 	return sign(tb, t, c, opts)
 }
 
+// testName is the subject of every certificate the kit makes: the given
+// common name in the organisation "albmtls test".
+func testName(cn string) pkix.Name {
+	return pkix.Name{CommonName: cn, Organization: []string{"albmtls test"}}
+}
+
 func caTemplate(cn string) *x509.Certificate {
 	return &x509.Certificate{
 		SerialNumber:          nextSerial(),
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"albmtls test"}},
+		Subject:               testName(cn),
 		NotBefore:             Now.Add(-time.Hour),
 		NotAfter:              Now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,

@@ -3,7 +3,6 @@ package truststoretest
 import (
 	"crypto"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"math/big"
@@ -21,7 +20,7 @@ import (
 // these; AWS-LC treats a non-self-signed v1 CA as invalid (s2n §1.4).
 func V1(tb testing.TB, cn string, key crypto.Signer, issuer *Cert) *Cert {
 	tb.Helper()
-	subject, err := asn1.Marshal(pkix.Name{CommonName: cn, Organization: []string{"albmtls test"}}.ToRDNSequence())
+	subject, err := asn1.Marshal(testName(cn).ToRDNSequence())
 	if err != nil {
 		tb.Fatal(err)
 	}
