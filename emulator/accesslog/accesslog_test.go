@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/awsarn"
-	"github.com/albmtls/albmtls/emulator/connlog"
 	"github.com/albmtls/albmtls/internal/golden"
 )
 
