@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,31 +27,13 @@ import (
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/connlog"
+	"github.com/albmtls/albmtls/internal/syncbuf"
 	"github.com/albmtls/albmtls/internal/testtool"
 )
 
-// lockedBuffer collects the event lines, written from the emulator's
-// goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func start(t *testing.T, dir, mode string) (*demo.Demo, *lockedBuffer) {
+func start(t *testing.T, dir, mode string) (*demo.Demo, *syncbuf.Buffer) {
 	t.Helper()
-	events := &lockedBuffer{}
+	events := &syncbuf.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, err := demo.Start(ctx, demo.Options{Dir: dir, Mode: mode, AdminAddr: "127.0.0.1:0", Events: events})

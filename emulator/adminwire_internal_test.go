@@ -1,17 +1,16 @@
 package emulator
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/internal/syncbuf"
 )
 
 // addrListener is a net.Listener that only reports an address: the wiring
@@ -23,17 +22,6 @@ type addrListener struct {
 }
 
 func (l addrListener) Addr() net.Addr { return l.addr }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
 
 // TestAdminExposureWarningLogged is issue 19 item 5: an admin endpoint on
 // 0.0.0.0 used to start without a word. Now its wiring logs a warning,
@@ -54,14 +42,12 @@ func TestAdminExposureWarningLogged(t *testing.T) {
     default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
 admin: `+tc.admin+"\n"))
 			require.NoError(t, err)
-			var logs lockedBuffer
+			var logs syncbuf.Buffer
 			s, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			require.NoError(t, err)
 			s.adminLn = addrListener{addr: &net.TCPAddr{IP: net.ParseIP(tc.bound), Port: 9090}}
 			require.NotNil(t, s.adminHandler())
-			logs.mu.Lock()
-			out := logs.b.String()
-			logs.mu.Unlock()
+			out := logs.String()
 			if tc.want == nil {
 				assert.NotContains(t, out, "level=WARN")
 				return

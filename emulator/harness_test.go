@@ -23,6 +23,7 @@ import (
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/accesslog"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/internal/syncbuf"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -37,7 +38,7 @@ type lb struct {
 	mu   sync.Mutex
 	conn []emulator.ConnectionEvent
 	reqs []accesslog.Entry
-	logs syncBuffer // the operational log, also sent to the test log
+	logs syncbuf.Buffer // the operational log, also sent to the test log
 }
 
 // params feed the config templates.
@@ -274,24 +275,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the emulator's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func x509Pool(t *testing.T, pemCerts []byte) *x509.CertPool {

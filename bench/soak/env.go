@@ -13,11 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"text/template"
 	"time"
 
+	"github.com/albmtls/albmtls/internal/syncbuf"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/crlgen"
 )
@@ -270,23 +270,9 @@ func (e *emulator) metric(series string) (float64, error) {
 	return metricValue(string(body), series)
 }
 
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects a child's stderr, with the two questions the
+// phases ask of it.
+type lockedBuffer struct{ syncbuf.Buffer }
 
 // count returns how many lines contain s.
 func (l *lockedBuffer) count(s string) int {

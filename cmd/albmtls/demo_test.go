@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/internal/syncbuf"
 	"github.com/albmtls/albmtls/internal/testbin"
 	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki/pkitest"
@@ -25,13 +25,13 @@ import (
 
 // startProcess runs the real binary in dir and returns a reader of its
 // stdout lines; the process is killed at cleanup if still running.
-func startProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.Scanner, *lockedBuffer) {
+func startProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.Scanner, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := testbin.Command(t, args...)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -43,28 +43,9 @@ func startProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.S
 	return cmd, bufio.NewScanner(stdout), stderr
 }
 
-// lockedBuffer collects a running process's stderr, which exec copies in
-// its own goroutine while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // readUntil returns the lines up to and including the first that contains
 // marker.
-func readUntil(t *testing.T, sc *bufio.Scanner, marker string, stderr *lockedBuffer) []string {
+func readUntil(t *testing.T, sc *bufio.Scanner, marker string, stderr *syncbuf.Buffer) []string {
 	t.Helper()
 	var lines []string
 	for sc.Scan() {

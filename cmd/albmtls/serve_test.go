@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/internal/syncbuf"
 	"github.com/albmtls/albmtls/internal/testbin"
 	"github.com/albmtls/albmtls/internal/testtool"
 	"github.com/albmtls/albmtls/pki"
@@ -66,7 +67,7 @@ func writeServeConfig(t *testing.T, dir, bundle, target, drain string) string {
 // served is a running `albmtls serve` and its addresses.
 type served struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	https  string
 	http   string
 	admin  string
@@ -77,7 +78,7 @@ func startServe(t *testing.T, dir string, cmd *exec.Cmd) *served {
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	s := &served{cmd: cmd, stderr: &lockedBuffer{}}
+	s := &served{cmd: cmd, stderr: &syncbuf.Buffer{}}
 	cmd.Stderr = s.stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -200,7 +201,7 @@ func TestServeSIGTERMWhileLoadingFIFO(t *testing.T) {
 	file := writeServeConfig(t, dir, "bundle.fifo", "127.0.0.1:9", "1s")
 	cmd := testbin.Command(t, "serve", "-c", file)
 	cmd.Dir = dir
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	s := &served{cmd: cmd, stderr: stderr}
