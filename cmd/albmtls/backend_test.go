@@ -98,6 +98,11 @@ func TestBackendErrors(t *testing.T) {
 		{"leaf as ca", []string{"--ca", filepath.Join(dir, "clients", "valid.pem")}, "is not a CA"},
 		{"busy address", []string{"--listen", busy.Addr().String()}, "--listen " + busy.Addr().String() + ": bind: address already in use"},
 		{"empty name", []string{"--name", ""}, "a name is required"},
+		{"header name without =", []string{"--header-name", "subject"}, `--header-name "subject": want KEY=NAME`},
+		{"header name unknown key", []string{"--header-name", "tls-version=X-V"}, `"tls-version" is not an mTLS header rename attribute; use one of clientcert, issuer, leaf, serial-number, subject, validity`},
+		{"header name twice", []string{"--header-name", "subject=A", "--header-name", "subject=B"}, "subject is renamed twice"},
+		{"header name invalid", []string{"--header-name", "subject=X Client"}, `"X Client" is not a valid header name`},
+		{"header names clash", []string{"--header-name", "subject=X-Id", "--header-name", "issuer=X-Id"}, "X-Id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
