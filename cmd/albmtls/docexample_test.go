@@ -65,6 +65,26 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	return strings.Replace(s, old, new, 1)
 }
 
+// startBackendCLI runs `albmtls ARGS` (a backend with --listen
+// 127.0.0.1:0) in-process until the test ends, and returns the address it
+// serves on and its log.
+func startBackendCLI(t *testing.T, args []string) (string, *lockedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errs := &lockedBuffer{}, &lockedBuffer{}
+	cmd := newRootCmd(&app{stdout: out, stderr: errs})
+	cmd.SetArgs(args)
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var addr string
+	require.Eventually(t, func() bool {
+		_, addr, _ = strings.Cut(strings.TrimSpace(out.String()), " serving http://")
+		return addr != ""
+	}, 10*time.Second, 20*time.Millisecond, "backend %v did not start: %s", args, errs.String())
+	return addr, errs
+}
+
 // TestConfigurationExampleRunsClean loads the example of
 // docs/configuration.md as written (only its fixed ports become free ones),
 // starts the backends with the flags documented next to it, and sends a
@@ -91,7 +111,7 @@ func TestConfigurationExampleRunsClean(t *testing.T) {
 		if !strings.HasPrefix(line, "albmtls backend ") {
 			continue
 		}
-		args := shellWords(line)[1:]
+		args := shellWords(line)[1:] // "backend", flags…
 		listen := -1
 		for i, a := range args {
 			if a == "--listen" {
@@ -101,19 +121,8 @@ func TestConfigurationExampleRunsClean(t *testing.T) {
 		require.Positive(t, listen, "%q has no --listen", line)
 		documented := args[listen]
 		args[listen] = "127.0.0.1:0"
-		out, errs := &lockedBuffer{}, &lockedBuffer{}
+		addr, errs := startBackendCLI(t, args)
 		backendLogs = append(backendLogs, errs)
-		a := &app{stdout: out, stderr: errs}
-		cmd := newRootCmd(a)
-		cmd.SetArgs(args)
-		done := make(chan error, 1)
-		go func() { done <- cmd.ExecuteContext(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
-		var addr string
-		require.Eventually(t, func() bool {
-			_, addr, _ = strings.Cut(strings.TrimSpace(out.String()), " serving http://")
-			return addr != ""
-		}, 10*time.Second, 20*time.Millisecond, "backend %v did not start: %s", args, errs.String())
 		yaml = replaceOnce(t, yaml, `"`+documented+`"`, `"`+addr+`"`)
 	}
 	require.Len(t, backendLogs, 2, "the example's target group has two targets; document both backends")
