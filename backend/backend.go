@@ -33,6 +33,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/albheader"
 )
 
 // Config is one backend instance.
@@ -54,11 +56,21 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one debug line per request (nil discards).
 	Logger *slog.Logger
+	// Names are the mTLS header names the listener sends: a listener's
+	// routing.http.request.*.header_name attributes rename them
+	// (alb-behaviour §4.3), and a target that looks for the default names
+	// would find no certificate. Empty fields keep the default names; the
+	// TLS version and cipher names are not read. See NamesFromAttributes.
+	Names albheader.Names
 }
+
+// names are the header names in use (Config.Names with defaults filled).
+type names albheader.Names
 
 // Backend is an http.Handler serving the report page and /healthz.
 type Backend struct {
-	cfg Config
+	cfg   Config
+	names names
 }
 
 // New returns a backend for cfg.
@@ -72,7 +84,20 @@ func New(cfg Config) (*Backend, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Backend{cfg: cfg}, nil
+	n, d := cfg.Names, albheader.DefaultNames()
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{
+		{&n.ClientCert, d.ClientCert}, {&n.ClientCertSerialNumber, d.ClientCertSerialNumber},
+		{&n.ClientCertIssuer, d.ClientCertIssuer}, {&n.ClientCertSubject, d.ClientCertSubject},
+		{&n.ClientCertValidity, d.ClientCertValidity}, {&n.ClientCertLeaf, d.ClientCertLeaf},
+	} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
+	return &Backend{cfg: cfg, names: names(n)}, nil
 }
 
 // Name is the instance name.

@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/certfmt"
 )
 
@@ -100,7 +100,7 @@ func (b *Backend) Inspect(r *http.Request) *Report {
 		Instance: b.cfg.Name,
 		Status:   http.StatusOK,
 		Request:  RequestInfo{Method: r.Method, Host: r.Host, URI: r.URL.RequestURI(), Remote: r.RemoteAddr},
-		Headers:  albHeaders(r.Header),
+		Headers:  albHeaders(r.Header, b.names),
 		Mode:     ModeNone,
 	}
 	fail := func(status int, format string, args ...any) *Report {
@@ -108,9 +108,10 @@ func (b *Backend) Inspect(r *http.Request) *Report {
 		rep.Error = fmt.Sprintf(format, args...)
 		return rep
 	}
-	chainHeader := r.Header.Values(albheader.ClientCert)
+	n := b.names
+	chainHeader := r.Header.Values(n.ClientCert)
 	var detail []string
-	for _, name := range verifyHeaders {
+	for _, name := range n.verify() {
 		if r.Header.Get(name) != "" {
 			detail = append(detail, name)
 		}
@@ -118,14 +119,14 @@ func (b *Backend) Inspect(r *http.Request) *Report {
 	var leaf *x509.Certificate
 	switch {
 	case len(chainHeader) > 0 && len(detail) > 0:
-		return fail(http.StatusBadRequest, "both %s (passthrough mode) and %s (verify mode) are present: an ALB listener sends one or the other", albheader.ClientCert, strings.Join(detail, ", "))
+		return fail(http.StatusBadRequest, "both %s (passthrough mode) and %s (verify mode) are present: an ALB listener sends one or the other", n.ClientCert, strings.Join(detail, ", "))
 	case len(chainHeader) > 1:
-		return fail(http.StatusBadRequest, "%s appears %d times: an ALB sends it once", albheader.ClientCert, len(chainHeader))
+		return fail(http.StatusBadRequest, "%s appears %d times: an ALB sends it once", n.ClientCert, len(chainHeader))
 	case len(chainHeader) == 1:
 		rep.Mode = ModePassthrough
 		chain, err := DecodeCertificates(chainHeader[0])
 		if err != nil {
-			return fail(http.StatusBadRequest, "%s: %v", albheader.ClientCert, err)
+			return fail(http.StatusBadRequest, "%s: %v", n.ClientCert, err)
 		}
 		leaf = chain[0]
 		rep.Certificate = describe(leaf)
@@ -144,7 +145,7 @@ func (b *Backend) Inspect(r *http.Request) *Report {
 	case len(detail) > 0:
 		rep.Mode = ModeVerify
 		var err error
-		if leaf, err = readVerifyHeaders(r.Header); err != nil {
+		if leaf, err = readVerifyHeaders(r.Header, n); err != nil {
 			return fail(http.StatusBadRequest, "%v", err)
 		}
 		rep.Certificate = describe(leaf)
@@ -181,49 +182,46 @@ func (b *Backend) baseDN() string {
 	return strings.Join(parts, ", ")
 }
 
-// verifyHeaders are the headers of a verify-mode listener (spec §4.1).
-var verifyHeaders = []string{
-	albheader.ClientCertSerialNumber,
-	albheader.ClientCertIssuer,
-	albheader.ClientCertSubject,
-	albheader.ClientCertValidity,
-	albheader.ClientCertLeaf,
+// verify lists the headers of a verify-mode listener (alb-behaviour §4.1),
+// under their names after any rename (alb-behaviour §4.3).
+func (n names) verify() []string {
+	return []string{n.ClientCertSerialNumber, n.ClientCertIssuer, n.ClientCertSubject, n.ClientCertValidity, n.ClientCertLeaf}
 }
 
 // readVerifyHeaders decodes the leaf from X-Amzn-Mtls-Clientcert-Leaf and
 // checks that the serial and validity headers describe it: a mismatch
 // means a header was altered on the way, so the request is refused rather
 // than trusted.
-func readVerifyHeaders(h http.Header) (*x509.Certificate, error) {
-	for _, name := range verifyHeaders {
+func readVerifyHeaders(h http.Header, n names) (*x509.Certificate, error) {
+	for _, name := range n.verify() {
 		if len(h.Values(name)) == 0 {
-			return nil, fmt.Errorf("%s is missing: a verify-mode ALB sends all five %s-* headers", name, albheader.ClientCert)
+			return nil, fmt.Errorf("%s is missing: a verify-mode ALB sends all five (%s)", name, strings.Join(n.verify(), ", "))
 		}
 		if n := len(h.Values(name)); n > 1 {
 			return nil, fmt.Errorf("%s appears %d times: an ALB sends it once", name, n)
 		}
 	}
-	certs, err := DecodeCertificates(h.Get(albheader.ClientCertLeaf))
+	certs, err := DecodeCertificates(h.Get(n.ClientCertLeaf))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", albheader.ClientCertLeaf, err)
+		return nil, fmt.Errorf("%s: %v", n.ClientCertLeaf, err)
 	}
 	if len(certs) != 1 {
-		return nil, fmt.Errorf("%s holds %d certificates: it carries the leaf alone", albheader.ClientCertLeaf, len(certs))
+		return nil, fmt.Errorf("%s holds %d certificates: it carries the leaf alone", n.ClientCertLeaf, len(certs))
 	}
 	leaf := certs[0]
-	serial, ok := new(big.Int).SetString(h.Get(albheader.ClientCertSerialNumber), 16)
+	serial, ok := new(big.Int).SetString(h.Get(n.ClientCertSerialNumber), 16)
 	if !ok {
-		return nil, fmt.Errorf("%s: %q is not a hexadecimal serial number", albheader.ClientCertSerialNumber, h.Get(albheader.ClientCertSerialNumber))
+		return nil, fmt.Errorf("%s: %q is not a hexadecimal serial number", n.ClientCertSerialNumber, h.Get(n.ClientCertSerialNumber))
 	}
 	if serial.Cmp(leaf.SerialNumber) != 0 {
-		return nil, fmt.Errorf("%s is %s but the leaf certificate's serial is %s", albheader.ClientCertSerialNumber, h.Get(albheader.ClientCertSerialNumber), certfmt.Serial(leaf))
+		return nil, fmt.Errorf("%s is %s but the leaf certificate's serial is %s", n.ClientCertSerialNumber, h.Get(n.ClientCertSerialNumber), certfmt.Serial(leaf))
 	}
-	notBefore, notAfter, err := parseValidity(h.Get(albheader.ClientCertValidity))
+	notBefore, notAfter, err := parseValidity(h.Get(n.ClientCertValidity))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", albheader.ClientCertValidity, err)
+		return nil, fmt.Errorf("%s: %v", n.ClientCertValidity, err)
 	}
 	if !notBefore.Equal(leaf.NotBefore.Truncate(time.Second)) || !notAfter.Equal(leaf.NotAfter.Truncate(time.Second)) {
-		return nil, fmt.Errorf("%s (%s) does not match the leaf certificate (%s)", albheader.ClientCertValidity, h.Get(albheader.ClientCertValidity), certfmt.Validity(leaf))
+		return nil, fmt.Errorf("%s (%s) does not match the leaf certificate (%s)", n.ClientCertValidity, h.Get(n.ClientCertValidity), certfmt.Validity(leaf))
 	}
 	return leaf, nil
 }
@@ -247,11 +245,14 @@ func parseValidity(v string) (time.Time, time.Time, error) {
 	return notBefore, notAfter, nil
 }
 
-// albHeaders returns the X-Amzn-* and X-Forwarded-* headers, sorted.
-func albHeaders(h http.Header) []Header {
+// albHeaders returns the X-Amzn-* and X-Forwarded-* headers, and the
+// renamed mTLS headers, sorted.
+func albHeaders(h http.Header, n names) []Header {
 	out := []Header{}
+	renamed := append(n.verify(), n.ClientCert)
 	for name, values := range h {
-		if !strings.HasPrefix(name, "X-Amzn-") && !strings.HasPrefix(name, "X-Forwarded-") {
+		if !strings.HasPrefix(name, "X-Amzn-") && !strings.HasPrefix(name, "X-Forwarded-") &&
+			!slices.ContainsFunc(renamed, func(r string) bool { return http.CanonicalHeaderKey(r) == name }) {
 			continue
 		}
 		for _, v := range values {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,8 @@ type backendConfig struct {
 	requireO  string
 	requireOU string
 	prefix    string
+	// headerNames are --header-name KEY=NAME values, in order.
+	headerNames []string
 }
 
 func newBackendCmd(a *app) *cobra.Command {
@@ -42,10 +45,16 @@ the backend verifies the forwarded chain itself and answers 403 when it fails.
 --require-subject-o and --require-subject-ou make it the application-side
 authorization that a public-CA certificate needs: 403 with the reason unless
 the subject's O and OU match the organisation's base DN. Malformed mTLS
-headers get 400 with the reason.`,
+headers get 400 with the reason.
+
+A listener whose routing.http.request.*.header_name attributes rename the
+mTLS headers needs the same renames here: --header-name subject=X-Client-Subject
+(short names clientcert, serial-number, issuer, subject, validity, leaf, or
+the listener attribute key itself).`,
 		Example: `  albmtls backend --name web-1 --listen 127.0.0.1:9001
   albmtls backend --name web-2 --listen 127.0.0.1:9002 --ca pki/ca/bundle.pem \
-      --crl pki/crl/intermediate.crl.pem --require-subject-o "Example Corp" --require-subject-ou Engineering`,
+      --crl pki/crl/intermediate.crl.pem --require-subject-o "Example Corp" --require-subject-ou Engineering
+  albmtls backend --name web-1 --listen 127.0.0.1:9001 --header-name subject=X-Client-Subject`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -61,12 +70,29 @@ headers get 400 with the reason.`,
 	f.StringVar(&c.requireO, "require-subject-o", "", "authorize only client certificates whose subject has this O")
 	f.StringVar(&c.requireOU, "require-subject-ou", "", "authorize only client certificates whose subject has this OU")
 	f.StringVar(&c.prefix, "require-path-prefix", "", "apply --require-subject-o/-ou only to paths under this prefix, e.g. /members/ (default: every path)")
+	f.StringArrayVar(&c.headerNames, "header-name", nil, "KEY=NAME: the listener renames an mTLS header (KEY subject, issuer, serial-number, validity, leaf, clientcert, or the attribute key routing.http.request.x_amzn_mtls_clientcert_subject.header_name); repeatable")
 	return cmd
 }
 
 // backendFromFlags builds the backend the flags describe.
 func backendFromFlags(a *app, c backendConfig) (*backend.Backend, error) {
 	cfg := backend.Config{Name: c.name, RequireO: c.requireO, RequireOU: c.requireOU, RequirePathPrefix: c.prefix, Logger: a.logger()}
+	attrs := map[string]string{}
+	for _, hn := range c.headerNames {
+		key, name, ok := strings.Cut(hn, "=")
+		if !ok || key == "" || name == "" {
+			return nil, fmt.Errorf("--header-name %q: want KEY=NAME, e.g. subject=X-Client-Subject", hn)
+		}
+		if _, dup := attrs[key]; dup {
+			return nil, fmt.Errorf("--header-name %q: %s is renamed twice", hn, key)
+		}
+		attrs[key] = name
+	}
+	names, err := backend.NamesFromAttributes(attrs)
+	if err != nil {
+		return nil, fmt.Errorf("--header-name: %w", err)
+	}
+	cfg.Names = names
 	if c.ca == "" && len(c.crls) > 0 {
 		return nil, errors.New("--crl needs --ca: a CRL is checked against the CA bundle that verifies the chain")
 	}

@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -98,12 +100,54 @@ func TestBackendErrors(t *testing.T) {
 		{"leaf as ca", []string{"--ca", filepath.Join(dir, "clients", "valid.pem")}, "is not a CA"},
 		{"busy address", []string{"--listen", busy.Addr().String()}, "--listen " + busy.Addr().String() + ": bind: address already in use"},
 		{"empty name", []string{"--name", ""}, "a name is required"},
+		{"header name without =", []string{"--header-name", "subject"}, `--header-name "subject": want KEY=NAME`},
+		{"header name unknown key", []string{"--header-name", "tls-version=X-V"}, `"tls-version" is not an mTLS header rename attribute; use one of clientcert, issuer, leaf, serial-number, subject, validity`},
+		{"header name twice", []string{"--header-name", "subject=A", "--header-name", "subject=B"}, "subject is renamed twice"},
+		{"header name invalid", []string{"--header-name", "subject=X Client"}, `"X Client" is not a valid header name`},
+		{"header names clash", []string{"--header-name", "subject=X-Id", "--header-name", "issuer=X-Id"}, "X-Id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(append([]string{"backend"}, tt.args...)...)
 			assert.Equal(t, 1, code)
 			assert.Contains(t, stderr, tt.want)
+		})
+	}
+}
+
+// TestBackendHeaderNamePassesRenameConformance: behind a listener that
+// renames the subject header (the --expect example of docs/conformance.md),
+// the sample backend started with --header-name passes the backend
+// conformance cases, spoof probes included; without the flag it answers
+// 400 to member.
+func TestBackendHeaderNamePassesRenameConformance(t *testing.T) {
+	var example string
+	for _, b := range docBlocks(t, filepath.Join("..", "..", "docs", "conformance.md"), "## In front of your backend", "yaml") {
+		if strings.Contains(b, "header_name: X-Client-Subject") {
+			example = b
+		}
+	}
+	require.NotEmpty(t, example, "docs/conformance.md should show an --expect file with a header rename")
+	expect := filepath.Join(t.TempDir(), "expect.yaml")
+	require.NoError(t, os.WriteFile(expect, []byte(example), 0o644))
+	pkiDir := pkitest.Dir(t)
+	base := []string{"backend", "--name", "web-1", "--listen", "127.0.0.1:0", "--require-subject-o", "Example Corp",
+		"--require-subject-ou", "Engineering", "--require-path-prefix", "/members/"}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"told the rename", append(slices.Clone(base), "--header-name", "subject=X-Client-Subject"), 0},
+		{"not told", base, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, _ := startBackendCLI(t, tt.args)
+			code, stdout, stderr := runConformanceCLI("--pki", pkiDir, "--backend", "http://"+addr+"/", "--expect", expect, "-q")
+			assert.Equal(t, tt.code, code, "%s\n%s", stdout, stderr)
+			if tt.code != 0 {
+				assert.Regexp(t, `backend/member +FAIL .*saw 400`, stdout)
+			}
 		})
 	}
 }
