@@ -20,6 +20,7 @@ import (
 	"github.com/albmtls/albmtls/backend"
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/internal/syncbuf"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -68,10 +69,10 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 // startBackendCLI runs `albmtls ARGS` (a backend with --listen
 // 127.0.0.1:0) in-process until the test ends, and returns the address it
 // serves on and its log.
-func startBackendCLI(t *testing.T, args []string) (string, *lockedBuffer) {
+func startBackendCLI(t *testing.T, args []string) (string, *syncbuf.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errs := &lockedBuffer{}, &lockedBuffer{}
+	out, errs := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	cmd := newRootCmd(&app{stdout: out, stderr: errs})
 	cmd.SetArgs(args)
 	done := make(chan error, 1)
@@ -106,7 +107,7 @@ func TestConfigurationExampleRunsClean(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	yaml := yamls[0]
-	var backendLogs []*lockedBuffer
+	var backendLogs []*syncbuf.Buffer
 	for _, line := range strings.Split(strings.ReplaceAll(shells[0], "\\\n", " "), "\n") {
 		if !strings.HasPrefix(line, "albmtls backend ") {
 			continue
@@ -134,7 +135,7 @@ func TestConfigurationExampleRunsClean(t *testing.T) {
 
 	cfg, err := config.Load(file)
 	require.NoError(t, err)
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv, err := emulator.New(cfg, emulator.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(ctx))
