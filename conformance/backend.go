@@ -12,6 +12,8 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/internal/suggest"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/scenarios"
@@ -63,7 +65,7 @@ var builtinCases = []string{CaseMissingHeaders, CaseSpoofedSubject, CaseSpoofedC
 type BackendExpect struct {
 	// Mode is how the ALB in front of the backend authenticates clients:
 	// verify (default) or passthrough.
-	Mode string `yaml:"mode"`
+	Mode listener.Mode `yaml:"mode"`
 	// Path is the request path (default: the backend URL's path, or /).
 	Path string `yaml:"path"`
 	// Attributes are the listener attributes the real ALB uses (header
@@ -93,9 +95,9 @@ type BackendCase struct {
 // the member, answer 403 to the outsider (same CA, other O/OU), refuse a
 // request without or with spoofed mTLS headers, and in passthrough refuse
 // chains that do not verify.
-func DefaultBackendExpect(mode string) *BackendExpect {
+func DefaultBackendExpect(mode listener.Mode) *BackendExpect {
 	if mode == "" {
-		mode = "verify"
+		mode = listener.ModeVerify
 	}
 	st := func(s string) *scenarios.StatusSet {
 		var set scenarios.StatusSet
@@ -113,7 +115,7 @@ func DefaultBackendExpect(mode string) *BackendExpect {
 		"outsider":         {Status: st("403")},
 		CaseMissingHeaders: {Status: st("4xx")},
 	}}
-	if mode == "passthrough" {
+	if mode == listener.ModePassthrough {
 		e.Cases["untrusted"] = BackendCase{Status: st("4xx")}
 		e.Cases[CaseSpoofedChain] = BackendCase{Status: st("4xx")}
 	} else {
@@ -161,9 +163,9 @@ func ParseBackendExpect(file string, data []byte) (*BackendExpect, error) {
 		errs = append(errs, &scenarios.Error{File: file, Line: scenarios.LineOf(root, path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	if e.Mode == "" {
-		e.Mode = "verify"
+		e.Mode = listener.ModeVerify
 	}
-	if e.Mode != "verify" && e.Mode != "passthrough" {
+	if e.Mode != listener.ModeVerify && e.Mode != listener.ModePassthrough {
 		add("mode", "%q is not valid; use verify or passthrough (the mode of the ALB in front of the backend)", e.Mode)
 	}
 	if e.Path != "" && !strings.HasPrefix(e.Path, "/") {
@@ -230,7 +232,7 @@ func backendScenarios(e *BackendExpect, set *pki.Set, path string) ([]*scenarios
 		s := &scenarios.Scenario{
 			Name: "backend/" + name, File: file, Basis: scenarios.BasisDOC,
 			Source: scenarios.Source{Reference: "spec §2.2, §2.3, §4.1", URL: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/mutual-authentication.html"},
-			Setup:  scenarios.Setup{Mode: e.Mode, Attributes: e.Attributes},
+			Setup:  scenarios.Setup{Mode: string(e.Mode), Attributes: e.Attributes},
 		}
 		st := scenarios.Step{Client: &scenarios.Client{}, Request: &scenarios.Request{Path: path, Headers: map[string]scenarios.Value{}},
 			Expect: &scenarios.Expect{Status: c.Status, BodyContains: c.BodyContains, Handshake: c.Handshake}}
@@ -311,7 +313,7 @@ func forgeMember(set *pki.Set) (string, error) {
 }
 
 // backendTarget turns the backend URL into a target address and protocol.
-func backendTarget(raw string) (addr, protocol, path string, err error) {
+func backendTarget(raw string) (addr string, protocol targetgroup.Protocol, path string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", "", "", fmt.Errorf("--backend %q: want the backend's URL, e.g. http://127.0.0.1:9001/", raw)
@@ -324,7 +326,10 @@ func backendTarget(raw string) (addr, protocol, path string, err error) {
 	if u.Path == "" {
 		path = "/"
 	}
-	return net.JoinHostPort(host, port), strings.ToUpper(u.Scheme), path, nil
+	if err := protocol.UnmarshalText([]byte(strings.ToUpper(u.Scheme))); err != nil {
+		return "", "", "", err
+	}
+	return net.JoinHostPort(host, port), protocol, path, nil
 }
 
 // RunBackend plays the ALB in front of the backend at backendURL: for each

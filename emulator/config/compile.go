@@ -1,0 +1,166 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/albmtls/albmtls/emulator/albheader"
+	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/sslpolicy"
+	"github.com/albmtls/albmtls/emulator/verify"
+)
+
+// AttrPreserveHost is the listener attribute that keeps the client's Host
+// header unchanged towards targets (routing.http.preserve_host_header.enabled).
+const AttrPreserveHost = "routing.http.preserve_host_header.enabled"
+
+// ListenerPlan is one listener compiled from the config: every value its
+// packages need, parsed once at load, so that emulator.New and Reload build
+// from it and never parse (or ignore a parse error) again.
+type ListenerPlan struct {
+	// Path is the listener's key path, "listeners[1]", for messages.
+	Path string
+	Mode listener.Mode
+	// Policy is the security policy of an HTTPS listener (ssl_policy, or
+	// sslpolicy.Default when omitted, as the API does; spec §5); nil for HTTP.
+	Policy *sslpolicy.Policy
+	// Headers is how forwarded requests get their headers: the load
+	// balancer's attributes under the listener's, and the emulation knobs.
+	Headers albheader.Options
+	// ResponseHeaders are the response header attributes.
+	ResponseHeaders albheader.ResponseOptions
+	// PreserveHost is routing.http.preserve_host_header.enabled.
+	PreserveHost bool
+	// Verify are the verify-mode options from the listener's mutual
+	// authentication and the emulation knobs (Now is left to the caller).
+	Verify verify.Options
+}
+
+// Plans returns the compiled listeners, in config order. It is nil for a
+// config that did not validate.
+func (c *Config) Plans() []ListenerPlan { return c.plans }
+
+// compile checks what the listeners' packages own (security policy names,
+// listener attributes, redirect and fixed-response contents) and builds the
+// plans. Listeners whose protocol was refused are skipped.
+func (v *validator) compile() []ListenerPlan {
+	c := v.c
+	plans := make([]ListenerPlan, len(c.Listeners))
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		p := ListenerPath(i)
+		plan := &plans[i]
+		plan.Path = p
+		plan.Mode = l.MutualAuthentication.EffectiveMode()
+		if l.Protocol == listener.ProtocolHTTPS {
+			name := l.SSLPolicy
+			if name == "" {
+				name = sslpolicy.Default
+			}
+			pol, err := sslpolicy.Lookup(name)
+			if err != nil {
+				v.add(p+".ssl_policy", "%v", err)
+			}
+			plan.Policy = pol
+		}
+		v.listenerAttributes(p, l.Attributes)
+		var err error
+		if plan.Headers, err = albheader.OptionsFromAttributes(c.ListenerAttributes(l)); err != nil {
+			plan.Headers = albheader.DefaultOptions() // the error was reported above
+		}
+		e := c.Emulation
+		plan.Headers.StripClientHeaders = *e.StripClientHeaders
+		plan.Headers.StripNameVariants = *e.StripHeaderNameVariants
+		plan.Headers.ClientCopies = e.ClientHeaderDuplicates
+		plan.Headers.Equals = e.ClientCertEquals
+		plan.ResponseHeaders, _ = albheader.ResponseOptionsFromAttributes(l.Attributes) // reported above
+		plan.PreserveHost = l.Attributes[AttrPreserveHost] == "true"
+		ma := l.MutualAuthentication
+		plan.Verify = verify.Options{
+			IgnoreClientCertificateExpiry: ma.IgnoreClientCertificateExpiry != nil && *ma.IgnoreClientCertificateExpiry,
+			IgnoreExpiryKeepsNotBefore:    !*e.IgnoreExpiryIncludesNotBefore,
+			MissingCertificate:            e.MissingClientCertificate,
+			CRLMissingForIssuer:           e.CRLMissingForIssuer,
+			StaleCRL:                      e.StaleCRL,
+			IgnoreExpiryLeafOnly:          e.IgnoreExpiryScope == verify.ExpiryScopeLeaf,
+			UnhandledCriticalExtension:    e.UnhandledCriticalExtension,
+		}
+		if l.Protocol == "" {
+			continue // refused or missing: the action checks need it
+		}
+		v.actionContents(p+".default_action", l.Protocol, l.DefaultAction)
+		for j, r := range l.Rules {
+			v.actionContents(fmt.Sprintf("%s.rules[%d].action", p, j), l.Protocol, r.Action)
+		}
+	}
+	if len(v.errs) > 0 {
+		return nil
+	}
+	return plans
+}
+
+// ListenerAttributeKeys lists the supported keys of a listener's
+// attributes, sorted.
+func ListenerAttributeKeys() []string {
+	keys := append(append(albheader.Keys(), albheader.ResponseKeys()...), AttrPreserveHost)
+	slices.Sort(keys)
+	return keys
+}
+
+// listenerAttributes refuses unknown listener attribute keys with the list
+// of supported ones, and values their packages refuse.
+func (v *validator) listenerAttributes(p string, attrs map[string]string) {
+	known := ListenerAttributeKeys()
+	for _, k := range sortedKeys(attrs) {
+		if !slices.Contains(known, k) {
+			v.add(p+".attributes."+k, "albmtls does not support the listener attribute %q; supported: %s", k, strings.Join(known, ", "))
+		}
+	}
+	if val, ok := attrs[AttrPreserveHost]; ok && val != "" {
+		if err := boolAttribute(val); err != nil {
+			v.add(p+".attributes."+AttrPreserveHost, "%v", err)
+		}
+	}
+	if _, err := albheader.OptionsFromAttributes(attrs); err != nil {
+		v.add(p+".attributes", "%v", err)
+	}
+	if _, err := albheader.ResponseOptionsFromAttributes(attrs); err != nil {
+		v.add(p+".attributes", "%v", err)
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// actionContents validates redirect and fixed-response actions against
+// ALB's rules (spec §8.2, §8.3).
+func (v *validator) actionContents(p string, proto listener.Protocol, a Action) {
+	switch {
+	case a.Redirect != nil:
+		if err := a.Redirect.Config().Validate(string(proto)); err != nil {
+			v.add(p+".redirect", "%v", err)
+		}
+	case a.FixedResponse != nil:
+		if err := a.FixedResponse.Config().Validate(); err != nil {
+			v.add(p+".fixed_response", "%v", err)
+		}
+	}
+}
+
+// Config is the redirect as albresponse serves it.
+func (r *Redirect) Config() albresponse.RedirectConfig {
+	return albresponse.RedirectConfig{Protocol: r.Protocol, Port: r.Port, Host: r.Host, Path: r.Path, Query: r.Query, StatusCode: r.StatusCode}
+}
+
+// Config is the fixed response as albresponse serves it.
+func (f *FixedResponse) Config() albresponse.FixedResponseConfig {
+	return albresponse.FixedResponseConfig{StatusCode: f.StatusCode, ContentType: f.ContentType, MessageBody: f.MessageBody}
+}
