@@ -12,6 +12,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -472,9 +473,14 @@ func (c *Config) Line(path string) int { return yamlstrict.Line(c.root, path) }
 // the docker module build a Config and write it with Marshal, so that what
 // they write is what Parse reads back (the golden tests check both ways).
 func Marshal(c *Config) ([]byte, error) {
-	data, err := yaml.Marshal(c)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2) // as docs/configuration.md writes it
+	if err := enc.Encode(c); err != nil {
 		return nil, fmt.Errorf("config: writing albmtls.yaml: %w", err)
 	}
-	return data, nil
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: writing albmtls.yaml: %w", err)
+	}
+	return buf.Bytes(), nil
 }
