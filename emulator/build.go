@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/accesslog"
@@ -206,21 +205,17 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		arns = append(arns, arn)
 	}
 	var rs []rules.Rule[*routing.Action]
-	for _, r := range lc.Rules {
+	for j, r := range lc.Rules {
 		rule := rules.Rule[*routing.Action]{
 			Priority:          r.Priority,
 			PathPattern:       r.Conditions.PathPattern,
 			HostHeader:        r.Conditions.HostHeader,
 			HTTPRequestMethod: r.Conditions.HTTPRequestMethod,
+			SourceIP:          lr.plan.SourceIPs[j],
 			Action:            s.action(r.Action),
 		}
 		if h := r.Conditions.HTTPHeader; h != nil {
 			rule.HeaderName, rule.HeaderValues = h.Name, h.Values
-		}
-		for _, p := range r.Conditions.SourceIP {
-			if pfx, err := netip.ParsePrefix(p); err == nil {
-				rule.SourceIP = append(rule.SourceIP, pfx)
-			}
 		}
 		rs = append(rs, rule)
 	}

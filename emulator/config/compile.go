@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -33,6 +34,9 @@ type ListenerPlan struct {
 	ResponseHeaders albheader.ResponseOptions
 	// PreserveHost is routing.http.preserve_host_header.enabled.
 	PreserveHost bool
+	// SourceIPs are each rule's source_ip condition, parsed (in rule
+	// order; nil for a rule without one).
+	SourceIPs [][]netip.Prefix
 	// Verify are the verify-mode options from the listener's mutual
 	// authentication and the emulation knobs (Now is left to the caller).
 	Verify verify.Options
@@ -65,17 +69,19 @@ func (v *validator) compile() []ListenerPlan {
 			}
 			plan.Policy = pol
 		}
-		v.listenerAttributes(p, l.Attributes)
-		var err error
-		if plan.Headers, err = albheader.OptionsFromAttributes(c.ListenerAttributes(l)); err != nil {
-			plan.Headers = albheader.DefaultOptions() // the error was reported above
+		n := len(v.errs)
+		plan.ResponseHeaders = v.listenerAttributes(p, l.Attributes)
+		headers, err := albheader.OptionsFromAttributes(c.ListenerAttributes(l))
+		if err != nil && len(v.errs) == n && !v.lbAttributesBad {
+			// Each part was valid on its own; their merge is not.
+			v.add(p+".attributes", "%v (with load_balancer.attributes)", err)
 		}
+		plan.Headers = headers
 		e := c.Emulation
 		plan.Headers.StripClientHeaders = *e.StripClientHeaders
 		plan.Headers.StripNameVariants = *e.StripHeaderNameVariants
 		plan.Headers.ClientCopies = e.ClientHeaderDuplicates
 		plan.Headers.Equals = e.ClientCertEquals
-		plan.ResponseHeaders, _ = albheader.ResponseOptionsFromAttributes(l.Attributes) // reported above
 		plan.PreserveHost = l.Attributes[AttrPreserveHost] == "true"
 		ma := l.MutualAuthentication
 		plan.Verify = verify.Options{
@@ -86,6 +92,17 @@ func (v *validator) compile() []ListenerPlan {
 			StaleCRL:                      e.StaleCRL,
 			IgnoreExpiryLeafOnly:          e.IgnoreExpiryScope == verify.ExpiryScopeLeaf,
 			UnhandledCriticalExtension:    e.UnhandledCriticalExtension,
+		}
+		plan.SourceIPs = make([][]netip.Prefix, len(l.Rules))
+		for j, r := range l.Rules {
+			for k, s := range r.Conditions.SourceIP {
+				pfx, err := netip.ParsePrefix(s)
+				if err != nil {
+					v.add(fmt.Sprintf("%s.rules[%d].conditions.source_ip[%d]", p, j, k), "%q is not a CIDR block (e.g. 10.0.0.0/8)", s)
+					continue
+				}
+				plan.SourceIPs[j] = append(plan.SourceIPs[j], pfx)
+			}
 		}
 		if l.Protocol == "" {
 			continue // refused or missing: the action checks need it
@@ -110,8 +127,9 @@ func ListenerAttributeKeys() []string {
 }
 
 // listenerAttributes refuses unknown listener attribute keys with the list
-// of supported ones, and values their packages refuse.
-func (v *validator) listenerAttributes(p string, attrs map[string]string) {
+// of supported ones, and values their packages refuse; it returns the
+// response header options they set.
+func (v *validator) listenerAttributes(p string, attrs map[string]string) albheader.ResponseOptions {
 	known := ListenerAttributeKeys()
 	for _, k := range sortedKeys(attrs) {
 		if !slices.Contains(known, k) {
@@ -126,9 +144,11 @@ func (v *validator) listenerAttributes(p string, attrs map[string]string) {
 	if _, err := albheader.OptionsFromAttributes(attrs); err != nil {
 		v.add(p+".attributes", "%v", err)
 	}
-	if _, err := albheader.ResponseOptionsFromAttributes(attrs); err != nil {
+	resp, err := albheader.ResponseOptionsFromAttributes(attrs)
+	if err != nil {
 		v.add(p+".attributes", "%v", err)
 	}
+	return resp
 }
 
 func sortedKeys(m map[string]string) []string {

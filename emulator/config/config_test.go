@@ -126,6 +126,15 @@ listeners:
     protocol: HTTP
     default_action: {type: redirect, redirect: {status_code: "301"}}
 `, []string{`x.yaml:4: listeners[0].default_action.redirect.status_code: "301" is not a redirect status code; use HTTP_301 or HTTP_302`}},
+		// net.ParseCIDR accepts a zero-padded prefix length that the router's
+		// netip.ParsePrefix refused, so the condition was silently dropped
+		// and the rule matched every source address.
+		{"source ip the router cannot read", `listeners:
+  - port: 80
+    protocol: HTTP
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+    rules: [{priority: 1, conditions: {source_ip: ["10.0.0.0/08"]}, action: {type: fixed-response, fixed_response: {status_code: "403"}}}]
+`, []string{`x.yaml:5: listeners[0].rules[0].conditions.source_ip[0]: "10.0.0.0/08" is not a CIDR block`}},
 		{"bad account", minimal + "load_balancer: {account_id: 1234}\n", []string{`load_balancer.account_id: "1234" is not an AWS account ID`}},
 		{"rule without condition", `listeners:
   - port: 80

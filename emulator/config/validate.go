@@ -78,6 +78,9 @@ type validator struct {
 	c    *Config
 	bad  map[string]bool
 	errs Errors
+	// lbAttributesBad: a load balancer attribute was refused, so the
+	// listeners' merged attributes need no error of their own.
+	lbAttributesBad bool
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -188,10 +191,12 @@ func (v *validator) loadBalancer() {
 		parse, ok := loadBalancerAttributes[k]
 		if !ok {
 			v.add("load_balancer.attributes."+k, "albmtls does not support the load balancer attribute %q; supported: %s", k, strings.Join(LoadBalancerAttributeKeys(), ", "))
+			v.lbAttributesBad = true
 			continue
 		}
 		if err := parse(lb.Attributes[k]); err != nil {
 			v.add("load_balancer.attributes."+k, "%v (quoted)", err)
+			v.lbAttributesBad = true
 		}
 	}
 }
@@ -374,11 +379,6 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 			}
 			if h := c.HTTPHeader; h != nil && (h.Name == "" || len(h.Values) == 0) {
 				v.add(rp+".conditions.http_header", "http_header needs a name and at least one value")
-			}
-			for k, s := range c.SourceIP {
-				if _, _, err := net.ParseCIDR(s); err != nil {
-					v.add(fmt.Sprintf("%s.conditions.source_ip[%d]", rp, k), "%q is not a CIDR block (e.g. 10.0.0.0/8)", s)
-				}
 			}
 			v.action(rp+".action", r.Action, groups)
 		}
