@@ -65,7 +65,9 @@ func templateConfig(s scenarios.Setup, pkiDir string, ts trustStoreFiles, t targ
 			yes := true
 			ma.IgnoreClientCertificateExpiry = &yes
 		}
-		ma.AdvertiseTrustStoreCaNames = s.AdvertiseTrustStoreCaNames
+		if err := ma.AdvertiseTrustStoreCaNames.UnmarshalText([]byte(s.AdvertiseTrustStoreCaNames)); err != nil {
+			return nil, fmt.Errorf("setup.advertise_trust_store_ca_names: %w", err)
+		}
 	}
 	policy := s.SSLPolicy
 	if policy == "" {

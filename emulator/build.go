@@ -171,7 +171,7 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 			return nil, s.cfg.Errorf("emulation", "%v", err)
 		}
 		settings.Verifier = verify.New(live.Current, opts)
-		if ma.AdvertiseTrustStoreCaNames == "on" {
+		if ma.AdvertiseTrustStoreCaNames == listener.AdvertiseCANamesOn {
 			// CertificateRequest carries the trust store's CA subjects
 			// (spec §2.3); off by default, so no names are sent.
 			cfg.ClientCAs = caPool(live.Current())

@@ -127,7 +127,7 @@ func (v *validator) setup(st Setup) {
 		}
 	}
 	if st.AdvertiseTrustStoreCaNames != "" {
-		v.oneOf("setup.advertise_trust_store_ca_names", st.AdvertiseTrustStoreCaNames, "", "on", "off")
+		v.oneOf("setup.advertise_trust_store_ca_names", st.AdvertiseTrustStoreCaNames, "", string(listener.AdvertiseCANamesOn), string(listener.AdvertiseCANamesOff))
 	}
 	if st.Targets != "" {
 		v.oneOf("setup.targets", st.Targets, "", TargetsEcho, TargetsNone, TargetsRefused, TargetsSilent)

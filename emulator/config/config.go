@@ -128,10 +128,10 @@ type Certificate struct {
 // MutualAuthentication is the listener's MutualAuthenticationAttributes
 // (spec §1.1).
 type MutualAuthentication struct {
-	Mode                          listener.Mode `yaml:"mode,omitempty"`
-	TrustStore                    string        `yaml:"trust_store,omitempty"`
-	IgnoreClientCertificateExpiry *bool         `yaml:"ignore_client_certificate_expiry,omitempty"`
-	AdvertiseTrustStoreCaNames    string        `yaml:"advertise_trust_store_ca_names,omitempty"`
+	Mode                          listener.Mode             `yaml:"mode,omitempty"`
+	TrustStore                    string                    `yaml:"trust_store,omitempty"`
+	IgnoreClientCertificateExpiry *bool                     `yaml:"ignore_client_certificate_expiry,omitempty"`
+	AdvertiseTrustStoreCaNames    listener.AdvertiseCANames `yaml:"advertise_trust_store_ca_names,omitempty"`
 }
 
 // EffectiveMode is the mode with ALB's default ("off") applied.

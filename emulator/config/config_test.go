@@ -135,6 +135,14 @@ listeners:
     default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
     rules: [{priority: 1, conditions: {source_ip: ["10.0.0.0/08"]}, action: {type: fixed-response, fixed_response: {status_code: "403"}}}]
 `, []string{`x.yaml:5: listeners[0].rules[0].conditions.source_ip[0]: "10.0.0.0/08" is not a CIDR block`}},
+		{"bad advertise value", `trust_stores: [{name: ts, ca_certificates_bundle: b.pem}]
+listeners:
+  - port: 8443
+    protocol: HTTPS
+    certificates: [{certificate: s.pem, private_key: k.pem}]
+    mutual_authentication: {mode: verify, trust_store: ts, advertise_trust_store_ca_names: yes}
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+`, []string{`x.yaml:6: listeners[0].mutual_authentication.advertise_trust_store_ca_names: "yes" is not valid; use "on" or "off" (quoted)`}},
 		{"bad account", minimal + "load_balancer: {account_id: 1234}\n", []string{`load_balancer.account_id: "1234" is not an AWS account ID`}},
 		{"rule without condition", `listeners:
   - port: 80

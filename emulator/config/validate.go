@@ -401,9 +401,6 @@ func (v *validator) mutualAuthentication(p string, m MutualAuthentication, store
 		} else if !stores[m.TrustStore] {
 			v.add(p+".trust_store", "TrustStoreNotFound: no trust store named %q in trust_stores", m.TrustStore)
 		}
-		if a := m.AdvertiseTrustStoreCaNames; a != "" && a != "on" && a != "off" {
-			v.add(p+".advertise_trust_store_ca_names", "%q is not valid; use \"on\" or \"off\" (quoted)", a)
-		}
 		return true
 	case listener.ModeOff, listener.ModePassthrough:
 		for _, opt := range []struct {

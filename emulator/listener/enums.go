@@ -1,6 +1,10 @@
 package listener
 
-import "github.com/albmtls/albmtls/internal/enum"
+import (
+	"fmt"
+
+	"github.com/albmtls/albmtls/internal/enum"
+)
 
 // Modes lists the mutual authentication modes, as the config spells them.
 var Modes = []Mode{ModeOff, ModePassthrough, ModeVerify}
@@ -37,4 +41,27 @@ var RejectWiths = []RejectWith{RejectReset, RejectAlert}
 func (r *RejectWith) UnmarshalText(b []byte) (err error) {
 	*r, err = enum.ParseKnob(string(b), RejectWiths...)
 	return err
+}
+
+// AdvertiseCANames is the mutual authentication attribute
+// advertise_trust_store_ca_names: whether the CertificateRequest carries
+// the trust store's CA subjects (spec §2.3; off by default, as on ALB).
+type AdvertiseCANames string
+
+// The values of advertise_trust_store_ca_names.
+const (
+	AdvertiseCANamesOn  AdvertiseCANames = "on"
+	AdvertiseCANamesOff AdvertiseCANames = "off"
+)
+
+// UnmarshalText reads advertise_trust_store_ca_names; "" stays unset (off).
+// The message asks for quotes: YAML 1.1 tools read a bare on/off as a
+// boolean.
+func (a *AdvertiseCANames) UnmarshalText(b []byte) error {
+	switch v := AdvertiseCANames(b); v {
+	case "", AdvertiseCANamesOn, AdvertiseCANamesOff:
+		*a = v
+		return nil
+	}
+	return fmt.Errorf("%q is not valid; use %q or %q (quoted)", b, AdvertiseCANamesOn, AdvertiseCANamesOff)
 }
