@@ -103,8 +103,9 @@ func Decode(file string, root *yaml.Node, v any) error {
 // DecodeAll decodes root into v as far as it can and returns every problem
 // at once: unknown keys, scalars refused by their type's UnmarshalText (an
 // enumeration such as a mode) with the key path, and the decoder's type
-// errors. A refused value is decoded as if absent, so that the caller can
-// go on validating the rest and report all problems in one run.
+// errors. A refused value is decoded as if absent (a refused list item is
+// left out), so that the caller can go on validating the rest and report
+// all problems in one run.
 func DecodeAll(file string, root *yaml.Node, v any) Errors {
 	bad := map[*yaml.Node]bool{}
 	errs := checkKeys(file, root, "", reflect.TypeOf(v), bad)
@@ -182,16 +183,11 @@ func Positioned(file string, err error) Errors {
 	return es
 }
 
-// CheckKeys walks the YAML tree alongside the Go type it decodes into and
+// checkKeys walks the YAML tree alongside the Go type it decodes into and
 // reports every mapping key the type does not have, with the valid keys and
-// the nearest one. Scalars and sequences given for structs are left to the
-// decoder, which reports type errors.
-func CheckKeys(file string, n *yaml.Node, keyPath string, t reflect.Type) Errors {
-	return checkKeys(file, n, keyPath, t, map[*yaml.Node]bool{})
-}
-
-// checkKeys is CheckKeys that also checks enumerated scalars (checkText)
-// and records the refused ones in bad.
+// the nearest one, and every enumerated scalar its type refuses (checkText),
+// recording those nodes in bad. Scalars and sequences given for structs are
+// left to the decoder, which reports type errors.
 func checkKeys(file string, n *yaml.Node, keyPath string, t reflect.Type, bad map[*yaml.Node]bool) Errors {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
