@@ -3,12 +3,18 @@
 // Terraform (snake_case), so users recognise them; see the product brief's
 // "Config" section and docs/configuration.md.
 //
-// Load checks structure (unknown keys, types) and ALB's own control-plane
-// rules (spec §1.1, §1.2, §8.2, §8.3); every error names the file, the line,
-// the key path and what would be valid. Checks that need other packages'
-// knowledge (security policy names, listener attributes, trust store files)
-// are done by the emulator when it builds the server, using Errorf so those
-// errors carry the same position information.
+// Load checks, in one pass that reports every problem at once: structure
+// (unknown keys, types), enumerated values (modes, protocols, action types,
+// redirect status codes, every emulation knob: typed values owned by their
+// packages and parsed with encoding.TextUnmarshaler), ALB's own
+// control-plane rules (spec §1.1, §1.2, §8.2, §8.3), and what other
+// packages own (security policy names, listener and load balancer
+// attributes, redirect and fixed-response contents). Every error names the
+// file, the line, the key path and what would be valid. The result is
+// compiled into one ListenerPlan per listener, which the emulator builds
+// from. Only reading the files the config names (trust stores,
+// certificates) is left to the emulator, which reports with Errorf so those
+// errors look alike; ParseAll and emulator.Check put both in one list.
 package config
 
 import (
