@@ -142,7 +142,7 @@ type ListenerAddr struct {
 // URL is the base URL of the listener, e.g. https://127.0.0.1:8443.
 func (a ListenerAddr) URL() string {
 	scheme := "http"
-	if a.Protocol == "HTTPS" {
+	if a.Protocol == string(listener.ProtocolHTTPS) {
 		scheme = "https"
 	}
 	host, port, _ := net.SplitHostPort(a.Addr.String())
