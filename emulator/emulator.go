@@ -116,11 +116,9 @@ func build(cfg *config.Config, opts Options) (*Server, config.Errors) {
 		opts:   opts,
 		log:    opts.Logger,
 		elb:    connlog.ELB(lb.Name, id),
+		nodeIP: cfg.NodeIP(),
 		stores: map[string]*truststore.Live{},
 		groups: map[string]*targetgroup.Group{},
-	}
-	if lb.IPAddress != "" {
-		s.nodeIP, _ = netip.ParseAddr(lb.IPAddress)
 	}
 	s.metrics = newMetrics(s)
 	s.loadedStamps = s.fileStamps()

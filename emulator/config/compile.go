@@ -42,6 +42,10 @@ type ListenerPlan struct {
 	Verify verify.Options
 }
 
+// NodeIP is load_balancer.ip_address, parsed; the zero Addr when unset
+// (the listener's local address is logged then).
+func (c *Config) NodeIP() netip.Addr { return c.nodeIP }
+
 // Plans returns the compiled listeners, in config order. It is nil for a
 // config that did not validate.
 func (c *Config) Plans() []ListenerPlan { return c.plans }

@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,9 +50,10 @@ type Config struct {
 	Admin        Admin         `yaml:"admin,omitempty"`
 	Emulation    Emulation     `yaml:"emulation,omitempty"`
 
-	file  string         // path of the file, for error messages
-	root  *yaml.Node     // document node, for positions of key paths
-	plans []ListenerPlan // compiled by validate
+	file   string         // path of the file, for error messages
+	root   *yaml.Node     // document node, for positions of key paths
+	plans  []ListenerPlan // compiled by validate
+	nodeIP netip.Addr     // load_balancer.ip_address, parsed by validate
 }
 
 // LoadBalancer names the emulated load balancer; the name and account appear

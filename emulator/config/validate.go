@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -181,8 +182,13 @@ func (v *validator) loadBalancer() {
 	if lb.ID != "" && !loadBalancerIDRE.MatchString(lb.ID) {
 		v.add("load_balancer.id", "%q is not a load balancer ID: write 16 lowercase hex digits, or leave it out to derive one from the name", lb.ID)
 	}
-	if lb.IPAddress != "" && net.ParseIP(lb.IPAddress) == nil {
-		v.add("load_balancer.ip_address", "%q is not an IP address", lb.IPAddress)
+	if lb.IPAddress != "" {
+		// Parsed once, as the logs use it (netip); a zone is no node address.
+		ip, err := netip.ParseAddr(lb.IPAddress)
+		if err != nil || ip.Zone() != "" {
+			v.add("load_balancer.ip_address", "%q is not an IP address", lb.IPAddress)
+		}
+		v.c.nodeIP = ip
 	}
 	if lb.IdleTimeout.D() < time.Second || lb.IdleTimeout.D() > 4000*time.Second {
 		v.add("load_balancer.idle_timeout", "%s is outside ALB's range for idle_timeout.timeout_seconds (1s–4000s)", lb.IdleTimeout.D())
