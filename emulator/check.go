@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"fmt"
+
 	"github.com/albmtls/albmtls/emulator/config"
 )
 
@@ -27,6 +29,9 @@ func Check(cfg *config.Config, static config.Errors, opts Options) config.Errors
 		if ts.CACertificatesBundle == "" {
 			continue // reported by the config
 		}
+		if opts.OnLoad != nil {
+			opts.OnLoad(fmt.Sprintf("trust_stores[%d]", i), cfg.Path(ts.CACertificatesBundle))
+		}
 		if _, err := loadTrustStore(cfg, i); err != nil {
 			errs = append(errs, err)
 		}
@@ -35,6 +40,9 @@ func Check(cfg *config.Config, static config.Errors, opts Options) config.Errors
 		for j, c := range l.Certificates {
 			if c.Certificate == "" || c.PrivateKey == "" {
 				continue // reported by the config
+			}
+			if opts.OnLoad != nil {
+				opts.OnLoad(config.ListenerPath(i)+".certificates", cfg.Path(c.Certificate))
 			}
 			if _, err := loadServerCertificate(cfg, config.ListenerPath(i), j, c); err != nil {
 				errs = append(errs, err)

@@ -34,7 +34,8 @@ func TestCheckReportsEveryProblemInOneRun(t *testing.T) {
 	dir := pkitest.Dir(t)
 	file := filepath.Join(dir, "albmtls.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(fourMistakes), 0o644))
-	cfg, static := config.LoadAll(file)
+	cfg, static, err := config.LoadAll(file)
+	require.NoError(t, err)
 	require.NotNil(t, cfg)
 	errs := emulator.Check(cfg, static, emulator.Options{})
 	want := []string{
@@ -62,7 +63,8 @@ func TestCheckValidConfig(t *testing.T) {
     default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
 logs: {access: {file: access.log}}
 `), 0o644))
-	cfg, static := config.LoadAll(file)
+	cfg, static, err := config.LoadAll(file)
+	require.NoError(t, err)
 	require.Empty(t, static)
 	assert.Empty(t, emulator.Check(cfg, static, emulator.Options{}))
 	assert.NoFileExists(t, filepath.Join(dir, "access.log"), "Check opens no log file")

@@ -59,8 +59,11 @@ and exits 1.`,
 // checkConfig is serve --check: every problem of the config and of the
 // files it names, in one list, and nothing started.
 func checkConfig(a *app, file string) error {
-	cfg, errs := config.LoadAll(file)
-	if cfg != nil {
+	cfg, errs, err := config.LoadAll(file)
+	if err != nil {
+		return err
+	}
+	if len(errs) == 0 {
 		if err := cfg.ApplyEnv(os.Getenv); err != nil {
 			errs = append(errs, &config.Error{Msg: err.Error()})
 		}
@@ -100,7 +103,17 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 	reading := file + " (the config file)"
 	done := make(chan result, 1)
 	go func() {
-		cfg, err := config.Load(file)
+		opts := emulator.Options{Logger: a.logger(), OnLoad: func(key, f string) {
+			mu.Lock()
+			reading = f + " (" + key + ")"
+			mu.Unlock()
+		}}
+		cfg, static, err := config.LoadAll(file)
+		if err == nil && len(static) > 0 {
+			// The files the config names are checked too, so that one
+			// run lists every problem.
+			err = emulator.Check(cfg, static, opts)
+		}
 		if err == nil {
 			err = cfg.ApplyEnv(os.Getenv) // ALBMTLS_ADMIN_TOKEN wins over admin.token
 		}
@@ -108,11 +121,7 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 			done <- result{err: err}
 			return
 		}
-		srv, err := emulator.New(cfg, emulator.Options{Logger: a.logger(), OnLoad: func(key, f string) {
-			mu.Lock()
-			reading = f + " (" + key + ")"
-			mu.Unlock()
-		}})
+		srv, err := emulator.New(cfg, opts)
 		done <- result{srv, cfg, err}
 	}()
 	select {

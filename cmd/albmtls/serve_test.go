@@ -357,3 +357,27 @@ emulation: {rejectwith: alert}
 	assert.Equal(t, "config OK: 2 listeners (HTTPS mode verify, HTTP), 1 trust stores, 1 target groups\n", string(out))
 	assert.NoFileExists(t, filepath.Join(dir, "logs", "access.log"), "--check opens no log file")
 }
+
+// TestServeListsFileProblemsWithConfigProblems: serve itself (without
+// --check) refuses a config with a static problem and a missing trust store
+// file in one message, before binding anything.
+func TestServeListsFileProblemsWithConfigProblems(t *testing.T) {
+	dir := pkitest.Dir(t)
+	file := filepath.Join(dir, "albmtls.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`trust_stores: [{name: ts, ca_certificates_bundle: nowhere/bundle.pem}]
+listeners:
+  - port: 0
+    protocol: HTTPS
+    certificates: [{certificate: server/server.pem, private_key: server/server-key.pem}]
+    mutual_authentication: {mode: verify, trust_store: ts}
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+emulation: {stale_crl: never}
+`), 0o644))
+	out, err := testbin.Command(t, "serve", "-c", file).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	assert.Contains(t, string(out), "2 problems in the config")
+	assert.Contains(t, string(out), `albmtls.yaml:8: emulation.stale_crl: "never" is not valid; use apply or fail`)
+	assert.Contains(t, string(out), "albmtls.yaml:1: trust_stores[0]:")
+	assert.Contains(t, string(out), "nowhere/bundle.pem")
+}

@@ -439,13 +439,15 @@ func ParseAll(file string, data []byte) (*Config, Errors) {
 	return c, append(errs, c.validate(bad)...)
 }
 
-// LoadAll is Load with ParseAll's reporting.
-func LoadAll(file string) (*Config, Errors) {
+// LoadAll is Load with ParseAll's reporting: err is a failure to read the
+// file (as Load returns it), errs the config's problems.
+func LoadAll(file string) (c *Config, errs Errors, err error) {
 	data, err := boundedio.ReadFile(file, "config file", boundedio.MaxConfigFile)
 	if err != nil {
-		return nil, Errors{{File: file, Msg: "reading config: " + err.Error()}}
+		return nil, nil, fmt.Errorf("reading config: %w", err)
 	}
-	return ParseAll(file, data)
+	c, errs = ParseAll(file, data)
+	return c, errs, nil
 }
 
 // Error is a config problem at a key path: FILE:LINE: PATH: MSG.
