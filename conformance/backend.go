@@ -12,6 +12,8 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/internal/suggest"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/scenarios"
@@ -95,7 +97,7 @@ type BackendCase struct {
 // chains that do not verify.
 func DefaultBackendExpect(mode string) *BackendExpect {
 	if mode == "" {
-		mode = "verify"
+		mode = string(listener.ModeVerify)
 	}
 	st := func(s string) *scenarios.StatusSet {
 		var set scenarios.StatusSet
@@ -113,7 +115,7 @@ func DefaultBackendExpect(mode string) *BackendExpect {
 		"outsider":         {Status: st("403")},
 		CaseMissingHeaders: {Status: st("4xx")},
 	}}
-	if mode == "passthrough" {
+	if mode == string(listener.ModePassthrough) {
 		e.Cases["untrusted"] = BackendCase{Status: st("4xx")}
 		e.Cases[CaseSpoofedChain] = BackendCase{Status: st("4xx")}
 	} else {
@@ -160,10 +162,12 @@ func ParseBackendExpect(file string, data []byte) (*BackendExpect, error) {
 	add := func(path, format string, args ...any) {
 		errs = append(errs, &scenarios.Error{File: file, Line: scenarios.LineOf(root, path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
+	// A subset of listener.Modes: a backend behind mode off gets no
+	// identity to check. Kept a string so the message keeps its form.
 	if e.Mode == "" {
-		e.Mode = "verify"
+		e.Mode = string(listener.ModeVerify)
 	}
-	if e.Mode != "verify" && e.Mode != "passthrough" {
+	if e.Mode != string(listener.ModeVerify) && e.Mode != string(listener.ModePassthrough) {
 		add("mode", "%q is not valid; use verify or passthrough (the mode of the ALB in front of the backend)", e.Mode)
 	}
 	if e.Path != "" && !strings.HasPrefix(e.Path, "/") {
@@ -311,7 +315,7 @@ func forgeMember(set *pki.Set) (string, error) {
 }
 
 // backendTarget turns the backend URL into a target address and protocol.
-func backendTarget(raw string) (addr, protocol, path string, err error) {
+func backendTarget(raw string) (addr string, protocol targetgroup.Protocol, path string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", "", "", fmt.Errorf("--backend %q: want the backend's URL, e.g. http://127.0.0.1:9001/", raw)
@@ -324,7 +328,10 @@ func backendTarget(raw string) (addr, protocol, path string, err error) {
 	if u.Path == "" {
 		path = "/"
 	}
-	return net.JoinHostPort(host, port), strings.ToUpper(u.Scheme), path, nil
+	if err := protocol.UnmarshalText([]byte(strings.ToUpper(u.Scheme))); err != nil {
+		return "", "", "", err
+	}
+	return net.JoinHostPort(host, port), protocol, path, nil
 }
 
 // RunBackend plays the ALB in front of the backend at backendURL: for each

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/scenarios"
 )
@@ -107,7 +108,8 @@ type harness struct {
 	roots   *x509.CertPool
 	remote  *remote
 	// backendAddr and backendProto replace the echo target (backend mode).
-	backendAddr, backendProto string
+	backendAddr  string
+	backendProto targetgroup.Protocol
 }
 
 // Run runs the scenarios and returns the report. The error is for problems

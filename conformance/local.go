@@ -101,7 +101,10 @@ func (h *harness) startLocal(ctx context.Context, s *scenarios.Scenario, res *Re
 	if err != nil {
 		return nil, nil, fmt.Errorf("preparing the trust store files: %w", err)
 	}
-	cfgMap := configMap(s.Setup, h.pkiDir, ts, targets)
+	cfgMap, err := configMap(s.Setup, h.pkiDir, ts, targets)
+	if err != nil {
+		return nil, nil, fmt.Errorf("building the scenario's config: %w", err)
+	}
 	for _, set := range h.opts.Set {
 		if err := set.apply(cfgMap); err != nil {
 			return nil, nil, err

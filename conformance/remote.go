@@ -116,7 +116,7 @@ func actionType(s scenarios.Setup) string {
 	if s.Action == nil {
 		return "forward"
 	}
-	return s.Action.Type
+	return string(s.Action.Type)
 }
 
 // remoteLB is one scenario's view of the remote target: it remembers where

@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/routing"
+	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/scenarios"
 )
@@ -34,7 +40,7 @@ type targetAddrs struct {
 	echo, refused, silent string
 	// backend, when set, replaces the echo target (backend mode).
 	backend         string
-	backendProtocol string
+	backendProtocol targetgroup.Protocol
 }
 
 // trustStoreFiles are the files of one scenario's trust store.
@@ -43,120 +49,116 @@ type trustStoreFiles struct {
 	revocations []string
 }
 
-// ConfigMap builds the albmtls.yaml of a scenario: the template (an HTTPS
-// listener on port 0 with the scenario's mutual authentication, a trust
-// store from the PKI, a target group holding the echo target, and an HTTP
-// listener redirecting to HTTPS:443, the story's HTTP:80 listener) with the
-// scenario's overrides. It is a map so that tests and --set can change any
-// key before the emulator reads it.
-func configMap(s scenarios.Setup, pkiDir string, ts trustStoreFiles, t targetAddrs) map[string]any {
-	ma := map[string]any{"mode": s.Mode}
-	if s.Mode == config.ModeVerify {
-		ma["trust_store"] = TrustStoreName
+// templateConfig builds the albmtls.yaml of a scenario: the template (an
+// HTTPS listener on port 0 with the scenario's mutual authentication, a
+// trust store from the PKI, a target group holding the echo target, and an
+// HTTP listener redirecting to HTTPS:443, the story's HTTP:80 listener) with
+// the scenario's overrides, as a config.Config, written by config.Marshal.
+func templateConfig(s scenarios.Setup, pkiDir string, ts trustStoreFiles, t targetAddrs) (*config.Config, error) {
+	var ma config.MutualAuthentication
+	if err := ma.Mode.UnmarshalText([]byte(s.Mode)); err != nil {
+		return nil, fmt.Errorf("setup.mode: %w", err)
+	}
+	if ma.Mode == listener.ModeVerify {
+		ma.TrustStore = TrustStoreName
 		if s.IgnoreClientCertificateExpiry {
-			ma["ignore_client_certificate_expiry"] = true
+			yes := true
+			ma.IgnoreClientCertificateExpiry = &yes
 		}
-		if s.AdvertiseTrustStoreCaNames != "" {
-			ma["advertise_trust_store_ca_names"] = s.AdvertiseTrustStoreCaNames
+		if err := ma.AdvertiseTrustStoreCaNames.UnmarshalText([]byte(s.AdvertiseTrustStoreCaNames)); err != nil {
+			return nil, fmt.Errorf("setup.advertise_trust_store_ca_names: %w", err)
 		}
 	}
 	policy := s.SSLPolicy
 	if policy == "" {
 		policy = DefaultSSLPolicy
 	}
-	https := map[string]any{
-		"port":       0,
-		"protocol":   "HTTPS",
-		"ssl_policy": policy,
-		"certificates": []any{map[string]any{
-			"certificate": filepath.Join(pkiDir, "server", "server.pem"),
-			"private_key": filepath.Join(pkiDir, "server", "server-key.pem"),
+	https := config.Listener{
+		Protocol:  listener.ProtocolHTTPS,
+		SSLPolicy: policy,
+		Certificates: []config.Certificate{{
+			Certificate: filepath.Join(pkiDir, "server", "server.pem"),
+			PrivateKey:  filepath.Join(pkiDir, "server", "server-key.pem"),
 		}},
-		"mutual_authentication": ma,
-		"default_action":        actionMap(s.Action),
+		MutualAuthentication: ma,
+		Attributes:           maps.Clone(s.Attributes),
+		DefaultAction:        templateAction(s.Action),
 	}
-	if len(s.Attributes) > 0 {
-		attrs := map[string]any{}
-		for k, v := range s.Attributes {
-			attrs[k] = v
-		}
-		https["attributes"] = attrs
+	httpListener := config.Listener{
+		Protocol: listener.ProtocolHTTP,
+		DefaultAction: config.Action{Type: routing.ActionRedirect,
+			Redirect: &config.Redirect{Protocol: "HTTPS", Port: "443", StatusCode: albresponse.RedirectPermanent}},
 	}
-	httpListener := map[string]any{
-		"port":     0,
-		"protocol": "HTTP",
-		"default_action": map[string]any{"type": "redirect",
-			"redirect": map[string]any{"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}},
-	}
-	var targets []any
+	var targets []string
 	switch {
 	case t.backend != "":
-		targets = []any{t.backend}
+		targets = []string{t.backend}
 	case s.Targets == scenarios.TargetsNone:
-		targets = []any{}
 	case s.Targets == scenarios.TargetsRefused:
-		targets = []any{t.refused}
+		targets = []string{t.refused}
 	case s.Targets == scenarios.TargetsSilent:
-		targets = []any{t.silent}
+		targets = []string{t.silent}
 	default:
-		targets = []any{t.echo}
+		targets = []string{t.echo}
 	}
-	group := map[string]any{"name": TargetGroupName, "targets": targets, "health_check": map[string]any{"enabled": false}}
-	if t.backendProtocol != "" {
-		group["protocol"] = t.backendProtocol
-	}
-	revs := make([]any, len(ts.revocations))
-	for i, r := range ts.revocations {
-		revs[i] = r
-	}
-	lb := map[string]any{"name": "conformance", "account_id": "123456789012", "region": "us-east-1"}
-	if s.IdleTimeout != "" {
-		lb["idle_timeout"] = s.IdleTimeout
-	}
-	emu := map[string]any{"watch_interval": "0s"}
-	for k, v := range s.Emulation {
-		emu[k] = v
-	}
-	return map[string]any{
-		"load_balancer": lb,
-		"trust_stores": []any{map[string]any{
-			"name": TrustStoreName, "ca_certificates_bundle": ts.bundle, "revocations": revs,
+	no := false
+	group := config.TargetGroup{Name: TargetGroupName, Protocol: t.backendProtocol, Targets: targets,
+		HealthCheck: config.HealthCheck{Enabled: &no}}
+	cfg := &config.Config{
+		LoadBalancer: config.LoadBalancer{Name: "conformance", AccountID: "123456789012", Region: "us-east-1"},
+		TrustStores: []config.TrustStore{{
+			Name: TrustStoreName, CACertificatesBundle: ts.bundle, Revocations: ts.revocations,
 		}},
-		"target_groups": []any{group},
-		"listeners":     []any{https, httpListener},
-		"emulation":     emu,
+		TargetGroups: []config.TargetGroup{group},
+		Listeners:    []config.Listener{https, httpListener},
 	}
+	// The setup's idle timeout and knobs are YAML values; decoding them
+	// into the typed fields refuses a bad one here, with its key.
+	if s.IdleTimeout != "" {
+		if err := yaml.Unmarshal([]byte(strconv.Quote(s.IdleTimeout)), &cfg.LoadBalancer.IdleTimeout); err != nil {
+			return nil, fmt.Errorf("setup.idle_timeout: %w", err)
+		}
+	}
+	off := config.Duration(0)
+	cfg.Emulation.WatchInterval = &off
+	if len(s.Emulation) > 0 {
+		knobs, err := yaml.Marshal(s.Emulation)
+		if err != nil {
+			return nil, err
+		}
+		if err := yaml.Unmarshal(knobs, &cfg.Emulation); err != nil {
+			return nil, fmt.Errorf("setup.emulation: %w", err)
+		}
+	}
+	return cfg, nil
 }
 
-// actionMap writes an action with only the keys that are set.
-func actionMap(a *config.Action) map[string]any {
-	if a == nil || (a.Type == config.ActionForward && a.TargetGroup == "") || a.Type == "" {
-		return map[string]any{"type": config.ActionForward, "target_group": TargetGroupName}
+// configMap is templateConfig as written, read back as a map, so that
+// tests (Options.Mutate) and --set can change any key before the emulator
+// reads it.
+func configMap(s scenarios.Setup, pkiDir string, ts trustStoreFiles, t targetAddrs) (map[string]any, error) {
+	cfg, err := templateConfig(s, pkiDir, ts, t)
+	if err != nil {
+		return nil, err
 	}
-	m := map[string]any{"type": a.Type}
-	if a.TargetGroup != "" {
-		m["target_group"] = a.TargetGroup
+	data, err := config.Marshal(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if r := a.Redirect; r != nil {
-		rm := map[string]any{}
-		for k, v := range map[string]string{"protocol": r.Protocol, "port": r.Port, "host": r.Host, "path": r.Path, "query": r.Query, "status_code": r.StatusCode} {
-			if v != "" {
-				rm[k] = v
-			}
-		}
-		m["redirect"] = rm
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, err
 	}
-	if f := a.FixedResponse; f != nil {
-		fm := map[string]any{"status_code": f.StatusCode}
-		if f.ContentType != "" {
-			fm["content_type"] = f.ContentType
-		}
-		if f.MessageBody != "" {
-			fm["message_body"] = f.MessageBody
-		}
-		m["fixed_response"] = fm
+	return m, nil
+}
+
+// templateAction is the scenario's action, or a forward to the echo target
+// group; a forward without a target group forwards there too.
+func templateAction(a *config.Action) config.Action {
+	if a == nil || (a.Type == routing.ActionForward && a.TargetGroup == "") || a.Type == "" {
+		return config.Action{Type: routing.ActionForward, TargetGroup: TargetGroupName}
 	}
-	return m
+	return *a
 }
 
 // writeTrustStore writes the scenario's trust store files into dir where
@@ -366,7 +368,7 @@ func (tc TargetConfig) YAML() ([]byte, error) {
 		return nil, err
 	}
 	if tc.Mode == "" {
-		tc.Mode = config.ModeVerify
+		tc.Mode = string(listener.ModeVerify)
 	}
 	if tc.Echo == "" {
 		tc.Echo = "127.0.0.1:9001"
@@ -375,28 +377,17 @@ func (tc TargetConfig) YAML() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := configMap(scenarios.Setup{Mode: tc.Mode}, abs, ts, targetAddrs{echo: tc.Echo})
-	listeners := cfg["listeners"].([]any)
-	listeners[0].(map[string]any)["port"] = tc.HTTPSPort
-	listeners[1].(map[string]any)["port"] = tc.HTTPPort
-	logs := map[string]any{}
-	if tc.ConnectionLog != "" {
-		logs["connection"] = map[string]any{"file": tc.ConnectionLog}
+	cfg, err := templateConfig(scenarios.Setup{Mode: tc.Mode}, abs, ts, targetAddrs{echo: tc.Echo})
+	if err != nil {
+		return nil, err
 	}
-	if tc.AccessLog != "" {
-		logs["access"] = map[string]any{"file": tc.AccessLog}
-	}
-	if len(logs) > 0 {
-		cfg["logs"] = logs
-	}
-	if tc.Admin != "" {
-		cfg["admin"] = map[string]any{"listen": tc.Admin}
-	}
-	delete(cfg["emulation"].(map[string]any), "watch_interval")
-	if len(cfg["emulation"].(map[string]any)) == 0 {
-		delete(cfg, "emulation")
-	}
-	data, err := yaml.Marshal(cfg)
+	cfg.Listeners[0].Port = tc.HTTPSPort
+	cfg.Listeners[1].Port = tc.HTTPPort
+	cfg.Logs.Connection.File = tc.ConnectionLog
+	cfg.Logs.Access.File = tc.AccessLog
+	cfg.Admin.Listen = tc.Admin
+	cfg.Emulation = config.Emulation{}
+	data, err := config.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}

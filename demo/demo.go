@@ -15,16 +15,19 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/albmtls/albmtls/backend"
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/internal/enum"
 )
 
 // Modes are the listener modes the demo runs, as in the config.
-var Modes = []string{"verify", "passthrough", "off"}
+var Modes = []listener.Mode{listener.ModeVerify, listener.ModePassthrough, listener.ModeOff}
 
 // MembersPath is where the backends apply the O/OU authorization: / is open
 // to every client the load balancer lets through, /members/ only to
@@ -100,11 +103,13 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		opts.Dir = "albmtls-demo"
 	}
 	if opts.Mode == "" {
-		opts.Mode = "verify"
+		opts.Mode = string(listener.ModeVerify)
 	}
-	if !contains(Modes, opts.Mode) {
-		return nil, fmt.Errorf("demo: %q is not a mode; use verify, passthrough or off", opts.Mode)
+	i := slices.IndexFunc(Modes, func(m listener.Mode) bool { return string(m) == opts.Mode })
+	if i < 0 {
+		return nil, fmt.Errorf("demo: %q is not a mode; use %s", opts.Mode, enum.List(Modes, ", ", " or "))
 	}
+	mode := Modes[i]
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -164,7 +169,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	if d.config, err = writeConfig(ws, configData{
-		Mode: opts.Mode, HTTPPort: opts.HTTPPort, HTTPSPort: opts.HTTPSPort, Admin: opts.AdminAddr, Backends: d.backendAddrs(),
+		Mode: mode, HTTPPort: opts.HTTPPort, HTTPSPort: opts.HTTPSPort, Admin: opts.AdminAddr, Backends: d.backendAddrs(),
 	}); err != nil {
 		return nil, err
 	}
@@ -335,12 +340,3 @@ func (d *Demo) HTTPSURL() string { return d.httpsURL }
 // Expectations say what each client certificate gets, with the curl
 // command the guide prints for it.
 func (d *Demo) Expectations() []Expectation { return append([]Expectation(nil), d.expect...) }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

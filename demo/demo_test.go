@@ -54,8 +54,8 @@ func TestDemo(t *testing.T) {
 	testtool.Need(t, "curl") // the demo's guide is about curl commands
 	dir := filepath.Join(t.TempDir(), "albmtls-demo")
 	for i, mode := range demo.Modes {
-		t.Run(mode, func(t *testing.T) {
-			d, events := start(t, dir, mode)
+		t.Run(string(mode), func(t *testing.T) {
+			d, events := start(t, dir, string(mode))
 			assert.Equal(t, i == 0, d.Workspace().Created, "the first run creates the PKI, the others reuse it")
 
 			var guide bytes.Buffer

@@ -8,47 +8,28 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
-	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/alb"
-	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/awsarn"
-	"github.com/albmtls/albmtls/emulator/certfmt"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/routing"
 	"github.com/albmtls/albmtls/emulator/rules"
-	"github.com/albmtls/albmtls/emulator/sslpolicy"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
 	"github.com/albmtls/albmtls/emulator/truststore"
 	"github.com/albmtls/albmtls/emulator/verify"
 )
 
-// attrPreserveHost is the listener attribute that keeps the client's Host
-// header unchanged towards targets (routing.http.preserve_host_header.enabled).
-const attrPreserveHost = "routing.http.preserve_host_header.enabled"
-
 func (s *Server) buildTrustStores(errs *config.Errors) {
 	for i, ts := range s.cfg.TrustStores {
-		files := make([]string, len(ts.Revocations))
-		for j, f := range ts.Revocations {
-			files[j] = s.cfg.Path(f)
-		}
 		if s.opts.OnLoad != nil {
 			s.opts.OnLoad(fmt.Sprintf("trust_stores[%d]", i), s.cfg.Path(ts.CACertificatesBundle))
 		}
-		live, err := truststore.NewLive(truststore.Spec{
-			Name:            ts.Name,
-			BundleFile:      s.cfg.Path(ts.CACertificatesBundle),
-			RevocationFiles: files,
-		})
+		live, err := loadTrustStore(s.cfg, i)
 		if err != nil {
-			*errs = append(*errs, s.cfg.Errorf(fmt.Sprintf("trust_stores[%d]", i), "%v", err))
+			*errs = append(*errs, err)
 			continue
 		}
 		for _, w := range live.Current().Warnings() {
@@ -56,6 +37,35 @@ func (s *Server) buildTrustStores(errs *config.Errors) {
 		}
 		s.stores[ts.Name] = live
 	}
+}
+
+// loadTrustStore reads trust store i's bundle and CRLs.
+func loadTrustStore(cfg *config.Config, i int) (*truststore.Live, *config.Error) {
+	ts := cfg.TrustStores[i]
+	files := make([]string, len(ts.Revocations))
+	for j, f := range ts.Revocations {
+		files[j] = cfg.Path(f)
+	}
+	live, err := truststore.NewLive(truststore.Spec{
+		Name:            ts.Name,
+		BundleFile:      cfg.Path(ts.CACertificatesBundle),
+		RevocationFiles: files,
+	})
+	if err != nil {
+		return nil, cfg.Errorf(fmt.Sprintf("trust_stores[%d]", i), "%v", err)
+	}
+	return live, nil
+}
+
+// loadServerCertificate reads certificate j of the listener at path.
+func loadServerCertificate(cfg *config.Config, path string, j int, c config.Certificate) (tls.Certificate, *config.Error) {
+	certFile, keyFile := cfg.Path(c.Certificate), cfg.Path(c.PrivateKey)
+	pair, err := loadKeyPair(certFile, keyFile)
+	if err != nil {
+		return tls.Certificate{}, cfg.Errorf(fmt.Sprintf("%s.certificates[%d]", path, j),
+			"cannot load the server certificate %s with key %s: %v", certFile, keyFile, err)
+	}
+	return pair, nil
 }
 
 func (s *Server) buildTargetGroups(errs *config.Errors) {
@@ -73,7 +83,7 @@ func (s *Server) buildTargetGroups(errs *config.Errors) {
 		}
 		g, err := targetgroup.New(targetgroup.Config{
 			Name:     tg.Name,
-			Protocol: tg.Protocol,
+			Protocol: string(tg.Protocol),
 			Targets:  tg.Targets,
 			HealthCheck: targetgroup.HealthCheck{
 				Enabled:             hc.Enabled,
@@ -96,23 +106,26 @@ func (s *Server) buildTargetGroups(errs *config.Errors) {
 	}
 }
 
+// buildListeners builds each listener from its compiled plan (config
+// Plans: policies, attributes and actions were checked at load); what is
+// left to fail here is reading files.
 func (s *Server) buildListeners(errs *config.Errors) {
+	plans := s.cfg.Plans()
+	if len(plans) != len(s.cfg.Listeners) {
+		*errs = append(*errs, s.cfg.Errorf("listeners", "the config was not validated: load it with config.Load or config.Parse"))
+		return
+	}
 	for i, lc := range s.cfg.Listeners {
-		lr := &listenerRuntime{s: s, index: i, path: config.ListenerPath(i), cfg: lc,
-			mode: listener.Mode(lc.MutualAuthentication.EffectiveMode())}
-		n := len(*errs)
-		if lc.Protocol == "HTTPS" {
+		lr := &listenerRuntime{s: s, index: i, path: plans[i].Path, cfg: lc, plan: plans[i], mode: plans[i].Mode}
+		if lc.Protocol == listener.ProtocolHTTPS {
 			settings, err := lr.tlsSettings()
 			if err != nil {
 				*errs = append(*errs, err)
+				continue
 			}
 			lr.tls = settings
 		}
-		s.checkAttributes(lr, errs)
-		s.checkActions(lr, errs)
-		if len(*errs) == n {
-			s.lsns = append(s.lsns, lr)
-		}
+		s.lsns = append(s.lsns, lr)
 	}
 }
 
@@ -120,14 +133,9 @@ func (s *Server) buildListeners(errs *config.Errors) {
 // configuration: security policy, ALPN, and the CA names to advertise.
 func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) {
 	s, lc := lr.s, lr.cfg
-	policyName := lc.SSLPolicy
-	if policyName == "" {
-		policyName = sslpolicy.Default // the API's default when SslPolicy is omitted (spec §5)
-	}
-	policy, err := sslpolicy.Lookup(policyName)
-	if err != nil {
-		return nil, s.cfg.Errorf(lr.path+".ssl_policy", "%v", err)
-	}
+	// A copy per build: Apply writes into cfg only, but the plan is shared
+	// by reloads.
+	policy := *lr.plan.Policy
 	cfg := &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
 	policy.Apply(cfg)
 	// The listener clones this config per connection; Go would otherwise
@@ -140,14 +148,12 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	}
 	cfg.SetSessionTicketKeys([][32]byte{ticketKey})
 	for j, c := range lc.Certificates {
-		certFile, keyFile := s.cfg.Path(c.Certificate), s.cfg.Path(c.PrivateKey)
 		if s.opts.OnLoad != nil {
-			s.opts.OnLoad(lr.path+".certificates", certFile)
+			s.opts.OnLoad(lr.path+".certificates", s.cfg.Path(c.Certificate))
 		}
-		pair, err := loadKeyPair(certFile, keyFile)
+		pair, err := loadServerCertificate(s.cfg, lr.path, j, c)
 		if err != nil {
-			return nil, s.cfg.Errorf(fmt.Sprintf("%s.certificates[%d]", lr.path, j),
-				"cannot load the server certificate %s with key %s: %v", certFile, keyFile, err)
+			return nil, err
 		}
 		cfg.Certificates = append(cfg.Certificates, pair)
 	}
@@ -161,31 +167,12 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 		if live == nil { // its own error was reported already
 			return nil, s.cfg.Errorf(lr.path+".mutual_authentication.trust_store", "trust store %q did not load", ma.TrustStore)
 		}
-		e := s.cfg.Emulation
-		opts := verify.Options{
-			IgnoreClientCertificateExpiry: ma.IgnoreClientCertificateExpiry != nil && *ma.IgnoreClientCertificateExpiry,
-			IgnoreExpiryKeepsNotBefore:    !*e.IgnoreExpiryIncludesNotBefore,
-			MissingCertificate:            verify.Code(e.MissingClientCertificate),
-			CRLMissingForIssuer:           verify.CRLMissingPolicy(e.CRLMissingForIssuer),
-			StaleCRL:                      verify.StaleCRLPolicy(e.StaleCRL),
-			IgnoreExpiryLeafOnly:          e.IgnoreExpiryScope == "leaf",
-			UnhandledCriticalExtension:    verify.Code(e.UnhandledCriticalExtension),
-		}
-		// The code-valued knobs are the only ones the config package does
-		// not enumerate itself.
-		for key, v := range map[string]string{
-			"missing_client_certificate":   e.MissingClientCertificate,
-			"unhandled_critical_extension": e.UnhandledCriticalExtension,
-		} {
-			if c, err := verify.ParseCode(v); err != nil || c == verify.Success {
-				return nil, s.cfg.Errorf("emulation."+key, "%q is not a failure code: use one of the Failed: codes of the connection log (%v)", v, err)
-			}
-		}
+		opts := lr.plan.Verify
 		if err := opts.Validate(); err != nil {
 			return nil, s.cfg.Errorf("emulation", "%v", err)
 		}
 		settings.Verifier = verify.New(live.Current, opts)
-		if ma.AdvertiseTrustStoreCaNames == "on" {
+		if ma.AdvertiseTrustStoreCaNames == listener.AdvertiseCANamesOn {
 			// CertificateRequest carries the trust store's CA subjects
 			// (spec §2.3); off by default, so no names are sent.
 			cfg.ClientCAs = caPool(live.Current())
@@ -204,76 +191,11 @@ func caPool(st *truststore.Store) *x509.CertPool {
 	return pool
 }
 
-// checkAttributes parses the listener attributes; unknown keys are refused
-// with the list of supported ones.
-func (s *Server) checkAttributes(lr *listenerRuntime, errs *config.Errors) {
-	attrs := lr.cfg.Attributes
-	known := append(append(albheader.Keys(), albheader.ResponseKeys()...), attrPreserveHost)
-	for _, k := range sortedKeys(attrs) {
-		if !slices.Contains(known, k) {
-			sort.Strings(known)
-			*errs = append(*errs, s.cfg.Errorf(lr.path+".attributes."+k,
-				"albmtls does not support the listener attribute %q; supported: %s", k, strings.Join(known, ", ")))
-		}
-	}
-	if v, ok := attrs[attrPreserveHost]; ok && v != "" && v != "true" && v != "false" {
-		*errs = append(*errs, s.cfg.Errorf(lr.path+".attributes."+attrPreserveHost, "%q is not valid; use true or false", v))
-	}
-	if _, err := albheader.OptionsFromAttributes(attrs); err != nil {
-		*errs = append(*errs, s.cfg.Errorf(lr.path+".attributes", "%v", err))
-	}
-	if _, err := albheader.ResponseOptionsFromAttributes(attrs); err != nil {
-		*errs = append(*errs, s.cfg.Errorf(lr.path+".attributes", "%v", err))
-	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// checkActions validates redirect and fixed-response actions against ALB's
-// rules (spec §8.2, §8.3).
-func (s *Server) checkActions(lr *listenerRuntime, errs *config.Errors) {
-	check := func(path string, a config.Action) {
-		switch {
-		case a.Redirect != nil:
-			if err := redirectConfig(a.Redirect).Validate(lr.cfg.Protocol); err != nil {
-				*errs = append(*errs, s.cfg.Errorf(path+".redirect", "%v", err))
-			}
-		case a.FixedResponse != nil:
-			if err := fixedConfig(a.FixedResponse).Validate(); err != nil {
-				*errs = append(*errs, s.cfg.Errorf(path+".fixed_response", "%v", err))
-			}
-		}
-	}
-	check(lr.path+".default_action", lr.cfg.DefaultAction)
-	for j, r := range lr.cfg.Rules {
-		check(fmt.Sprintf("%s.rules[%d].action", lr.path, j), r.Action)
-	}
-}
-
-func redirectConfig(r *config.Redirect) albresponse.RedirectConfig {
-	return albresponse.RedirectConfig{Protocol: r.Protocol, Port: r.Port, Host: r.Host, Path: r.Path, Query: r.Query, StatusCode: r.StatusCode}
-}
-
-func fixedConfig(f *config.FixedResponse) albresponse.FixedResponseConfig {
-	return albresponse.FixedResponseConfig{StatusCode: f.StatusCode, ContentType: f.ContentType, MessageBody: f.MessageBody}
-}
-
 // newRouting builds the HTTP side of the listener once its port is known.
 func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	s, lc := lr.s, lr.cfg
-	headers, _ := albheader.OptionsFromAttributes(s.cfg.ListenerAttributes(&lc)) // checked in New and config
-	headers.StripClientHeaders = *s.cfg.Emulation.StripClientHeaders
-	headers.StripNameVariants = *s.cfg.Emulation.StripHeaderNameVariants
-	headers.ClientCopies = albheader.Copies(s.cfg.Emulation.ClientHeaderDuplicates)
-	headers.Equals, _ = certfmt.ParseEqualsEncoding(s.cfg.Emulation.ClientCertEquals)
-	respHeaders, _ := albheader.ResponseOptionsFromAttributes(lc.Attributes)
+	headers := lr.plan.Headers
+	respHeaders := lr.plan.ResponseHeaders
 	resp := albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server}
 	var arns []string
 	for j, c := range lc.Certificates {
@@ -284,33 +206,29 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		arns = append(arns, arn)
 	}
 	var rs []rules.Rule[*routing.Action]
-	for _, r := range lc.Rules {
+	for j, r := range lc.Rules {
 		rule := rules.Rule[*routing.Action]{
 			Priority:          r.Priority,
 			PathPattern:       r.Conditions.PathPattern,
 			HostHeader:        r.Conditions.HostHeader,
 			HTTPRequestMethod: r.Conditions.HTTPRequestMethod,
+			SourceIP:          lr.plan.SourceIPs[j],
 			Action:            s.action(r.Action),
 		}
 		if h := r.Conditions.HTTPHeader; h != nil {
 			rule.HeaderName, rule.HeaderValues = h.Name, h.Values
 		}
-		for _, p := range r.Conditions.SourceIP {
-			if pfx, err := netip.ParsePrefix(p); err == nil {
-				rule.SourceIP = append(rule.SourceIP, pfx)
-			}
-		}
 		rs = append(rs, rule)
 	}
 	return routing.New(routing.Config{
-		Protocol:        lc.Protocol,
+		Protocol:        string(lc.Protocol),
 		Port:            port,
 		Rules:           rules.NewTable(rs),
 		Default:         s.action(lc.DefaultAction),
 		Headers:         &headers,
 		ResponseHeaders: &respHeaders,
 		Pages:           resp,
-		PreserveHost:    lc.Attributes[attrPreserveHost] == "true",
+		PreserveHost:    lr.plan.PreserveHost,
 		CertificateARNs: arns,
 		ELB:             s.elb,
 		NodeIP:          s.nodeIP,
@@ -322,15 +240,15 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 func (s *Server) action(a config.Action) *routing.Action {
 	ra := &routing.Action{Type: a.Type}
 	switch a.Type {
-	case config.ActionForward:
+	case routing.ActionForward:
 		ra.Group = s.groups[a.TargetGroup]
 		lb := s.cfg.LoadBalancer
 		ra.GroupARN = awsarn.TargetGroup(lb.Region, lb.AccountID, a.TargetGroup, awsarn.TargetGroupID(lb.AccountID, a.TargetGroup))
-	case config.ActionRedirect:
-		rc := redirectConfig(a.Redirect)
+	case routing.ActionRedirect:
+		rc := a.Redirect.Config()
 		ra.Redirect = &rc
-	case config.ActionFixedResponse:
-		fc := fixedConfig(a.FixedResponse)
+	case routing.ActionFixedResponse:
+		fc := a.FixedResponse.Config()
 		ra.Fixed = &fc
 	}
 	return ra
@@ -364,7 +282,7 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 			}
 		},
 	}
-	if lr.cfg.Protocol == "HTTPS" {
+	if lr.cfg.Protocol == listener.ProtocolHTTPS {
 		// http.Server.Serve enables HTTP/2 on *tls.Conn connections only when
 		// its TLSConfig offers h2; the handshake itself is the listener's.
 		srv.TLSConfig = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}

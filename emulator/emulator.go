@@ -84,6 +84,22 @@ type Server struct {
 // actions, and opens the log files. Nothing listens yet. All problems are
 // returned together, each with its key path.
 func New(cfg *config.Config, opts Options) (*Server, error) {
+	s, errs := build(cfg, opts)
+	if len(errs) == 0 {
+		if err := s.openLogs(); err != nil {
+			errs = append(errs, cfg.Errorf("logs", "%v", err))
+		}
+	}
+	if len(errs) > 0 {
+		s.closeLogs()
+		return nil, errs
+	}
+	return s, nil
+}
+
+// build is New without the log files: it loads what the config names and
+// collects every problem.
+func build(cfg *config.Config, opts Options) (*Server, config.Errors) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -100,11 +116,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		opts:   opts,
 		log:    opts.Logger,
 		elb:    awsarn.LoadBalancerResourceID(lb.Name, id),
+		nodeIP: cfg.NodeIP(),
 		stores: map[string]*truststore.Live{},
 		groups: map[string]*targetgroup.Group{},
-	}
-	if lb.IPAddress != "" {
-		s.nodeIP, _ = netip.ParseAddr(lb.IPAddress)
 	}
 	s.metrics = newMetrics(s)
 	s.loadedStamps = s.fileStamps()
@@ -112,16 +126,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.buildTrustStores(&errs)
 	s.buildTargetGroups(&errs)
 	s.buildListeners(&errs)
-	if len(errs) == 0 {
-		if err := s.openLogs(); err != nil {
-			errs = append(errs, cfg.Errorf("logs", "%v", err))
-		}
-	}
-	if len(errs) > 0 {
-		s.closeLogs()
-		return nil, errs
-	}
-	return s, nil
+	return s, errs
 }
 
 // ListenerAddr describes one bound listener.
@@ -135,7 +140,7 @@ type ListenerAddr struct {
 // URL is the base URL of the listener, e.g. https://127.0.0.1:8443.
 func (a ListenerAddr) URL() string {
 	scheme := "http"
-	if a.Protocol == "HTTPS" {
+	if a.Protocol == string(listener.ProtocolHTTPS) {
 		scheme = "https"
 	}
 	host, port, _ := net.SplitHostPort(a.Addr.String())
@@ -229,7 +234,7 @@ func (s *Server) Listeners() []ListenerAddr {
 		if lr.ln == nil {
 			continue
 		}
-		out = append(out, ListenerAddr{Index: i, Protocol: lr.cfg.Protocol, Port: lr.ln.Port(), Addr: lr.ln.Addr()})
+		out = append(out, ListenerAddr{Index: i, Protocol: string(lr.cfg.Protocol), Port: lr.ln.Port(), Addr: lr.ln.Addr()})
 	}
 	return out
 }
@@ -382,6 +387,7 @@ type listenerRuntime struct {
 	index int
 	path  string // "listeners[1]"
 	cfg   config.Listener
+	plan  config.ListenerPlan
 	mode  listener.Mode
 	tls   *listener.TLSSettings
 	route *routing.Handler
@@ -394,10 +400,10 @@ func (lr *listenerRuntime) listen() error {
 	s := lr.s
 	addr := net.JoinHostPort(lr.cfg.Address, strconv.Itoa(lr.cfg.Port))
 	ln, err := listener.Listen(addr, listener.Config{
-		Protocol:         lr.cfg.Protocol,
+		Protocol:         string(lr.cfg.Protocol),
 		Port:             lr.cfg.Port,
 		TLS:              lr.tls,
-		RejectWith:       listener.RejectWith(s.cfg.Emulation.RejectWith),
+		RejectWith:       s.cfg.Emulation.RejectWith,
 		HandshakeTimeout: s.cfg.Emulation.HandshakeTimeout.D(),
 		IdleTimeout:      s.cfg.LoadBalancer.IdleTimeout.D(),
 		OnConnection:     func(c *listener.Conn) { s.onConnection(lr, c) },

@@ -121,9 +121,9 @@ func TestStartupRefusals(t *testing.T) {
     attributes: {routing.http.made_up.enabled: "true"}
     default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
 `)
-		cfg, err := config.Load(file)
-		require.NoError(t, err)
-		_, err = emulator.New(cfg, emulator.Options{})
+		// Refused at load, in one list with every other static problem
+		// (issue 12), rather than later by New.
+		_, err := config.Load(file)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "albmtls.yaml:4: listeners[0].ssl_policy")
 		assert.Contains(t, err.Error(), "ELBSecurityPolicy-TLS13-1-2-2021-06", "suggests the closest policy")

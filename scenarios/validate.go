@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/internal/yamlstrict"
 )
 
@@ -110,7 +111,13 @@ func reflectZero(e Expect) bool {
 var durationOK = regexp.MustCompile(`^[0-9]+(ms|s|m|h)$`)
 
 func (v *validator) setup(st Setup) {
-	v.oneOf("setup.mode", st.Mode, "", "off", "passthrough", "verify")
+	// Checked here rather than decoded as a listener.Mode, so that the
+	// message keeps the scenario loader's form; the values are listener's.
+	modes := []string{""}
+	for _, m := range listener.Modes {
+		modes = append(modes, string(m))
+	}
+	v.oneOf("setup.mode", st.Mode, modes...)
 	if st.Mode != "verify" {
 		if st.IgnoreClientCertificateExpiry {
 			v.add("setup.ignore_client_certificate_expiry", 0, "only verify mode has it (ALB refuses it with mode %s, spec §1.1)", st.Mode)
@@ -120,7 +127,7 @@ func (v *validator) setup(st Setup) {
 		}
 	}
 	if st.AdvertiseTrustStoreCaNames != "" {
-		v.oneOf("setup.advertise_trust_store_ca_names", st.AdvertiseTrustStoreCaNames, "", "on", "off")
+		v.oneOf("setup.advertise_trust_store_ca_names", st.AdvertiseTrustStoreCaNames, "", string(listener.AdvertiseCANamesOn), string(listener.AdvertiseCANamesOff))
 	}
 	if st.Targets != "" {
 		v.oneOf("setup.targets", st.Targets, "", TargetsEcho, TargetsNone, TargetsRefused, TargetsSilent)
@@ -152,9 +159,7 @@ func (v *validator) setup(st Setup) {
 			}
 		}
 	}
-	if a := st.Action; a != nil {
-		v.oneOf("setup.action.type", a.Type, "", "forward", "redirect", "fixed-response")
-	}
+	// setup.action.type is a routing.ActionType, refused while decoding.
 }
 
 func (v *validator) step(p string, st Step, each bool) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -13,10 +14,12 @@ import (
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/admin"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/listener"
 )
 
 func newServeCmd(a *app) *cobra.Command {
 	var file string
+	var check bool
 	cmd := &cobra.Command{
 		Use:   "serve -c albmtls.yaml",
 		Short: "Run the emulated ALB from a config file",
@@ -28,9 +31,17 @@ also picked up on their own). SIGINT or SIGTERM shuts down gracefully:
 requests in flight get emulation.shutdown_drain_timeout (default 10s) to
 finish, then are cut and logged. A signal while the config, trust stores
 or certificates are still loading (a FIFO, a hung mount) ends the command
-at once, naming the file being read.`,
+at once, naming the file being read.
+
+--check validates the config and the files it names (trust stores,
+certificates) without starting anything: it prints "config OK: …" and exits
+0, or prints every problem found, each with its file, line and key path,
+and exits 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if check {
+				return checkConfig(a, file)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, cfg, err := load(ctx, a, file)
@@ -41,7 +52,42 @@ at once, naming the file being read.`,
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "albmtls.yaml", "config file")
+	cmd.Flags().BoolVar(&check, "check", false, "validate the config and the files it names, print every problem, and exit without serving")
 	return cmd
+}
+
+// checkConfig is serve --check: every problem of the config and of the
+// files it names, in one list, and nothing started.
+func checkConfig(a *app, file string) error {
+	cfg, errs, err := config.LoadAll(file)
+	if err != nil {
+		return err
+	}
+	if len(errs) == 0 {
+		if err := cfg.ApplyEnv(os.Getenv); err != nil {
+			errs = append(errs, &config.Error{Msg: err.Error()})
+		}
+	}
+	errs = emulator.Check(cfg, errs, emulator.Options{Logger: a.logger()})
+	if len(errs) > 0 {
+		return errs
+	}
+	fmt.Fprintf(a.stdout, "config OK: %s\n", summary(cfg))
+	return nil
+}
+
+// summary counts what a valid config sets up, for serve --check.
+func summary(cfg *config.Config) string {
+	plans := cfg.Plans()
+	kinds := make([]string, len(cfg.Listeners))
+	for i, l := range cfg.Listeners {
+		kinds[i] = string(l.Protocol)
+		if l.Protocol == listener.ProtocolHTTPS {
+			kinds[i] += " mode " + string(plans[i].Mode)
+		}
+	}
+	return fmt.Sprintf("%d listeners (%s), %d trust stores, %d target groups",
+		len(cfg.Listeners), strings.Join(kinds, ", "), len(cfg.TrustStores), len(cfg.TargetGroups))
 }
 
 // load reads the config and builds the server (trust stores, certificates)
@@ -57,7 +103,17 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 	reading := file + " (the config file)"
 	done := make(chan result, 1)
 	go func() {
-		cfg, err := config.Load(file)
+		opts := emulator.Options{Logger: a.logger(), OnLoad: func(key, f string) {
+			mu.Lock()
+			reading = f + " (" + key + ")"
+			mu.Unlock()
+		}}
+		cfg, static, err := config.LoadAll(file)
+		if err == nil && len(static) > 0 {
+			// The files the config names are checked too, so that one
+			// run lists every problem.
+			err = emulator.Check(cfg, static, opts)
+		}
 		if err == nil {
 			err = cfg.ApplyEnv(os.Getenv) // ALBMTLS_ADMIN_TOKEN wins over admin.token
 		}
@@ -65,11 +121,7 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 			done <- result{err: err}
 			return
 		}
-		srv, err := emulator.New(cfg, emulator.Options{Logger: a.logger(), OnLoad: func(key, f string) {
-			mu.Lock()
-			reading = f + " (" + key + ")"
-			mu.Unlock()
-		}})
+		srv, err := emulator.New(cfg, opts)
 		done <- result{srv, cfg, err}
 	}()
 	select {

@@ -315,3 +315,69 @@ func TestServeSIGTERMWhileReloadBlocks(t *testing.T) {
 	s.exitWithin(t, 20*time.Second)
 	assert.Contains(t, s.stderr.String(), "reload is still blocked")
 }
+
+// TestServeCheck: serve --check validates without starting. A config with
+// four mistakes of different kinds (an unknown key, a bad mode, an unknown
+// listener attribute, a bad ssl_policy) gets all four in one run and exit
+// status 1; a good one gets "config OK" and exit 0, and nothing is bound or
+// written.
+func TestServeCheck(t *testing.T) {
+	dir := pkitest.Dir(t)
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte(`trust_stores: [{name: ts, ca_certificates_bundle: ca/bundle.pem}]
+listeners:
+  - port: 8443
+    protocol: HTTPS
+    ssl_policy: ELBSecurityPolicy-TLS13-1-2-2021-6
+    certificates: [{certificate: server/server.pem, private_key: server/server-key.pem}]
+    mutual_authentication: {mode: verifyy, trust_store: ts}
+    attributes: {routing.http.made_up.enabled: "true"}
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+emulation: {rejectwith: alert}
+`), 0o644))
+	cmd := testbin.Command(t, "serve", "--check", "-c", bad)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	assert.Equal(t, 1, ee.ExitCode())
+	for _, w := range []string{
+		"4 problems in the config",
+		"bad.yaml:10: emulation.rejectwith: unknown key \"rejectwith\"",
+		"bad.yaml:7: listeners[0].mutual_authentication.mode: \"verifyy\" is not a mutual authentication mode; use off, passthrough or verify",
+		"bad.yaml:8: listeners[0].attributes.routing.http.made_up.enabled: albmtls does not support the listener attribute",
+		"bad.yaml:5: listeners[0].ssl_policy: unknown security policy \"ELBSecurityPolicy-TLS13-1-2-2021-6\"",
+	} {
+		assert.Contains(t, string(out), w)
+	}
+
+	good := writeServeConfig(t, dir, "ca/bundle.pem", "127.0.0.1:1", "1s")
+	cmd = testbin.Command(t, "serve", "--check", "-c", good)
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "config OK: 2 listeners (HTTPS mode verify, HTTP), 1 trust stores, 1 target groups\n", string(out))
+	assert.NoFileExists(t, filepath.Join(dir, "logs", "access.log"), "--check opens no log file")
+}
+
+// TestServeListsFileProblemsWithConfigProblems: serve itself (without
+// --check) refuses a config with a static problem and a missing trust store
+// file in one message, before binding anything.
+func TestServeListsFileProblemsWithConfigProblems(t *testing.T) {
+	dir := pkitest.Dir(t)
+	file := filepath.Join(dir, "albmtls.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`trust_stores: [{name: ts, ca_certificates_bundle: nowhere/bundle.pem}]
+listeners:
+  - port: 0
+    protocol: HTTPS
+    certificates: [{certificate: server/server.pem, private_key: server/server-key.pem}]
+    mutual_authentication: {mode: verify, trust_store: ts}
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+emulation: {stale_crl: never}
+`), 0o644))
+	out, err := testbin.Command(t, "serve", "-c", file).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	assert.Contains(t, string(out), "2 problems in the config")
+	assert.Contains(t, string(out), `albmtls.yaml:8: emulation.stale_crl: "never" is not valid; use apply or fail`)
+	assert.Contains(t, string(out), "albmtls.yaml:1: trust_stores[0]:")
+	assert.Contains(t, string(out), "nowhere/bundle.pem")
+}

@@ -10,6 +10,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/routing"
 	"github.com/albmtls/albmtls/pki"
 )
 
@@ -48,73 +50,6 @@ type layout struct {
 	trustStore    string // "" when the config has none
 }
 
-// The generated config, in the key order of docs/configuration.md.
-type genConfig struct {
-	TrustStores  []genTrustStore  `yaml:"trust_stores,omitempty"`
-	TargetGroups []genTargetGroup `yaml:"target_groups,omitempty"`
-	Listeners    []genListener    `yaml:"listeners"`
-	Logs         genLogs          `yaml:"logs"`
-	Admin        genAdmin         `yaml:"admin"`
-}
-
-type genTrustStore struct {
-	Name        string   `yaml:"name"`
-	Bundle      string   `yaml:"ca_certificates_bundle"`
-	Revocations []string `yaml:"revocations,omitempty"`
-}
-
-type genTargetGroup struct {
-	Name    string   `yaml:"name"`
-	Targets []string `yaml:"targets"`
-}
-
-type genListener struct {
-	Port          int               `yaml:"port"`
-	Protocol      string            `yaml:"protocol"`
-	Address       string            `yaml:"address"`
-	SSLPolicy     string            `yaml:"ssl_policy,omitempty"`
-	Certificates  []genCertificate  `yaml:"certificates"`
-	MutualAuth    genMutualAuth     `yaml:"mutual_authentication"`
-	Attributes    map[string]string `yaml:"attributes,omitempty"`
-	DefaultAction genAction         `yaml:"default_action"`
-}
-
-type genCertificate struct {
-	Certificate string `yaml:"certificate"`
-	PrivateKey  string `yaml:"private_key"`
-}
-
-type genMutualAuth struct {
-	Mode         string `yaml:"mode"`
-	TrustStore   string `yaml:"trust_store,omitempty"`
-	IgnoreExpiry bool   `yaml:"ignore_client_certificate_expiry,omitempty"`
-}
-
-type genAction struct {
-	Type          string            `yaml:"type"`
-	TargetGroup   string            `yaml:"target_group,omitempty"`
-	FixedResponse *genFixedResponse `yaml:"fixed_response,omitempty"`
-}
-
-type genFixedResponse struct {
-	StatusCode  string `yaml:"status_code"`
-	ContentType string `yaml:"content_type"`
-	MessageBody string `yaml:"message_body"`
-}
-
-type genLogs struct {
-	Connection genLogFile `yaml:"connection"`
-	Access     genLogFile `yaml:"access"`
-}
-
-type genLogFile struct {
-	File string `yaml:"file"`
-}
-
-type genAdmin struct {
-	Listen string `yaml:"listen"`
-}
-
 // noTargetBody is the fixed response of a listener without WithTarget.
 const noTargetBody = "albmtls: no target configured (use WithTarget to forward to your service)\n"
 
@@ -135,43 +70,47 @@ func (o *options) trustStoreFiles() []trustStoreFile {
 
 // generateConfig writes the albmtls.yaml of the options: one HTTPS listener
 // on 8443 in front of the targets, the PKI's server certificate and trust
-// store, logs in files, the admin endpoint on 9090.
+// store, logs in files, the admin endpoint on 9090. It builds a
+// config.Config and writes it with config.Marshal, the schema's one writer.
 func (o *options) generateConfig(set *pki.Set) ([]byte, layout, error) {
 	rel := func(p string) string { return "pki/" + p }
-	ts := genTrustStore{Name: TrustStoreName, Bundle: rel("ca/bundle.pem")}
+	ts := config.TrustStore{Name: TrustStoreName, CACertificatesBundle: rel("ca/bundle.pem")}
 	for _, f := range set.CRLFiles() {
 		ts.Revocations = append(ts.Revocations, rel(f))
 	}
 	if files := o.trustStoreFiles(); files != nil {
-		ts = genTrustStore{Name: TrustStoreName, Bundle: files[0].container}
+		ts = config.TrustStore{Name: TrustStoreName, CACertificatesBundle: files[0].container}
 		for _, f := range files[1:] {
 			ts.Revocations = append(ts.Revocations, f.container)
 		}
 	}
-	l := genListener{
-		Port: httpsPortNum, Protocol: "HTTPS", Address: "0.0.0.0", SSLPolicy: o.sslPolicy,
-		Certificates: []genCertificate{{Certificate: rel("server/server-chain.pem"), PrivateKey: rel("server/server-key.pem")}},
-		MutualAuth:   genMutualAuth{Mode: string(o.mode)},
-		Attributes:   o.attributes,
+	l := config.Listener{
+		Port: httpsPortNum, Protocol: listener.ProtocolHTTPS, Address: "0.0.0.0", SSLPolicy: o.sslPolicy,
+		Certificates:         []config.Certificate{{Certificate: rel("server/server-chain.pem"), PrivateKey: rel("server/server-key.pem")}},
+		MutualAuthentication: config.MutualAuthentication{Mode: o.mode},
+		Attributes:           o.attributes,
 	}
 	if o.mode == ModeVerify {
-		l.MutualAuth.TrustStore = TrustStoreName
+		l.MutualAuthentication.TrustStore = TrustStoreName
 	}
-	l.MutualAuth.IgnoreExpiry = o.ignoreExpiry
-	cfg := genConfig{
-		TrustStores: []genTrustStore{ts},
-		Logs:        genLogs{Connection: genLogFile{ConnectionLogPath}, Access: genLogFile{AccessLogPath}},
-		Admin:       genAdmin{Listen: "0.0.0.0:" + strconv.Itoa(adminPortNum)},
+	if o.ignoreExpiry {
+		yes := true
+		l.MutualAuthentication.IgnoreClientCertificateExpiry = &yes
+	}
+	cfg := config.Config{
+		TrustStores: []config.TrustStore{ts},
+		Logs:        config.Logs{Connection: config.LogFile{File: ConnectionLogPath}, Access: config.LogFile{File: AccessLogPath}},
+		Admin:       config.Admin{Listen: "0.0.0.0:" + strconv.Itoa(adminPortNum)},
 	}
 	if len(o.targets) > 0 {
-		cfg.TargetGroups = []genTargetGroup{{Name: "targets", Targets: o.targets}}
-		l.DefaultAction = genAction{Type: "forward", TargetGroup: "targets"}
+		cfg.TargetGroups = []config.TargetGroup{{Name: "targets", Targets: o.targets}}
+		l.DefaultAction = config.Action{Type: routing.ActionForward, TargetGroup: "targets"}
 	} else {
-		l.DefaultAction = genAction{Type: "fixed-response", FixedResponse: &genFixedResponse{
+		l.DefaultAction = config.Action{Type: routing.ActionFixedResponse, FixedResponse: &config.FixedResponse{
 			StatusCode: "200", ContentType: "text/plain", MessageBody: noTargetBody}}
 	}
-	cfg.Listeners = []genListener{l}
-	data, err := yaml.Marshal(cfg)
+	cfg.Listeners = []config.Listener{l}
+	data, err := config.Marshal(&cfg)
 	if err != nil {
 		return nil, layout{}, fmt.Errorf("encoding the generated albmtls.yaml: %w", err)
 	}
@@ -208,7 +147,7 @@ func userLayout(file string, data []byte) (layout, error) {
 			return lay, fmt.Errorf("%s.port is 0: a container port must be fixed to be published; choose one, e.g. 8443", where)
 		}
 		lay.listenerPorts = append(lay.listenerPorts, l.Port)
-		if l.Protocol == "HTTPS" && lay.httpsPort == 0 {
+		if l.Protocol == listener.ProtocolHTTPS && lay.httpsPort == 0 {
 			lay.httpsPort = l.Port
 			lay.trustStore = l.MutualAuthentication.TrustStore
 		}

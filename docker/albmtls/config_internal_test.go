@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/routing"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -31,13 +33,13 @@ func TestGeneratedConfigDefaults(t *testing.T) {
 	cfg, lay := generated(t)
 	require.Len(t, cfg.Listeners, 1)
 	l := cfg.Listeners[0]
-	assert.Equal(t, "HTTPS", l.Protocol)
+	assert.Equal(t, listener.ProtocolHTTPS, l.Protocol)
 	assert.Equal(t, 8443, l.Port)
 	assert.Equal(t, "0.0.0.0", l.Address)
 	assert.Equal(t, DefaultSSLPolicy, l.SSLPolicy)
-	assert.Equal(t, "verify", l.MutualAuthentication.Mode)
+	assert.Equal(t, ModeVerify, l.MutualAuthentication.Mode)
 	assert.Equal(t, TrustStoreName, l.MutualAuthentication.TrustStore)
-	assert.Equal(t, "fixed-response", l.DefaultAction.Type)
+	assert.Equal(t, routing.ActionFixedResponse, l.DefaultAction.Type)
 	require.Len(t, cfg.TrustStores, 1)
 	assert.Equal(t, "pki/ca/bundle.pem", cfg.TrustStores[0].CACertificatesBundle)
 	assert.Equal(t, []string{"pki/crl/intermediate.crl.pem", "pki/crl/root.crl.pem"}, cfg.TrustStores[0].Revocations)
@@ -57,7 +59,7 @@ func TestGeneratedConfigOptions(t *testing.T) {
 		WithIgnoreClientCertificateExpiry(),
 	)
 	l := cfg.Listeners[0]
-	assert.Equal(t, "forward", l.DefaultAction.Type)
+	assert.Equal(t, routing.ActionForward, l.DefaultAction.Type)
 	require.Len(t, cfg.TargetGroups, 1)
 	assert.Equal(t, l.DefaultAction.TargetGroup, cfg.TargetGroups[0].Name)
 	assert.Equal(t, []string{"backend:8080", "host.docker.internal:9001"}, cfg.TargetGroups[0].Targets)
@@ -72,7 +74,7 @@ func TestGeneratedConfigModes(t *testing.T) {
 		t.Run(string(m), func(t *testing.T) {
 			cfg, _ := generated(t, WithMode(m))
 			ma := cfg.Listeners[0].MutualAuthentication
-			assert.Equal(t, string(m), ma.Mode)
+			assert.Equal(t, m, ma.Mode)
 			assert.Empty(t, ma.TrustStore, "ALB refuses a trust store outside verify mode")
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/listener"
 )
 
 // Mode is the listener's mutual authentication mode, as ALB's
@@ -17,13 +18,16 @@ import (
 //	ModeVerify       the emulator checks the client certificate against the trust store (default)
 //	ModePassthrough  the emulator checks nothing and forwards the chain in X-Amzn-Mtls-Clientcert
 //	ModeOff          no client certificate is requested
-type Mode string
+//
+// It is the emulator's own listener.Mode, so the generated config needs no
+// conversion.
+type Mode = listener.Mode
 
 // The mutual authentication modes.
 const (
-	ModeVerify      Mode = "verify"
-	ModePassthrough Mode = "passthrough"
-	ModeOff         Mode = "off"
+	ModeVerify      = listener.ModeVerify
+	ModePassthrough = listener.ModePassthrough
+	ModeOff         = listener.ModeOff
 )
 
 // DefaultSSLPolicy is the security policy of the generated listener: the

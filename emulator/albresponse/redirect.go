@@ -11,8 +11,8 @@ import (
 
 // Redirect status codes, as the ELBv2 API spells them (spec §8.2).
 const (
-	RedirectPermanent = "HTTP_301"
-	RedirectTemporary = "HTTP_302"
+	RedirectPermanent RedirectStatus = "HTTP_301"
+	RedirectTemporary RedirectStatus = "HTTP_302"
 )
 
 // Redirect placeholders: each reuses one component of the request URI
@@ -34,12 +34,12 @@ const redirectFieldMax = 128
 // "#{query}" ("Any components that you do not modify retain their original
 // values", [DOC: API]).
 type RedirectConfig struct {
-	Protocol   string `yaml:"protocol,omitempty" json:"protocol,omitempty"`       // HTTP, HTTPS or #{protocol}
-	Port       string `yaml:"port,omitempty" json:"port,omitempty"`               // 1-65535 or #{port}
-	Host       string `yaml:"host,omitempty" json:"host,omitempty"`               // not percent-encoded; may contain #{host}
-	Path       string `yaml:"path,omitempty" json:"path,omitempty"`               // starts with "/"; may contain #{host}, #{path}, #{port}
-	Query      string `yaml:"query,omitempty" json:"query,omitempty"`             // without the leading "?"; any placeholder
-	StatusCode string `yaml:"status_code,omitempty" json:"status_code,omitempty"` // HTTP_301 or HTTP_302 (required)
+	Protocol   string         `yaml:"protocol,omitempty" json:"protocol,omitempty"`       // HTTP, HTTPS or #{protocol}
+	Port       string         `yaml:"port,omitempty" json:"port,omitempty"`               // 1-65535 or #{port}
+	Host       string         `yaml:"host,omitempty" json:"host,omitempty"`               // not percent-encoded; may contain #{host}
+	Path       string         `yaml:"path,omitempty" json:"path,omitempty"`               // starts with "/"; may contain #{host}, #{path}, #{port}
+	Query      string         `yaml:"query,omitempty" json:"query,omitempty"`             // without the leading "?"; any placeholder
+	StatusCode RedirectStatus `yaml:"status_code,omitempty" json:"status_code,omitempty"` // HTTP_301 or HTTP_302 (required)
 }
 
 // withDefaults fills empty components with their placeholders.

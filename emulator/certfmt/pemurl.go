@@ -159,3 +159,27 @@ func DecodePEMURL(s string) ([]*x509.Certificate, error) {
 	}
 	return certs, nil
 }
+
+// UnmarshalText reads emulation.clientcert_equals ("literal" or "percent");
+// "" is the default, literal.
+func (e *EqualsEncoding) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*e = EqualsLiteral
+		return nil
+	}
+	v, err := ParseEqualsEncoding(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not valid; use literal or percent", b)
+	}
+	*e = v
+	return nil
+}
+
+// MarshalText writes the encoding as the config spells it.
+func (e EqualsEncoding) MarshalText() ([]byte, error) {
+	switch e {
+	case EqualsLiteral, EqualsPercent:
+		return []byte(e.String()), nil
+	}
+	return nil, fmt.Errorf("certfmt: unknown '=' encoding %d", int(e))
+}

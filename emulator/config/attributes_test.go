@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/albheader"
 )
 
 // TestLoadBalancerAttributes: load_balancer.attributes takes the load
@@ -29,7 +31,7 @@ listeners:
 	}, got, "the listener's own value wins")
 	assert.Equal(t, "preserve", c.LoadBalancer.Attributes["routing.http.xff_header_processing.mode"], "not modified")
 	assert.True(t, *c.Emulation.StripHeaderNameVariants, "default on")
-	assert.Equal(t, "replace", c.Emulation.ClientHeaderDuplicates)
+	assert.Equal(t, albheader.CopiesReplace, c.Emulation.ClientHeaderDuplicates)
 
 	for _, tc := range []struct{ yaml, want string }{
 		{`load_balancer: {attributes: {routing.http.drop_invalid_header_fields: "true"}}`,

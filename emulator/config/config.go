@@ -3,17 +3,25 @@
 // Terraform (snake_case), so users recognise them; see the product brief's
 // "Config" section and docs/configuration.md.
 //
-// Load checks structure (unknown keys, types) and ALB's own control-plane
-// rules (spec §1.1, §1.2, §8.2, §8.3); every error names the file, the line,
-// the key path and what would be valid. Checks that need other packages'
-// knowledge (security policy names, listener attributes, trust store files)
-// are done by the emulator when it builds the server, using Errorf so those
-// errors carry the same position information.
+// Load checks, in one pass that reports every problem at once: structure
+// (unknown keys, types), enumerated values (modes, protocols, action types,
+// redirect status codes, every emulation knob: typed values owned by their
+// packages and parsed with encoding.TextUnmarshaler), ALB's own
+// control-plane rules (spec §1.1, §1.2, §8.2, §8.3), and what other
+// packages own (security policy names, listener and load balancer
+// attributes, redirect and fixed-response contents). Every error names the
+// file, the line, the key path and what would be valid. The result is
+// compiled into one ListenerPlan per listener, which the emulator builds
+// from. Only reading the files the config names (trust stores,
+// certificates) is left to the emulator, which reports with Errorf so those
+// errors look alike; ParseAll and emulator.Check put both in one list.
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,195 +29,190 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/albmtls/albmtls/emulator/albheader"
+	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/routing"
+	"github.com/albmtls/albmtls/emulator/targetgroup"
+	"github.com/albmtls/albmtls/emulator/verify"
 	"github.com/albmtls/albmtls/internal/boundedio"
 	"github.com/albmtls/albmtls/internal/yamlstrict"
 )
 
 // Config is the whole of albmtls.yaml.
 type Config struct {
-	LoadBalancer LoadBalancer  `yaml:"load_balancer"`
-	TrustStores  []TrustStore  `yaml:"trust_stores"`
-	TargetGroups []TargetGroup `yaml:"target_groups"`
-	Listeners    []Listener    `yaml:"listeners"`
-	Logs         Logs          `yaml:"logs"`
-	Admin        Admin         `yaml:"admin"`
-	Emulation    Emulation     `yaml:"emulation"`
+	LoadBalancer LoadBalancer  `yaml:"load_balancer,omitempty"`
+	TrustStores  []TrustStore  `yaml:"trust_stores,omitempty"`
+	TargetGroups []TargetGroup `yaml:"target_groups,omitempty"`
+	Listeners    []Listener    `yaml:"listeners,omitempty"`
+	Logs         Logs          `yaml:"logs,omitempty"`
+	Admin        Admin         `yaml:"admin,omitempty"`
+	Emulation    Emulation     `yaml:"emulation,omitempty"`
 
-	file string     // path of the file, for error messages
-	root *yaml.Node // document node, for positions of key paths
+	file   string         // path of the file, for error messages
+	root   *yaml.Node     // document node, for positions of key paths
+	plans  []ListenerPlan // compiled by validate
+	nodeIP netip.Addr     // load_balancer.ip_address, parsed by validate
 }
 
 // LoadBalancer names the emulated load balancer; the name and account appear
 // in log lines (app/NAME/ID) and S3 log object keys.
 type LoadBalancer struct {
-	Name      string `yaml:"name"`
-	AccountID string `yaml:"account_id"`
-	Region    string `yaml:"region"`
+	Name      string `yaml:"name,omitempty"`
+	AccountID string `yaml:"account_id,omitempty"`
+	Region    string `yaml:"region,omitempty"`
 	// ID is the 16-hex-digit resource ID of app/NAME/ID; derived from the
 	// name and account when empty (awsarn.LoadBalancerID).
-	ID string `yaml:"id"`
+	ID string `yaml:"id,omitempty"`
 	// IPAddress is the load balancer node's IP written in the last field of
 	// log lines and in S3 object keys; empty means the listener's local IP.
-	IPAddress string `yaml:"ip_address"`
+	IPAddress string `yaml:"ip_address,omitempty"`
 	// IdleTimeout is the load balancer attribute idle_timeout.timeout_seconds
 	// (ALB default 60 s).
-	IdleTimeout Duration `yaml:"idle_timeout"`
+	IdleTimeout Duration `yaml:"idle_timeout,omitempty"`
 	// Attributes are load balancer attributes, as in the ELBv2 API
 	// (LoadBalancerAttributes); LoadBalancerAttributeKeys lists those
 	// supported. Every listener reads them; a key also set in a listener's
 	// attributes (accepted there for older configs) is overridden by it.
-	Attributes map[string]string `yaml:"attributes"`
+	Attributes map[string]string `yaml:"attributes,omitempty"`
 }
 
 // TrustStore is a CA bundle plus CRLs, like an ALB trust store whose files
 // sit in S3 (spec §1.2). Paths are relative to the config file.
 type TrustStore struct {
-	Name                 string   `yaml:"name"`
-	CACertificatesBundle string   `yaml:"ca_certificates_bundle"`
-	Revocations          []string `yaml:"revocations"`
+	Name                 string   `yaml:"name,omitempty"`
+	CACertificatesBundle string   `yaml:"ca_certificates_bundle,omitempty"`
+	Revocations          []string `yaml:"revocations,omitempty"`
 }
 
 // TargetGroup is a set of HTTP targets the forward action balances over.
 type TargetGroup struct {
-	Name        string      `yaml:"name"`
-	Protocol    string      `yaml:"protocol"` // HTTP (default) or HTTPS
-	Targets     []string    `yaml:"targets"`  // host:port
-	HealthCheck HealthCheck `yaml:"health_check"`
+	Name        string               `yaml:"name,omitempty"`
+	Protocol    targetgroup.Protocol `yaml:"protocol,omitempty"` // HTTP (default) or HTTPS
+	Targets     []string             `yaml:"targets,omitempty"`  // host:port
+	HealthCheck HealthCheck          `yaml:"health_check,omitempty"`
 }
 
 // HealthCheck mirrors the target group health check settings; zero values
 // mean ALB's defaults.
 type HealthCheck struct {
-	Enabled            *bool    `yaml:"enabled"`
-	Path               string   `yaml:"path"`
-	Port               string   `yaml:"port"`
-	Interval           Duration `yaml:"interval"`
-	Timeout            Duration `yaml:"timeout"`
-	HealthyThreshold   int      `yaml:"healthy_threshold"`
-	UnhealthyThreshold int      `yaml:"unhealthy_threshold"`
-	Matcher            string   `yaml:"matcher"`
+	Enabled            *bool    `yaml:"enabled,omitempty"`
+	Path               string   `yaml:"path,omitempty"`
+	Port               string   `yaml:"port,omitempty"`
+	Interval           Duration `yaml:"interval,omitempty"`
+	Timeout            Duration `yaml:"timeout,omitempty"`
+	HealthyThreshold   int      `yaml:"healthy_threshold,omitempty"`
+	UnhealthyThreshold int      `yaml:"unhealthy_threshold,omitempty"`
+	Matcher            string   `yaml:"matcher,omitempty"`
 }
 
 // Listener is one ALB listener: HTTP, or HTTPS with certificates, a security
 // policy and optional mutual authentication.
 type Listener struct {
-	Port     int    `yaml:"port"`
-	Protocol string `yaml:"protocol"` // HTTP | HTTPS
+	Port     int               `yaml:"port,omitempty"`
+	Protocol listener.Protocol `yaml:"protocol,omitempty"` // HTTP | HTTPS
 	// Address is the local address to bind (not an ALB setting); default
 	// 127.0.0.1. Use 0.0.0.0 in containers.
-	Address              string               `yaml:"address"`
-	SSLPolicy            string               `yaml:"ssl_policy"`
-	Certificates         []Certificate        `yaml:"certificates"`
-	MutualAuthentication MutualAuthentication `yaml:"mutual_authentication"`
-	Attributes           map[string]string    `yaml:"attributes"`
-	DefaultAction        Action               `yaml:"default_action"`
-	Rules                []Rule               `yaml:"rules"`
+	Address              string               `yaml:"address,omitempty"`
+	SSLPolicy            string               `yaml:"ssl_policy,omitempty"`
+	Certificates         []Certificate        `yaml:"certificates,omitempty"`
+	MutualAuthentication MutualAuthentication `yaml:"mutual_authentication,omitempty"`
+	Attributes           map[string]string    `yaml:"attributes,omitempty"`
+	DefaultAction        Action               `yaml:"default_action,omitempty"`
+	Rules                []Rule               `yaml:"rules,omitempty"`
 }
 
 // Certificate is a server certificate (PEM chain) and its private key. The
 // first certificate of a listener is the default; the others are chosen by
 // SNI, as on ALB.
 type Certificate struct {
-	Certificate string `yaml:"certificate"`
-	PrivateKey  string `yaml:"private_key"`
+	Certificate string `yaml:"certificate,omitempty"`
+	PrivateKey  string `yaml:"private_key,omitempty"`
 	// ARN is logged as chosen_cert_arn; synthesised when empty.
-	ARN string `yaml:"arn"`
+	ARN string `yaml:"arn,omitempty"`
 }
-
-// Mutual authentication modes (spec §1.1, §2).
-const (
-	ModeOff         = "off"
-	ModePassthrough = "passthrough"
-	ModeVerify      = "verify"
-)
 
 // MutualAuthentication is the listener's MutualAuthenticationAttributes
 // (spec §1.1).
 type MutualAuthentication struct {
-	Mode                          string `yaml:"mode"`
-	TrustStore                    string `yaml:"trust_store"`
-	IgnoreClientCertificateExpiry *bool  `yaml:"ignore_client_certificate_expiry"`
-	AdvertiseTrustStoreCaNames    string `yaml:"advertise_trust_store_ca_names"`
+	Mode                          listener.Mode             `yaml:"mode,omitempty"`
+	TrustStore                    string                    `yaml:"trust_store,omitempty"`
+	IgnoreClientCertificateExpiry *bool                     `yaml:"ignore_client_certificate_expiry,omitempty"`
+	AdvertiseTrustStoreCaNames    listener.AdvertiseCANames `yaml:"advertise_trust_store_ca_names,omitempty"`
 }
 
 // EffectiveMode is the mode with ALB's default ("off") applied.
-func (m MutualAuthentication) EffectiveMode() string {
+func (m MutualAuthentication) EffectiveMode() listener.Mode {
 	if m.Mode == "" {
-		return ModeOff
+		return listener.ModeOff
 	}
 	return m.Mode
 }
 
-// Action types (spec §8).
-const (
-	ActionForward       = "forward"
-	ActionRedirect      = "redirect"
-	ActionFixedResponse = "fixed-response"
-)
-
 // Action is a listener or rule action.
 type Action struct {
-	Type          string         `yaml:"type"`
-	TargetGroup   string         `yaml:"target_group"`
-	Redirect      *Redirect      `yaml:"redirect"`
-	FixedResponse *FixedResponse `yaml:"fixed_response"`
+	Type          routing.ActionType `yaml:"type,omitempty"`
+	TargetGroup   string             `yaml:"target_group,omitempty"`
+	Redirect      *Redirect          `yaml:"redirect,omitempty"`
+	FixedResponse *FixedResponse     `yaml:"fixed_response,omitempty"`
 }
 
 // Redirect is ALB's RedirectActionConfig (spec §8.2).
 type Redirect struct {
-	Protocol   string `yaml:"protocol"`
-	Port       string `yaml:"port"`
-	Host       string `yaml:"host"`
-	Path       string `yaml:"path"`
-	Query      string `yaml:"query"`
-	StatusCode string `yaml:"status_code"`
+	Protocol   string                     `yaml:"protocol,omitempty"`
+	Port       string                     `yaml:"port,omitempty"`
+	Host       string                     `yaml:"host,omitempty"`
+	Path       string                     `yaml:"path,omitempty"`
+	Query      string                     `yaml:"query,omitempty"`
+	StatusCode albresponse.RedirectStatus `yaml:"status_code,omitempty"`
 }
 
 // FixedResponse is ALB's FixedResponseActionConfig (spec §8.3).
 type FixedResponse struct {
-	StatusCode  string `yaml:"status_code"`
-	ContentType string `yaml:"content_type"`
-	MessageBody string `yaml:"message_body"`
+	StatusCode  string `yaml:"status_code,omitempty"`
+	ContentType string `yaml:"content_type,omitempty"`
+	MessageBody string `yaml:"message_body,omitempty"`
 }
 
 // Rule is a listener rule: conditions (all must match; any value of a
 // condition matches) and one action. Rules see the client's own headers, not
 // the mTLS headers ALB adds (spec §2.4, §9.3).
 type Rule struct {
-	Priority   int        `yaml:"priority"`
-	Conditions Conditions `yaml:"conditions"`
-	Action     Action     `yaml:"action"`
+	Priority   int        `yaml:"priority,omitempty"`
+	Conditions Conditions `yaml:"conditions,omitempty"`
+	Action     Action     `yaml:"action,omitempty"`
 }
 
 // Conditions are the rule conditions the emulator supports.
 type Conditions struct {
-	PathPattern       []string         `yaml:"path_pattern"`
-	HostHeader        []string         `yaml:"host_header"`
-	HTTPRequestMethod []string         `yaml:"http_request_method"`
-	HTTPHeader        *HeaderCondition `yaml:"http_header"`
-	SourceIP          []string         `yaml:"source_ip"`
+	PathPattern       []string         `yaml:"path_pattern,omitempty"`
+	HostHeader        []string         `yaml:"host_header,omitempty"`
+	HTTPRequestMethod []string         `yaml:"http_request_method,omitempty"`
+	HTTPHeader        *HeaderCondition `yaml:"http_header,omitempty"`
+	SourceIP          []string         `yaml:"source_ip,omitempty"`
 }
 
 // HeaderCondition matches one request header against wildcard values.
 type HeaderCondition struct {
-	Name   string   `yaml:"name"`
-	Values []string `yaml:"values"`
+	Name   string   `yaml:"name,omitempty"`
+	Values []string `yaml:"values,omitempty"`
 }
 
 // Logs says where ALB-format logs go. Paths are relative to the config file.
 type Logs struct {
-	Connection LogFile `yaml:"connection"`
-	Access     LogFile `yaml:"access"`
+	Connection LogFile `yaml:"connection,omitempty"`
+	Access     LogFile `yaml:"access,omitempty"`
 	// S3LayoutDir, when set, also receives gzip objects under
 	// AWSLogs/ACCOUNT/elasticloadbalancing/REGION/... as ALB delivers them.
-	S3LayoutDir string `yaml:"s3_layout_dir"`
+	S3LayoutDir string `yaml:"s3_layout_dir,omitempty"`
 	// S3Interval is how often objects are written (ALB: 5 minutes).
-	S3Interval Duration `yaml:"s3_interval"`
+	S3Interval Duration `yaml:"s3_interval,omitempty"`
 }
 
 // LogFile is one log destination.
 type LogFile struct {
-	File string `yaml:"file"`
+	File string `yaml:"file,omitempty"`
 }
 
 // Admin is the emulator's own HTTP endpoint: /healthz, /metrics and the trust
@@ -219,15 +222,15 @@ type Admin struct {
 	// Listen is host:port; an empty host means 127.0.0.1 (not every
 	// interface, as Go would read it). A non-loopback address is logged as
 	// a warning at start.
-	Listen string `yaml:"listen"`
+	Listen string `yaml:"listen,omitempty"`
 	// Token, when set, is the bearer token required on the mutating
 	// endpoints (POST, DELETE); the environment variable AdminTokenEnv
 	// overrides it (ApplyEnv), so that a secret need not sit in the file.
-	Token string `yaml:"token"`
+	Token string `yaml:"token,omitempty"`
 	// AllowedHosts are extra host names accepted in the Host header of
 	// unauthenticated requests, besides localhost, 127.0.0.1, [::1] and the
 	// listen host (a DNS-rebinding defence).
-	AllowedHosts []string `yaml:"allowed_hosts"`
+	AllowedHosts []string `yaml:"allowed_hosts,omitempty"`
 }
 
 // AdminTokenEnv is the environment variable that sets admin.token for
@@ -280,73 +283,73 @@ type Emulation struct {
 	// RejectWith is how a rejected client certificate ends the connection:
 	// "reset" (default; a TLS 1.3 client sees its handshake finish, then a
 	// TCP reset, as observed on ALB, spec §2.3) or "alert" (a TLS alert).
-	RejectWith string `yaml:"reject_with"`
+	RejectWith listener.RejectWith `yaml:"reject_with,omitempty"`
 	// MissingClientCertificate is the tls_verify_status code logged when a
 	// verify-mode client sends no certificate (spec §10.1); default
 	// UnmappedConnectionError.
-	MissingClientCertificate string `yaml:"missing_client_certificate"`
+	MissingClientCertificate verify.Code `yaml:"missing_client_certificate,omitempty"`
 	// IgnoreExpiryIncludesNotBefore: with ignore_client_certificate_expiry,
 	// also accept not-yet-valid certificates (default true: the brief, and
 	// s2n disables all time checks; spec §10.9).
-	IgnoreExpiryIncludesNotBefore *bool `yaml:"ignore_expiry_includes_not_before"`
+	IgnoreExpiryIncludesNotBefore *bool `yaml:"ignore_expiry_includes_not_before,omitempty"`
 	// CRLMissingForIssuer: "skip" (default; a CA without a CRL in the trust
 	// store is not checked) or "fail" (s2n CRL_CHECK_ALL semantics:
 	// ClientCertCrlProcessingError).
-	CRLMissingForIssuer string `yaml:"crl_missing_for_issuer"`
+	CRLMissingForIssuer verify.CRLMissingPolicy `yaml:"crl_missing_for_issuer,omitempty"`
 	// StaleCRL: "apply" (default; a CRL whose nextUpdate has passed or
 	// whose thisUpdate is in the future is still used, as s2n does, s2n
 	// §1.4) or "fail" (ClientCertCrlProcessingError; spec §10.7).
-	StaleCRL string `yaml:"stale_crl"`
+	StaleCRL verify.StaleCRLPolicy `yaml:"stale_crl,omitempty"`
 	// IgnoreExpiryScope: "chain" (default; ignore_client_certificate_expiry
 	// skips the time checks of every certificate of the chain, as s2n's
 	// switch does) or "leaf" (only the client certificate's; spec §10.9).
-	IgnoreExpiryScope string `yaml:"ignore_expiry_scope"`
+	IgnoreExpiryScope verify.ExpiryScope `yaml:"ignore_expiry_scope,omitempty"`
 	// UnhandledCriticalExtension is the code for a client certificate with a
 	// critical extension the TLS library does not handle (default
 	// ClientCertUntrusted; s2n §9 gives Invalid or Untrusted).
-	UnhandledCriticalExtension string `yaml:"unhandled_critical_extension"`
+	UnhandledCriticalExtension verify.Code `yaml:"unhandled_critical_extension,omitempty"`
 	// PassthroughSizeLimit rejects, in passthrough mode, a client whose
 	// Certificate message exceeds 64 KiB with ClientCertMaxSizeExceeded
 	// (default true: s2n caps every handshake message at 64 KiB in any mode,
 	// s2n §7; spec §10.3 leaves passthrough open).
-	PassthroughSizeLimit *bool `yaml:"passthrough_size_limit"`
+	PassthroughSizeLimit *bool `yaml:"passthrough_size_limit,omitempty"`
 	// ClientCertEquals is how '=' is written in the PEM headers: "literal"
 	// (default, as the text of the ALB docs says) or "percent" (%3D, as the
 	// docs' example shows; spec §9.2).
-	ClientCertEquals string `yaml:"clientcert_equals"`
+	ClientCertEquals certfmt.EqualsEncoding `yaml:"clientcert_equals,omitempty"`
 	// StripClientHeaders removes client-sent copies of the mTLS and TLS
 	// headers in every mode (default true; spec §10.4). Turn it off to
 	// rehearse what a backend does if stripping were ever missing.
-	StripClientHeaders *bool `yaml:"strip_client_headers"`
+	StripClientHeaders *bool `yaml:"strip_client_headers,omitempty"`
 	// StripHeaderNameVariants also removes client-sent spellings that a
 	// CGI-style target (WSGI, PHP, Rack, FastCGI) folds onto a header the
 	// emulator owns: X_Amzn_Mtls_Clientcert_Subject, X.Amzn-Tls-Version,
 	// X_Forwarded_For (default true). Whether ALB does is unknown (spec
 	// §10.4); turn it off to rehearse a load balancer that forwards them.
-	StripHeaderNameVariants *bool `yaml:"strip_header_name_variants"`
+	StripHeaderNameVariants *bool `yaml:"strip_header_name_variants,omitempty"`
 	// ClientHeaderDuplicates is, with strip_client_headers false, what
 	// happens to a client's copy of a header the load balancer sets:
 	// "replace" (default) or both lines forwarded, "client-first" or
 	// "client-last" (spec §10.4: overwritten or passed through is unknown).
-	ClientHeaderDuplicates string `yaml:"client_header_duplicates"`
+	ClientHeaderDuplicates albheader.Copies `yaml:"client_header_duplicates,omitempty"`
 	// HandshakeTimeout bounds a TLS handshake (default 10s).
-	HandshakeTimeout Duration `yaml:"handshake_timeout"`
+	HandshakeTimeout Duration `yaml:"handshake_timeout,omitempty"`
 	// AccessLogUnreleasedFields appends the two trailing "-" fields seen on
 	// real access-log lines (spec §7; default false).
-	AccessLogUnreleasedFields bool `yaml:"access_log_unreleased_fields"`
+	AccessLogUnreleasedFields bool `yaml:"access_log_unreleased_fields,omitempty"`
 	// WatchInterval is how often trust store and certificate files are
 	// checked for changes (default 2s; 0s turns watching off).
-	WatchInterval *Duration `yaml:"watch_interval"`
+	WatchInterval *Duration `yaml:"watch_interval,omitempty"`
 	// RequestHeaderTimeout bounds reading a request's headers once its
 	// first byte arrived (default 60s), so a client that trickles its
 	// headers is closed; the wait for that first byte is the load
 	// balancer's idle_timeout. ALB's own header-read limit is not
 	// documented [UNK]; 60s is nginx's documented client_header_timeout.
-	RequestHeaderTimeout Duration `yaml:"request_header_timeout"`
+	RequestHeaderTimeout Duration `yaml:"request_header_timeout,omitempty"`
 	// ShutdownDrainTimeout is how long requests in flight may run after
 	// SIGTERM before they are cut, in the style of a target group's
 	// deregistration_delay.timeout_seconds (default 10s; 0s cuts at once).
-	ShutdownDrainTimeout *Duration `yaml:"shutdown_drain_timeout"`
+	ShutdownDrainTimeout *Duration `yaml:"shutdown_drain_timeout,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "5m", or a bare number of
@@ -408,19 +411,43 @@ func Load(file string) (*Config, error) {
 // Parse parses and validates config bytes; file names the source in errors
 // and anchors relative paths.
 func Parse(file string, data []byte) (*Config, error) {
-	c := &Config{file: file}
-	root, err := yamlstrict.Root(file, data, "the config is empty or not a mapping of keys; see docs/configuration.md for an example")
-	if err != nil {
-		return nil, err
-	}
-	c.root = root
-	if err := yamlstrict.Decode(file, root, c); err != nil {
-		return nil, Errors(yamlstrict.As(err))
-	}
-	if errs := c.validate(); len(errs) > 0 {
+	c, errs := ParseAll(file, data)
+	if len(errs) > 0 {
 		return nil, errs
 	}
 	return c, nil
+}
+
+// ParseAll is Parse that reports every static problem of the config in one
+// list (unknown keys, refused values, ALB's rules, security policies,
+// attributes, actions) and still returns what it could read, so that a
+// checker (albmtls serve --check) can go on to the files it names. The
+// Config is nil only when the data is not a YAML mapping; with errors, it
+// must not be served (its Plans are nil).
+func ParseAll(file string, data []byte) (*Config, Errors) {
+	c := &Config{file: file}
+	root, err := yamlstrict.Root(file, data, "the config is empty or not a mapping of keys; see docs/configuration.md for an example")
+	if err != nil {
+		return nil, Errors(yamlstrict.As(err))
+	}
+	c.root = root
+	errs := Errors(yamlstrict.DecodeAll(file, root, c))
+	bad := map[string]bool{}
+	for _, e := range errs {
+		bad[e.Path] = true
+	}
+	return c, append(errs, c.validate(bad)...)
+}
+
+// LoadAll is Load with ParseAll's reporting: err is a failure to read the
+// file (as Load returns it), errs the config's problems.
+func LoadAll(file string) (c *Config, errs Errors, err error) {
+	data, err := boundedio.ReadFile(file, "config file", boundedio.MaxConfigFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading config: %w", err)
+	}
+	c, errs = ParseAll(file, data)
+	return c, errs, nil
 }
 
 // Error is a config problem at a key path: FILE:LINE: PATH: MSG.
@@ -450,3 +477,20 @@ func (c *Config) Errorf(path, format string, args ...any) *Error {
 // Line returns the line of a key path such as "listeners[1].ssl_policy", or
 // of its nearest present parent, or 0.
 func (c *Config) Line(path string) int { return yamlstrict.Line(c.root, path) }
+
+// Marshal writes c as albmtls.yaml, leaving out the keys that are not set.
+// It is the one writer of the schema: the demo, the conformance harness and
+// the docker module build a Config and write it with Marshal, so that what
+// they write is what Parse reads back (the golden tests check both ways).
+func Marshal(c *Config) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2) // as docs/configuration.md writes it
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("config: writing albmtls.yaml: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: writing albmtls.yaml: %w", err)
+	}
+	return buf.Bytes(), nil
+}

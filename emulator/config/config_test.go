@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/listener"
 )
 
 // The product brief's example config must load unchanged.
@@ -19,11 +21,11 @@ func TestLoadBriefExample(t *testing.T) {
 	assert.Equal(t, filepath.Join("testdata", "pki/ca/bundle.pem"), c.Path(c.TrustStores[0].CACertificatesBundle))
 	require.Len(t, c.Listeners, 2)
 	l := c.Listeners[1]
-	assert.Equal(t, ModeVerify, l.MutualAuthentication.EffectiveMode())
+	assert.Equal(t, listener.ModeVerify, l.MutualAuthentication.EffectiveMode())
 	assert.Equal(t, "X-Client-Subject", l.Attributes["routing.http.request.x_amzn_mtls_clientcert_subject.header_name"])
 	assert.Equal(t, 5*time.Second, c.TargetGroups[0].HealthCheck.Interval.D())
 	assert.Equal(t, "127.0.0.1", l.Address, "default bind address")
-	assert.Equal(t, "reset", c.Emulation.RejectWith)
+	assert.Equal(t, listener.RejectReset, c.Emulation.RejectWith)
 	assert.True(t, *c.Emulation.StripClientHeaders)
 	assert.Equal(t, 60*time.Second, c.LoadBalancer.IdleTimeout.D())
 	assert.Equal(t, 24, c.Line("listeners[1].mutual_authentication.mode"))
@@ -113,6 +115,34 @@ listeners:
   - {port: 80, protocol: HTTP, default_action: {type: fixed-response, fixed_response: {status_code: "200"}}}
 `, []string{"listeners[1].port: listeners[0] already uses 127.0.0.1:80"}},
 		{"bad knob", minimal + "emulation: {reject_with: rst}\n", []string{`emulation.reject_with: "rst" is not valid; use reset or alert`}},
+		{"bad code knob without a verify listener", minimal + "emulation: {missing_client_certificate: reject}\n",
+			[]string{`x.yaml:5: emulation.missing_client_certificate: unknown ALB verification code "reject"`}},
+		{"success is not a failure code", minimal + "emulation: {unhandled_critical_extension: Success}\n",
+			[]string{`emulation.unhandled_critical_extension: "Success" is not a failure code`}},
+		{"bad enumerated knob", minimal + "emulation: {ignore_expiry_scope: root}\n",
+			[]string{`x.yaml:5: emulation.ignore_expiry_scope: "root" is not valid; use chain or leaf`}},
+		{"bad redirect status", `listeners:
+  - port: 80
+    protocol: HTTP
+    default_action: {type: redirect, redirect: {status_code: "301"}}
+`, []string{`x.yaml:4: listeners[0].default_action.redirect.status_code: "301" is not a redirect status code; use HTTP_301 or HTTP_302`}},
+		// net.ParseCIDR accepts a zero-padded prefix length that the router's
+		// netip.ParsePrefix refused, so the condition was silently dropped
+		// and the rule matched every source address.
+		{"source ip the router cannot read", `listeners:
+  - port: 80
+    protocol: HTTP
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+    rules: [{priority: 1, conditions: {source_ip: ["10.0.0.0/08"]}, action: {type: fixed-response, fixed_response: {status_code: "403"}}}]
+`, []string{`x.yaml:5: listeners[0].rules[0].conditions.source_ip[0]: "10.0.0.0/08" is not a CIDR block`}},
+		{"bad advertise value", `trust_stores: [{name: ts, ca_certificates_bundle: b.pem}]
+listeners:
+  - port: 8443
+    protocol: HTTPS
+    certificates: [{certificate: s.pem, private_key: k.pem}]
+    mutual_authentication: {mode: verify, trust_store: ts, advertise_trust_store_ca_names: yes}
+    default_action: {type: fixed-response, fixed_response: {status_code: "200"}}
+`, []string{`x.yaml:6: listeners[0].mutual_authentication.advertise_trust_store_ca_names: "yes" is not valid; use "on" or "off" (quoted)`}},
 		{"bad account", minimal + "load_balancer: {account_id: 1234}\n", []string{`load_balancer.account_id: "1234" is not an AWS account ID`}},
 		{"rule without condition", `listeners:
   - port: 80

@@ -34,7 +34,7 @@ listeners:
       - priority: 1
         conditions: {path_pattern: ["/admin/*"], host_header: [a.example], http_request_method: [GET], http_header: {name: X-A, values: ["*"]}, source_ip: [10.0.0.0/8]}
         action: {type: fixed-response, fixed_response: {status_code: "403", content_type: text/plain, message_body: no}}
-emulation: {reject_with: alert, missing_client_certificate: reject, stale_crl: apply, clientcert_equals: percent, strip_client_headers: true, handshake_timeout: 5s, watch_interval: 1s}
+emulation: {reject_with: alert, missing_client_certificate: ClientCertUntrusted, stale_crl: apply, clientcert_equals: percent, strip_client_headers: true, handshake_timeout: 5s, watch_interval: 1s}
 admin: {listen: "127.0.0.1:0"}
 `
 

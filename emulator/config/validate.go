@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -11,6 +12,12 @@ import (
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/alb"
+	"github.com/albmtls/albmtls/emulator/albheader"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/emulator/routing"
+	"github.com/albmtls/albmtls/emulator/targetgroup"
+	"github.com/albmtls/albmtls/emulator/verify"
+	"github.com/albmtls/albmtls/internal/enum"
 )
 
 // Defaults applied by Load when a key is absent.
@@ -50,8 +57,14 @@ var (
 	attributeKeyRE = regexp.MustCompile(`^[a-zA-Z0-9._]{1,256}$`)
 )
 
-func (c *Config) validate() Errors {
-	v := &validator{c: c}
+// validate applies the defaults and checks everything that needs no file
+// but the config: ALB's control-plane rules, and the values other packages
+// own (security policies, listener attributes, action contents), which it
+// compiles into the listener plans. bad holds the key paths whose values
+// were refused while decoding; checks that depend on them are skipped, so
+// one mistake gives one error.
+func (c *Config) validate(bad map[string]bool) Errors {
+	v := &validator{c: c, bad: bad}
 	c.applyDefaults()
 	v.loadBalancer()
 	stores := v.trustStores()
@@ -59,12 +72,17 @@ func (c *Config) validate() Errors {
 	v.listeners(stores, groups)
 	v.logsAndAdmin()
 	v.emulation()
+	c.plans = v.compile()
 	return v.errs
 }
 
 type validator struct {
 	c    *Config
+	bad  map[string]bool
 	errs Errors
+	// lbAttributesBad: a load balancer attribute was refused, so the
+	// listeners' merged attributes need no error of their own.
+	lbAttributesBad bool
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -87,7 +105,7 @@ func (c *Config) applyDefaults() {
 	}
 	for i := range c.TargetGroups {
 		if c.TargetGroups[i].Protocol == "" {
-			c.TargetGroups[i].Protocol = "HTTP"
+			c.TargetGroups[i].Protocol = targetgroup.ProtocolHTTP
 		}
 	}
 	for i := range c.Listeners {
@@ -101,28 +119,25 @@ func (c *Config) applyDefaults() {
 	}
 	e := &c.Emulation
 	if e.RejectWith == "" {
-		e.RejectWith = "reset"
+		e.RejectWith = listener.RejectReset
 	}
 	if e.MissingClientCertificate == "" {
-		e.MissingClientCertificate = "UnmappedConnectionError"
+		e.MissingClientCertificate = verify.UnmappedConnectionError
 	}
 	if e.IgnoreExpiryIncludesNotBefore == nil {
 		e.IgnoreExpiryIncludesNotBefore = ptr(true)
 	}
 	if e.CRLMissingForIssuer == "" {
-		e.CRLMissingForIssuer = "skip"
+		e.CRLMissingForIssuer = verify.CRLMissingSkip
 	}
 	if e.StaleCRL == "" {
-		e.StaleCRL = "apply"
+		e.StaleCRL = verify.StaleCRLApply
 	}
 	if e.IgnoreExpiryScope == "" {
-		e.IgnoreExpiryScope = "chain"
+		e.IgnoreExpiryScope = verify.ExpiryScopeChain
 	}
 	if e.UnhandledCriticalExtension == "" {
-		e.UnhandledCriticalExtension = "ClientCertUntrusted"
-	}
-	if e.ClientCertEquals == "" {
-		e.ClientCertEquals = "literal"
+		e.UnhandledCriticalExtension = verify.ClientCertUntrusted
 	}
 	if e.PassthroughSizeLimit == nil {
 		e.PassthroughSizeLimit = ptr(true)
@@ -134,7 +149,7 @@ func (c *Config) applyDefaults() {
 		e.StripHeaderNameVariants = ptr(true)
 	}
 	if e.ClientHeaderDuplicates == "" {
-		e.ClientHeaderDuplicates = "replace"
+		e.ClientHeaderDuplicates = albheader.CopiesReplace
 	}
 	if e.HandshakeTimeout == 0 {
 		e.HandshakeTimeout = Duration(DefaultHandshakeTimeout)
@@ -168,32 +183,58 @@ func (v *validator) loadBalancer() {
 	if lb.ID != "" && !loadBalancerIDRE.MatchString(lb.ID) {
 		v.add("load_balancer.id", "%q is not a load balancer ID: write 16 lowercase hex digits, or leave it out to derive one from the name", lb.ID)
 	}
-	if lb.IPAddress != "" && net.ParseIP(lb.IPAddress) == nil {
-		v.add("load_balancer.ip_address", "%q is not an IP address", lb.IPAddress)
+	if lb.IPAddress != "" {
+		// Parsed once, as the logs use it (netip); a zone is no node address.
+		ip, err := netip.ParseAddr(lb.IPAddress)
+		if err != nil || ip.Zone() != "" {
+			v.add("load_balancer.ip_address", "%q is not an IP address", lb.IPAddress)
+		}
+		v.c.nodeIP = ip
 	}
 	if lb.IdleTimeout.D() < time.Second || lb.IdleTimeout.D() > 4000*time.Second {
 		v.add("load_balancer.idle_timeout", "%s is outside ALB's range for idle_timeout.timeout_seconds (1s–4000s)", lb.IdleTimeout.D())
 	}
 	for _, k := range slices.Sorted(maps.Keys(lb.Attributes)) {
-		valid, ok := loadBalancerAttributes[k]
+		parse, ok := loadBalancerAttributes[k]
 		if !ok {
 			v.add("load_balancer.attributes."+k, "albmtls does not support the load balancer attribute %q; supported: %s", k, strings.Join(LoadBalancerAttributeKeys(), ", "))
+			v.lbAttributesBad = true
 			continue
 		}
-		if val := lb.Attributes[k]; !slices.Contains(valid, val) {
-			v.add("load_balancer.attributes."+k, "%q is not valid; use %s (quoted)", val, strings.Join(valid, " or "))
+		if err := parse(lb.Attributes[k]); err != nil {
+			v.add("load_balancer.attributes."+k, "%v (quoted)", err)
+			v.lbAttributesBad = true
 		}
 	}
 }
 
 // loadBalancerAttributes are the load balancer attributes albmtls emulates,
-// with their valid values (ELBv2 LoadBalancerAttribute; the idle timeout is
-// load_balancer.idle_timeout).
-var loadBalancerAttributes = map[string][]string{
-	"routing.http.drop_invalid_header_fields.enabled":          {"true", "false"},
-	"routing.http.x_amzn_tls_version_and_cipher_suite.enabled": {"true", "false"},
-	"routing.http.xff_client_port.enabled":                     {"true", "false"},
-	"routing.http.xff_header_processing.mode":                  {"append", "preserve", "remove"},
+// each with the parser of its values (ELBv2 LoadBalancerAttribute; the idle
+// timeout is load_balancer.idle_timeout). An empty value is refused here,
+// as it always was.
+var loadBalancerAttributes = map[string]func(string) error{
+	albheader.AttrDropInvalidHeaderFields:  boolAttribute,
+	albheader.AttrTLSVersionAndCipherSuite: boolAttribute,
+	albheader.AttrXFFClientPort:            boolAttribute,
+	albheader.AttrXFFHeaderProcessingMode:  xffModeAttribute,
+}
+
+// boolAttribute checks an attribute value of "true" or "false".
+func boolAttribute(s string) error {
+	if s == "true" || s == "false" {
+		return nil
+	}
+	return fmt.Errorf("%q is not valid; use true or false", s)
+}
+
+// xffModeAttribute checks routing.http.xff_header_processing.mode; unlike
+// the listener attribute, an empty value is refused (as it always was).
+func xffModeAttribute(s string) error {
+	if s == "" {
+		return fmt.Errorf("%q is not valid; use %s", s, enum.List(albheader.XFFModes, " or ", " or "))
+	}
+	var m albheader.XFFMode
+	return m.UnmarshalText([]byte(s))
 }
 
 // LoadBalancerAttributeKeys lists the supported keys of
@@ -252,9 +293,6 @@ func (v *validator) targetGroups() map[string]bool {
 			v.add(p+".name", "DuplicateTargetGroupName: another target group is already named %q", tg.Name)
 		}
 		names[tg.Name] = true
-		if tg.Protocol != "HTTP" && tg.Protocol != "HTTPS" {
-			v.add(p+".protocol", "%q is not a target protocol; use HTTP or HTTPS", tg.Protocol)
-		}
 		for j, t := range tg.Targets {
 			if _, port, err := net.SplitHostPort(t); err != nil || !validPort(port) {
 				v.add(fmt.Sprintf("%s.targets[%d]", p, j), "%q is not host:port (e.g. 127.0.0.1:9001)", t)
@@ -293,7 +331,7 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 			v.add(p+".address", "%q is not an IP address to bind (e.g. 127.0.0.1, or 0.0.0.0 in a container)", l.Address)
 		}
 		switch l.Protocol {
-		case "HTTPS":
+		case listener.ProtocolHTTPS:
 			if len(l.Certificates) == 0 {
 				v.add(p+".certificates", "an HTTPS listener needs at least one certificate (the first is the default, the others are chosen by SNI)")
 			}
@@ -312,7 +350,7 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 					v.add(p+".mutual_authentication.mode", "only %d listeners per load balancer may use mTLS verify mode (ALB quota, not adjustable)", MaxVerifyListeners)
 				}
 			}
-		case "HTTP":
+		case listener.ProtocolHTTP:
 			if l.SSLPolicy != "" {
 				v.add(p+".ssl_policy", "an HTTP listener has no security policy; use protocol HTTPS or remove ssl_policy")
 			}
@@ -323,9 +361,9 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 				v.add(p+".mutual_authentication", "mutual authentication needs an HTTPS listener")
 			}
 		case "":
-			v.add(p+".protocol", "missing; use HTTP or HTTPS")
-		default:
-			v.add(p+".protocol", "%q is not a listener protocol; use HTTP or HTTPS", l.Protocol)
+			if !v.bad[p+".protocol"] {
+				v.add(p+".protocol", "missing; use %s", enum.List(listener.Protocols, ", ", " or "))
+			}
 		}
 		for k := range l.Attributes {
 			if !attributeKeyRE.MatchString(k) {
@@ -349,11 +387,6 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 			if h := c.HTTPHeader; h != nil && (h.Name == "" || len(h.Values) == 0) {
 				v.add(rp+".conditions.http_header", "http_header needs a name and at least one value")
 			}
-			for k, s := range c.SourceIP {
-				if _, _, err := net.ParseCIDR(s); err != nil {
-					v.add(fmt.Sprintf("%s.conditions.source_ip[%d]", rp, k), "%q is not a CIDR block (e.g. 10.0.0.0/8)", s)
-				}
-			}
 			v.action(rp+".action", r.Action, groups)
 		}
 	}
@@ -364,30 +397,31 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 // refused in off and passthrough, as the CDK enforces). It reports whether
 // the listener uses verify mode.
 func (v *validator) mutualAuthentication(p string, m MutualAuthentication, stores map[string]bool) bool {
+	if v.bad[p+".mode"] {
+		return false // reported while decoding
+	}
 	mode := m.EffectiveMode()
 	switch mode {
-	case ModeVerify:
+	case listener.ModeVerify:
 		if m.TrustStore == "" {
 			v.add(p+".trust_store", "verify mode needs a trust store: name one of trust_stores")
 		} else if !stores[m.TrustStore] {
 			v.add(p+".trust_store", "TrustStoreNotFound: no trust store named %q in trust_stores", m.TrustStore)
 		}
-		if a := m.AdvertiseTrustStoreCaNames; a != "" && a != "on" && a != "off" {
-			v.add(p+".advertise_trust_store_ca_names", "%q is not valid; use \"on\" or \"off\" (quoted)", a)
-		}
 		return true
-	case ModeOff, ModePassthrough:
-		for key, set := range map[string]bool{
-			"trust_store":                      m.TrustStore != "",
-			"ignore_client_certificate_expiry": m.IgnoreClientCertificateExpiry != nil,
-			"advertise_trust_store_ca_names":   m.AdvertiseTrustStoreCaNames != "",
+	case listener.ModeOff, listener.ModePassthrough:
+		for _, opt := range []struct {
+			key string
+			set bool
+		}{
+			{"trust_store", m.TrustStore != ""},
+			{"ignore_client_certificate_expiry", m.IgnoreClientCertificateExpiry != nil},
+			{"advertise_trust_store_ca_names", m.AdvertiseTrustStoreCaNames != ""},
 		} {
-			if set {
-				v.add(p+"."+key, "you cannot set %s when mode is %q; it applies to verify mode only", key, mode)
+			if opt.set {
+				v.add(p+"."+opt.key, "you cannot set %s when mode is %q; it applies to verify mode only", opt.key, mode)
 			}
 		}
-	default:
-		v.add(p+".mode", "%q is not a mutual authentication mode; use off, passthrough or verify", m.Mode)
 	}
 	return false
 }
@@ -396,7 +430,7 @@ func (v *validator) mutualAuthentication(p string, m MutualAuthentication, store
 // contents are checked against ALB's rules by the emulator (albresponse).
 func (v *validator) action(p string, a Action, groups map[string]bool) {
 	switch a.Type {
-	case ActionForward:
+	case routing.ActionForward:
 		if a.TargetGroup == "" {
 			v.add(p+".target_group", "a forward action needs a target_group")
 		} else if !groups[a.TargetGroup] {
@@ -405,14 +439,14 @@ func (v *validator) action(p string, a Action, groups map[string]bool) {
 		if a.Redirect != nil || a.FixedResponse != nil {
 			v.add(p, "a forward action takes only target_group")
 		}
-	case ActionRedirect:
+	case routing.ActionRedirect:
 		if a.Redirect == nil {
 			v.add(p+".redirect", "a redirect action needs a redirect block (protocol, port, host, path, query, status_code)")
 		}
 		if a.TargetGroup != "" || a.FixedResponse != nil {
 			v.add(p, "a redirect action takes only redirect")
 		}
-	case ActionFixedResponse:
+	case routing.ActionFixedResponse:
 		if a.FixedResponse == nil {
 			v.add(p+".fixed_response", "a fixed-response action needs a fixed_response block (status_code, content_type, message_body)")
 		}
@@ -420,9 +454,9 @@ func (v *validator) action(p string, a Action, groups map[string]bool) {
 			v.add(p, "a fixed-response action takes only fixed_response")
 		}
 	case "":
-		v.add(p+".type", "missing; use forward, redirect or fixed-response")
-	default:
-		v.add(p+".type", "%q is not an action type; use forward, redirect or fixed-response", a.Type)
+		if !v.bad[p+".type"] {
+			v.add(p+".type", "missing; use %s", enum.List(routing.ActionTypes, ", ", " or "))
+		}
 	}
 }
 
@@ -449,21 +483,20 @@ func (v *validator) logsAndAdmin() {
 
 func (v *validator) emulation() {
 	e := v.c.Emulation
-	oneOf := func(path, val string, valid ...string) {
-		for _, ok := range valid {
-			if val == ok {
-				return
-			}
+	// The enumerations were checked while decoding; the codes must also be
+	// failures, since they name why a connection is refused.
+	for _, c := range []struct {
+		key  string
+		code verify.Code
+	}{
+		{"missing_client_certificate", e.MissingClientCertificate},
+		{"unhandled_critical_extension", e.UnhandledCriticalExtension},
+	} {
+		if err := verify.FailureCode(c.code); err != nil {
+			v.add("emulation."+c.key, "%v", err)
 		}
-		v.add(path, "%q is not valid; use %s", val, strings.Join(valid, " or "))
 	}
-	oneOf("emulation.reject_with", e.RejectWith, "reset", "alert")
-	oneOf("emulation.crl_missing_for_issuer", e.CRLMissingForIssuer, "skip", "fail")
-	oneOf("emulation.clientcert_equals", e.ClientCertEquals, "literal", "percent")
-	oneOf("emulation.stale_crl", e.StaleCRL, "apply", "fail")
-	oneOf("emulation.ignore_expiry_scope", e.IgnoreExpiryScope, "chain", "leaf")
-	oneOf("emulation.client_header_duplicates", e.ClientHeaderDuplicates, "replace", "client-first", "client-last")
-	if e.ClientHeaderDuplicates != "replace" && *e.StripClientHeaders {
+	if e.ClientHeaderDuplicates != albheader.CopiesReplace && *e.StripClientHeaders {
 		v.add("emulation.client_header_duplicates", "%q applies only when client copies reach the target: set strip_client_headers: false too, or remove this key", e.ClientHeaderDuplicates)
 	}
 	if e.HandshakeTimeout.D() <= 0 {

@@ -25,7 +25,7 @@ import (
 
 // Action is a resolved listener or rule action.
 type Action struct {
-	Type     string // forward | redirect | fixed-response
+	Type     ActionType
 	Group    *targetgroup.Group
 	GroupARN string
 	Redirect *albresponse.RedirectConfig
@@ -120,20 +120,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		a = m.Action
 		e.MatchedRulePriority = m.Priority
 	}
-	e.ActionsExecuted = []string{a.Type}
+	e.ActionsExecuted = []string{string(a.Type)}
 	headers := h.connHeaders(cs)
 	switch a.Type {
-	case "forward":
+	case ActionForward:
 		h.forward(w, r, a, headers, e)
 		return
-	case "redirect":
+	case ActionRedirect:
 		e.TraceID = h.traceID(r, headers, start)
 		h.cfg.ResponseHeaders.ApplyGenerated(w.Header())
 		loc, sent := albresponse.WriteRedirect(w, r, *a.Redirect, h.cfg.Protocol, h.cfg.Port, h.cfg.Pages)
 		e.RedirectURL = loc
 		e.SentBytes = sent
 		e.ELBStatusCode = redirectStatus(a.Redirect.StatusCode)
-	case "fixed-response":
+	case ActionFixedResponse:
 		e.TraceID = h.traceID(r, headers, start)
 		h.cfg.ResponseHeaders.ApplyGenerated(w.Header())
 		e.SentBytes = albresponse.WriteFixed(w, r, *a.Fixed, h.cfg.Pages)
@@ -339,7 +339,7 @@ func hostOnly(h string) string {
 	return h
 }
 
-func redirectStatus(code string) int {
+func redirectStatus(code albresponse.RedirectStatus) int {
 	if code == albresponse.RedirectTemporary {
 		return http.StatusFound
 	}

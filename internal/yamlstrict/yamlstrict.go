@@ -6,10 +6,12 @@
 package yamlstrict
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,15 +91,73 @@ func Root(file string, data []byte, what string) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-// Decode checks root's keys against v's type and decodes it into v.
+// Decode checks root's keys and enumerated values against v's type and
+// decodes it into v; it returns every problem found (see DecodeAll).
 func Decode(file string, root *yaml.Node, v any) error {
-	if errs := CheckKeys(file, root, "", reflect.TypeOf(v)); len(errs) > 0 {
+	if errs := DecodeAll(file, root, v); len(errs) > 0 {
 		return errs
 	}
-	if err := root.Decode(v); err != nil {
-		return Positioned(file, err)
-	}
 	return nil
+}
+
+// DecodeAll decodes root into v as far as it can and returns every problem
+// at once: unknown keys, scalars refused by their type's UnmarshalText (an
+// enumeration such as a mode) with the key path, and the decoder's type
+// errors. A refused value is decoded as if absent (a refused list item is
+// left out), so that the caller can go on validating the rest and report
+// all problems in one run.
+func DecodeAll(file string, root *yaml.Node, v any) Errors {
+	bad := map[*yaml.Node]bool{}
+	errs := checkKeys(file, root, "", reflect.TypeOf(v), bad)
+	if err := withoutNodes(root, bad).Decode(v); err != nil {
+		errs = append(errs, Positioned(file, err)...)
+	}
+	return errs
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// checkText reports a scalar whose type implements encoding.TextUnmarshaler
+// and refuses its text, at the scalar's line and key path.
+func checkText(file string, n *yaml.Node, keyPath string, t reflect.Type, bad map[*yaml.Node]bool) (*Error, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || !reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return nil, false
+	}
+	u := reflect.New(t).Interface().(encoding.TextUnmarshaler)
+	if err := u.UnmarshalText([]byte(n.Value)); err != nil {
+		bad[n] = true
+		return &Error{File: file, Line: n.Line, Path: keyPath, Msg: err.Error()}, true
+	}
+	return nil, true
+}
+
+// withoutNodes returns root with the bad nodes replaced by nulls, copying
+// only the mappings and sequences on the way to them.
+func withoutNodes(n *yaml.Node, bad map[*yaml.Node]bool) *yaml.Node {
+	if len(bad) == 0 {
+		return n
+	}
+	if bad[n] {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+	}
+	if n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode && n.Kind != yaml.DocumentNode {
+		return n
+	}
+	var content []*yaml.Node
+	for i, c := range n.Content {
+		if d := withoutNodes(c, bad); d != c {
+			if content == nil {
+				content = slices.Clone(n.Content)
+			}
+			content[i] = d
+		}
+	}
+	if content == nil {
+		return n
+	}
+	cp := *n
+	cp.Content = content
+	return &cp
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+): `)
@@ -123,16 +183,23 @@ func Positioned(file string, err error) Errors {
 	return es
 }
 
-// CheckKeys walks the YAML tree alongside the Go type it decodes into and
+// checkKeys walks the YAML tree alongside the Go type it decodes into and
 // reports every mapping key the type does not have, with the valid keys and
-// the nearest one. Scalars and sequences given for structs are left to the
-// decoder, which reports type errors.
-func CheckKeys(file string, n *yaml.Node, keyPath string, t reflect.Type) Errors {
+// the nearest one, and every enumerated scalar its type refuses (checkText),
+// recording those nodes in bad. Scalars and sequences given for structs are
+// left to the decoder, which reports type errors.
+func checkKeys(file string, n *yaml.Node, keyPath string, t reflect.Type, bad map[*yaml.Node]bool) Errors {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
+	}
+	if e, ok := checkText(file, n, keyPath, t, bad); ok {
+		if e != nil {
+			return Errors{e}
+		}
+		return nil
 	}
 	var errs Errors
 	switch t.Kind() {
@@ -153,18 +220,18 @@ func CheckKeys(file string, n *yaml.Node, keyPath string, t reflect.Type) Errors
 				errs = append(errs, &Error{File: file, Line: k.Line, Path: sub, Msg: msg + "; valid keys here: " + strings.Join(keys, ", ")})
 				continue
 			}
-			errs = append(errs, CheckKeys(file, val, sub, f.Type)...)
+			errs = append(errs, checkKeys(file, val, sub, f.Type, bad)...)
 		}
 	case reflect.Slice:
 		if n.Kind == yaml.SequenceNode {
 			for i, item := range n.Content {
-				errs = append(errs, CheckKeys(file, item, keyPath+"["+strconv.Itoa(i)+"]", t.Elem())...)
+				errs = append(errs, checkKeys(file, item, keyPath+"["+strconv.Itoa(i)+"]", t.Elem(), bad)...)
 			}
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				errs = append(errs, CheckKeys(file, n.Content[i+1], Join(keyPath, n.Content[i].Value), t.Elem())...)
+				errs = append(errs, checkKeys(file, n.Content[i+1], Join(keyPath, n.Content[i].Value), t.Elem(), bad)...)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package yamlstrict
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +69,50 @@ func TestRootAndTypeErrors(t *testing.T) {
 	require.Len(t, es, 1)
 	assert.Equal(t, 2, es[0].Line)
 	assert.Contains(t, es[0].Msg, "cannot unmarshal")
+}
+
+// colour is an enumeration that refuses unknown values, as the config's
+// modes and knobs do.
+type colour string
+
+func (c *colour) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "red", "blue":
+		*c = colour(b)
+		return nil
+	}
+	return fmt.Errorf("%q is not a colour; use red or blue", b)
+}
+
+type palette struct {
+	Name    string   `yaml:"name"`
+	Main    colour   `yaml:"main"`
+	Others  []colour `yaml:"others"`
+	Count   int      `yaml:"count"`
+	Comment string   `yaml:"comment"`
+}
+
+// TestDecodeAllGoesOnAfterProblems: an unknown key, a refused enumerated
+// value (with its key path) and a type error are all reported, and the rest
+// of the document is still decoded.
+func TestDecodeAllGoesOnAfterProblems(t *testing.T) {
+	root, err := Root("p.yaml", []byte(`name: sunset
+main: green
+others: [red, pink, blue]
+count: many
+colour: red
+comment: kept
+`), "want a mapping")
+	require.NoError(t, err)
+	var p palette
+	errs := DecodeAll("p.yaml", root, &p)
+	require.Len(t, errs, 4, "%v", errs)
+	assert.Equal(t, `p.yaml:2: main: "green" is not a colour; use red or blue`, errs[0].Error())
+	assert.Equal(t, `p.yaml:3: others[1]: "pink" is not a colour; use red or blue`, errs[1].Error())
+	assert.Contains(t, errs[2].Error(), `p.yaml:5: colour: unknown key "colour"`)
+	assert.Contains(t, errs[3].Error(), "p.yaml:4:")
+	assert.Equal(t, "sunset", p.Name)
+	assert.Equal(t, "kept", p.Comment)
+	assert.Equal(t, colour(""), p.Main, "a refused value decodes as absent")
+	assert.Equal(t, []colour{"red", "blue"}, p.Others, "a refused list item is left out")
 }
