@@ -1,15 +1,10 @@
 package emulator
 
 import (
-	"bytes"
-	"fmt"
-	"log"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator/accesslog"
-	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/connlog"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/verify"
@@ -108,56 +103,3 @@ func (s *Server) onRequest(lr *listenerRuntime) func(*accesslog.Entry) {
 		}
 	}
 }
-
-// Reload re-reads every trust store (bundle and CRL files; revocations added
-// through the admin API are kept) and the listeners' certificates. A part
-// that fails to reload keeps its previous state; the error says which.
-func (s *Server) Reload() error {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
-	var errs config.Errors
-	for i, ts := range s.cfg.TrustStores {
-		live := s.stores[ts.Name]
-		if live == nil {
-			continue
-		}
-		if err := live.Reload(); err != nil {
-			errs = append(errs, s.cfg.Errorf(fmt.Sprintf("trust_stores[%d]", i), "reload failed, keeping the previous trust store: %v", err))
-		}
-	}
-	for _, lr := range s.lsns {
-		if lr.cfg.Protocol != "HTTPS" {
-			continue
-		}
-		settings, err := lr.tlsSettings()
-		if err != nil {
-			errs = append(errs, s.cfg.Errorf(err.Path, "reload failed, keeping the previous certificates: %s", err.Msg))
-			continue
-		}
-		lr.tls = settings
-		if lr.ln != nil {
-			lr.ln.SetTLS(settings)
-		}
-	}
-	if len(errs) > 0 {
-		for _, e := range errs {
-			s.log.Error("reload", "err", e.Error())
-		}
-		return errs
-	}
-	s.log.Info("reloaded trust stores and certificates")
-	return nil
-}
-
-// slogErrorLog adapts net/http's error log to slog at debug level (TLS
-// handshake noise from scanners and aborted clients).
-func slogErrorLog(l *slog.Logger, listener string) *log.Logger {
-	return log.New(writerFunc(func(p []byte) (int, error) {
-		l.Debug("http server", "listener", listener, "msg", string(bytes.TrimSpace(p)))
-		return len(p), nil
-	}), "", 0)
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

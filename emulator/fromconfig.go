@@ -1,11 +1,14 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -289,3 +292,16 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 	}
 	return srv
 }
+
+// slogErrorLog adapts net/http's error log to slog at debug level (TLS
+// handshake noise from scanners and aborted clients).
+func slogErrorLog(l *slog.Logger, listener string) *log.Logger {
+	return log.New(writerFunc(func(p []byte) (int, error) {
+		l.Debug("http server", "listener", listener, "msg", string(bytes.TrimSpace(p)))
+		return len(p), nil
+	}), "", 0)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -2,9 +2,52 @@ package emulator
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
+
+	"github.com/albmtls/albmtls/emulator/config"
 )
+
+// Reload re-reads every trust store (bundle and CRL files; revocations added
+// through the admin API are kept) and the listeners' certificates. A part
+// that fails to reload keeps its previous state; the error says which.
+func (s *Server) Reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	var errs config.Errors
+	for i, ts := range s.cfg.TrustStores {
+		live := s.stores[ts.Name]
+		if live == nil {
+			continue
+		}
+		if err := live.Reload(); err != nil {
+			errs = append(errs, s.cfg.Errorf(fmt.Sprintf("trust_stores[%d]", i), "reload failed, keeping the previous trust store: %v", err))
+		}
+	}
+	for _, lr := range s.lsns {
+		if lr.cfg.Protocol != "HTTPS" {
+			continue
+		}
+		settings, err := lr.tlsSettings()
+		if err != nil {
+			errs = append(errs, s.cfg.Errorf(err.Path, "reload failed, keeping the previous certificates: %s", err.Msg))
+			continue
+		}
+		lr.tls = settings
+		if lr.ln != nil {
+			lr.ln.SetTLS(settings)
+		}
+	}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			s.log.Error("reload", "err", e.Error())
+		}
+		return errs
+	}
+	s.log.Info("reloaded trust stores and certificates")
+	return nil
+}
 
 // watch polls the trust store and certificate files and reloads when one of
 // them changes (modification time or size), so that re-issuing a CRL with
