@@ -400,7 +400,7 @@ func (lr *listenerRuntime) listen() error {
 	s := lr.s
 	addr := net.JoinHostPort(lr.cfg.Address, strconv.Itoa(lr.cfg.Port))
 	ln, err := listener.Listen(addr, listener.Config{
-		Protocol:         string(lr.cfg.Protocol),
+		Protocol:         lr.cfg.Protocol,
 		Port:             lr.cfg.Port,
 		TLS:              lr.tls,
 		RejectWith:       s.cfg.Emulation.RejectWith,

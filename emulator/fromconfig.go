@@ -86,7 +86,7 @@ func (s *Server) buildTargetGroups(errs *config.Errors) {
 		}
 		g, err := targetgroup.New(targetgroup.Config{
 			Name:     tg.Name,
-			Protocol: string(tg.Protocol),
+			Protocol: tg.Protocol,
 			Targets:  tg.Targets,
 			HealthCheck: targetgroup.HealthCheck{
 				Enabled:             hc.Enabled,
@@ -224,7 +224,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		rs = append(rs, rule)
 	}
 	return routing.New(routing.Config{
-		Protocol:        string(lc.Protocol),
+		Protocol:        lc.Protocol,
 		Port:            port,
 		Rules:           rules.NewTable(rs),
 		Default:         s.action(lc.DefaultAction),

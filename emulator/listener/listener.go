@@ -69,8 +69,8 @@ type TLSSettings struct {
 
 // Config describes one listener.
 type Config struct {
-	// Protocol is "HTTP" or "HTTPS".
-	Protocol string
+	// Protocol is HTTP or HTTPS.
+	Protocol Protocol
 	// Port is the configured listener port, logged as listener_port; the
 	// actual bound port when the configured one is 0.
 	Port             int
@@ -144,7 +144,7 @@ func (l *Listener) Health() Health {
 // Listen binds addr and starts accepting. Connections are handshaken in
 // their own goroutines; Accept returns those that were accepted.
 func Listen(addr string, cfg Config) (*Listener, error) {
-	if cfg.Protocol == "HTTPS" && (cfg.TLS == nil || cfg.TLS.Config == nil) {
+	if cfg.Protocol == ProtocolHTTPS && (cfg.TLS == nil || cfg.TLS.Config == nil) {
 		return nil, errors.New("listener: an HTTPS listener needs TLS settings")
 	}
 	cfg = defaults(cfg)
@@ -158,7 +158,7 @@ func Listen(addr string, cfg Config) (*Listener, error) {
 // New serves connections from an already bound listener (tests wrap one to
 // inject accept errors). It takes ownership of inner.
 func New(inner net.Listener, cfg Config) (*Listener, error) {
-	if cfg.Protocol == "HTTPS" && (cfg.TLS == nil || cfg.TLS.Config == nil) {
+	if cfg.Protocol == ProtocolHTTPS && (cfg.TLS == nil || cfg.TLS.Config == nil) {
 		return nil, errors.New("listener: an HTTPS listener needs TLS settings")
 	}
 	return newListener(inner, defaults(cfg)), nil
@@ -302,7 +302,7 @@ func (l *Listener) serveConn(raw net.Conn) {
 	fc := &firstRequestConn{Conn: raw}
 	c.first = fc
 	var out net.Conn = fc
-	if l.cfg.Protocol == "HTTPS" {
+	if l.cfg.Protocol == ProtocolHTTPS {
 		tc, ok := l.handshake(raw, fc, c)
 		l.cfg.OnConnection(c)
 		if !ok {
@@ -515,8 +515,8 @@ type Conn struct {
 	Client       netip.AddrPort
 	Local        netip.AddrPort
 	ListenerPort int
-	Protocol     string // HTTP or HTTPS
-	TraceID      string // TID_ + 32 hex, shared by the connection and access logs
+	Protocol     Protocol // HTTP or HTTPS
+	TraceID      string   // TID_ + 32 hex, shared by the connection and access logs
 	Mode         Mode
 
 	// TLS facts (HTTPS only).

@@ -34,8 +34,8 @@ type Action struct {
 
 // Config is one listener's HTTP behaviour.
 type Config struct {
-	Protocol string // HTTP or HTTPS
-	Port     int    // listener port (as configured, or bound when 0)
+	Protocol listener.Protocol // HTTP or HTTPS
+	Port     int               // listener port (as configured, or bound when 0)
 	Rules    *rules.Table[*Action]
 	Default  *Action
 	// Headers builds the forwarded request's headers (listener attributes).
@@ -129,7 +129,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	case ActionRedirect:
 		e.TraceID = h.traceID(r, headers, start)
 		h.cfg.ResponseHeaders.ApplyGenerated(w.Header())
-		loc, sent := albresponse.WriteRedirect(w, r, *a.Redirect, h.cfg.Protocol, h.cfg.Port, h.cfg.Pages)
+		loc, sent := albresponse.WriteRedirect(w, r, *a.Redirect, string(h.cfg.Protocol), h.cfg.Port, h.cfg.Pages)
 		e.RedirectURL = loc
 		e.SentBytes = sent
 		e.ELBStatusCode = redirectStatus(a.Redirect.StatusCode)
@@ -202,7 +202,7 @@ func (h *Handler) connHeaders(cs *connState) *albheader.ConnHeaders {
 	cs.once.Do(func() {
 		c := cs.conn
 		scheme := "http"
-		if c.Protocol == "HTTPS" {
+		if c.Protocol == listener.ProtocolHTTPS {
 			scheme = "https"
 		}
 		cs.headers = albheader.NewConnHeaders(&albheader.Conn{
@@ -256,7 +256,7 @@ func (h *Handler) entry(r *http.Request, start time.Time) *accesslog.Entry {
 		if !e.NodeIP.IsValid() {
 			e.NodeIP = c.Local.Addr().Unmap()
 		}
-		if c.Protocol == "HTTPS" {
+		if c.Protocol == listener.ProtocolHTTPS {
 			scheme = "https"
 			e.Type = accesslog.TypeHTTPS
 			if r.ProtoMajor == 2 {

@@ -64,7 +64,7 @@ type Config struct {
 	Name string
 	// Protocol to the targets: HTTP (default) or HTTPS. With HTTPS the
 	// target's certificate is not verified, as ALB does not verify it.
-	Protocol string
+	Protocol Protocol
 	// Targets are the registered targets, "host:port". None is valid: every
 	// request then gets ALB's 503 (spec §8.1).
 	Targets []string
@@ -100,7 +100,7 @@ type HealthCheck struct {
 	// traffic.
 	Enabled *bool
 	// Protocol of the check: HTTP (default) or HTTPS (HealthCheckProtocol).
-	Protocol string
+	Protocol Protocol
 	// Path requested with GET (HealthCheckPath), default "/".
 	Path string
 	// Port is "traffic-port" (default) or a port number (HealthCheckPort).
@@ -137,7 +137,7 @@ func (h HealthCheck) enabled() bool { return h.Enabled == nil || *h.Enabled }
 // withDefaults fills zero fields with ALB's defaults.
 func (c Config) withDefaults() Config {
 	if c.Protocol == "" {
-		c.Protocol = "HTTP"
+		c.Protocol = ProtocolHTTP
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
@@ -147,7 +147,7 @@ func (c Config) withDefaults() Config {
 	}
 	h := &c.HealthCheck
 	if h.Protocol == "" {
-		h.Protocol = "HTTP"
+		h.Protocol = ProtocolHTTP
 	}
 	if h.Path == "" {
 		h.Path = DefaultHealthCheckPath
@@ -188,7 +188,7 @@ func (c Config) Validate() error {
 	if !namePattern.MatchString(c.Name) {
 		bad("name %q is not valid: use 1 to 32 letters, digits or hyphens, not starting or ending with a hyphen", c.Name)
 	}
-	if c.Protocol != "HTTP" && c.Protocol != "HTTPS" {
+	if !c.Protocol.valid() {
 		bad("protocol %q is not valid: use HTTP or HTTPS", c.Protocol)
 	}
 	seen := map[string]bool{}
@@ -216,7 +216,7 @@ func (c Config) Validate() error {
 func (h HealthCheck) validate() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if h.Protocol != "HTTP" && h.Protocol != "HTTPS" {
+	if !h.Protocol.valid() {
 		bad("health_check.protocol %q is not valid: use HTTP or HTTPS", h.Protocol)
 	}
 	if !strings.HasPrefix(h.Path, "/") || len(h.Path) > healthCheckPathMax {

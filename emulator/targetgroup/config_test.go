@@ -10,7 +10,7 @@ import (
 
 func TestConfigDefaults(t *testing.T) {
 	c := Config{Name: "web"}.withDefaults()
-	assert.Equal(t, "HTTP", c.Protocol)
+	assert.Equal(t, ProtocolHTTP, c.Protocol)
 	assert.Equal(t, 10*time.Second, c.ConnectTimeout)
 	assert.Equal(t, 60*time.Second, c.IdleTimeout)
 	assert.Equal(t, HealthCheck{

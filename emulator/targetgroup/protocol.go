@@ -1,6 +1,10 @@
 package targetgroup
 
-import "github.com/albmtls/albmtls/internal/enum"
+import (
+	"slices"
+
+	"github.com/albmtls/albmtls/internal/enum"
+)
 
 // Protocol is a target group's protocol to its targets.
 type Protocol string
@@ -19,3 +23,7 @@ func (p *Protocol) UnmarshalText(b []byte) (err error) {
 	*p, err = enum.Parse(string(b), "a target protocol", Protocols...)
 	return err
 }
+
+// valid reports whether p is one of Protocols (a Config built in Go, not
+// read from YAML, may hold anything).
+func (p Protocol) valid() bool { return slices.Contains(Protocols, p) }
