@@ -24,11 +24,7 @@ func runFDExhaustion(ctx context.Context, h *harness, r *Result) error {
 		return err
 	}
 	defer stopT()
-	dir, err := h.phaseDir("fd")
-	if err != nil {
-		return err
-	}
-	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, NoFile: fdLimit, Extra: h.cfg.Emulation})
+	e, err := h.startEmulator(ctx, "fd", emuConfig{Targets: []string{addr}, NoFile: fdLimit})
 	if err != nil {
 		return err
 	}

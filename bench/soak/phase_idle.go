@@ -19,11 +19,7 @@ func runIdle(ctx context.Context, h *harness, r *Result) error {
 		return err
 	}
 	defer stopT()
-	dir, err := h.phaseDir("idle")
-	if err != nil {
-		return err
-	}
-	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, Extra: h.cfg.Emulation})
+	e, err := h.startEmulator(ctx, "idle", emuConfig{Targets: []string{addr}})
 	if err != nil {
 		return err
 	}

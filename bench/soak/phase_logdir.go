@@ -117,11 +117,7 @@ func logDirVanished(ctx context.Context, h *harness, r *Result) (bool, error) {
 		return false, err
 	}
 	defer stopT()
-	dir, err := h.phaseDir("log-gone")
-	if err != nil {
-		return false, err
-	}
-	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, Extra: h.cfg.Emulation})
+	e, err := h.startEmulator(ctx, "log-gone", emuConfig{Targets: []string{addr}})
 	if err != nil {
 		return false, err
 	}

@@ -21,11 +21,7 @@ func runReload(ctx context.Context, h *harness, r *Result) error {
 		return err
 	}
 	defer stopT()
-	dir, err := h.phaseDir("reload")
-	if err != nil {
-		return err
-	}
-	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, Watch: "50ms", Extra: h.cfg.Emulation})
+	e, err := h.startEmulator(ctx, "reload", emuConfig{Targets: []string{addr}, Watch: "50ms"})
 	if err != nil {
 		return err
 	}

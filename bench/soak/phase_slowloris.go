@@ -23,11 +23,7 @@ func runSlowloris(ctx context.Context, h *harness, r *Result) error {
 		return err
 	}
 	defer stopT()
-	dir, err := h.phaseDir("slowloris")
-	if err != nil {
-		return err
-	}
-	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, HandshakeTimeout: "3s", RequestHeaderTimeout: "3s", Extra: h.cfg.Emulation})
+	e, err := h.startEmulator(ctx, "slowloris", emuConfig{Targets: []string{addr}, HandshakeTimeout: "3s", RequestHeaderTimeout: "3s"})
 	if err != nil {
 		return err
 	}

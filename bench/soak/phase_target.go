@@ -22,11 +22,7 @@ func runTargetKill(ctx context.Context, h *harness, r *Result) error {
 		return err
 	}
 	defer stopT()
-	dir, err := h.phaseDir("target-kill")
-	if err != nil {
-		return err
-	}
-	e, err := startEmulator(ctx, h.cfg.Exe, dir, emuConfig{Targets: []string{addr}, material: h.mat, Extra: h.cfg.Emulation})
+	e, err := h.startEmulator(ctx, "target-kill", emuConfig{Targets: []string{addr}})
 	if err != nil {
 		return err
 	}

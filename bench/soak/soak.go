@@ -143,6 +143,17 @@ func (h *harness) phaseDir(name string) (string, error) {
 	return d, os.MkdirAll(d, 0o755)
 }
 
+// startEmulator starts a phase's emulator in a directory of its own, with
+// the run's PKI and the --emulation lines.
+func (h *harness) startEmulator(ctx context.Context, phase string, c emuConfig) (*emulator, error) {
+	dir, err := h.phaseDir(phase)
+	if err != nil {
+		return nil, err
+	}
+	c.material, c.Extra = h.mat, h.cfg.Emulation
+	return startEmulator(ctx, h.cfg.Exe, dir, c)
+}
+
 // Run runs the phases and returns their results; an error means the suite
 // could not start at all.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
