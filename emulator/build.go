@@ -275,6 +275,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	headers.Equals, _ = certfmt.ParseEqualsEncoding(s.cfg.Emulation.ClientCertEquals)
 	respHeaders, _ := albheader.ResponseOptionsFromAttributes(lc.Attributes)
 	resp := albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server}
+	resp.NoFixedResponseCharset = s.cfg.Emulation.FixedResponseCharset == "none"
 	var arns []string
 	for j, c := range lc.Certificates {
 		arn := c.ARN

@@ -150,6 +150,9 @@ func (c *Config) applyDefaults() {
 		d := Duration(DefaultShutdownDrainTimeout)
 		e.ShutdownDrainTimeout = &d
 	}
+	if e.FixedResponseCharset == "" {
+		e.FixedResponseCharset = "utf-8"
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -463,6 +466,7 @@ func (v *validator) emulation() {
 	oneOf("emulation.stale_crl", e.StaleCRL, "apply", "fail")
 	oneOf("emulation.ignore_expiry_scope", e.IgnoreExpiryScope, "chain", "leaf")
 	oneOf("emulation.client_header_duplicates", e.ClientHeaderDuplicates, "replace", "client-first", "client-last")
+	oneOf("emulation.fixed_response_charset", e.FixedResponseCharset, "utf-8", "none")
 	if e.ClientHeaderDuplicates != "replace" && *e.StripClientHeaders {
 		v.add("emulation.client_header_duplicates", "%q applies only when client copies reach the target: set strip_client_headers: false too, or remove this key", e.ClientHeaderDuplicates)
 	}
