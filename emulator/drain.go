@@ -51,6 +51,23 @@ func (d *drain) track(next http.Handler) http.Handler {
 	})
 }
 
+// wait waits until no request is in flight or ctx ends, and reports
+// whether none is left. http.Server.Shutdown does not wait for handlers
+// whose connection was hijacked: albresponse writes ALB's own responses on
+// hijacked connections and serves them on from a companion server whose
+// handler is this one (alb-behaviour §8.2), so their access-log lines
+// must be waited for here, before the logs close.
+func (d *drain) wait(ctx context.Context) bool {
+	for d.count() > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
+}
+
 func (d *drain) count() int {
 	n := 0
 	d.inflight.Range(func(_, _ any) bool { n++; return true })

@@ -284,6 +284,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 					errs = append(errs, fmt.Errorf("%s: %w", lr.path, err))
 				}
 				cut = append(cut, lr)
+			} else if !lr.drain.wait(ctx) {
+				cut = append(cut, lr)
 			}
 		}
 		for _, lr := range cut {

@@ -200,6 +200,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	headers := lr.plan.Headers
 	respHeaders := lr.plan.ResponseHeaders
 	resp := albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server}
+	resp.NoFixedResponseCharset = s.cfg.Emulation.FixedResponseCharset == albresponse.CharsetNone
 	var arns []string
 	for j, c := range lc.Certificates {
 		arn := c.ARN

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,8 +40,18 @@ func TestCertificateChosenBySNI(t *testing.T) {
 `), 0o644))
 	cfg, err := config.Load(file)
 	require.NoError(t, err)
-	var arns []string
-	srv, err := emulator.New(cfg, emulator.Options{OnRequest: func(ev emulator.RequestEvent) { arns = append(arns, ev.Entry.ChosenCertARN) }})
+	// The access-log callback may run after the client has read the
+	// response (ALB-generated responses are written before they are
+	// logged), so the slice is shared under a lock.
+	var (
+		mu   sync.Mutex
+		arns []string
+	)
+	srv, err := emulator.New(cfg, emulator.Options{OnRequest: func(ev emulator.RequestEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		arns = append(arns, ev.Entry.ChosenCertARN)
+	}})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(context.Background()))
 	defer srv.Shutdown(context.Background())
@@ -58,7 +69,9 @@ func TestCertificateChosenBySNI(t *testing.T) {
 		_, _ = io.ReadAll(c)
 		c.Close()
 	}
-	require.Eventually(t, func() bool { return len(arns) == 3 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(arns) == 3 }, 5*time.Second, 10*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
 	assert.Equal(t, []string{
 		"arn:aws:acm:us-east-1:123456789012:certificate/api",
 		"arn:aws:acm:us-east-1:123456789012:certificate/default",

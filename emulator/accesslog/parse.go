@@ -10,9 +10,13 @@ import (
 	"github.com/albmtls/albmtls/emulator/connlog"
 )
 
-// MinFields is the shortest line ParseLine accepts: the 29 fields of the
-// older AWS documentation (spec §7, [DOC: AL old]).
-const MinFields = 29
+// MinFields is the shortest line ParseLine accepts: the 27 fields ALB wrote
+// before classification and classification_reason (fields 28-29) were added
+// in 2020, which are the fields of the older AWS documentation's example
+// (alb-behaviour §7, §9.5). Production buckets still hold such lines, so
+// refusing them would break reading old logs. Earlier, shorter layouts are
+// not documented in the reference and are refused.
+const MinFields = 27
 
 // fieldNames are the spec §7 names, for error messages.
 var fieldNames = [Fields]string{
@@ -27,8 +31,11 @@ var fieldNames = [Fields]string{
 	"transformed_uri", "request_transform_status", "ip_address",
 }
 
-// ParseLine reads an access-log line in any Layout: 29 to 34 fields, and
-// any number of further fields, which it ignores (spec §9 item 5). Quoted
+// ParseLine reads an access-log line of any layout ALB has written: 27
+// fields (before classification), 29 (classification), 30 (conn_trace_id),
+// 33 (transforms), 34 (ip_address), and any number of further fields, such
+// as the two unreleased trailing ones, which it ignores (alb-behaviour §7,
+// §9.5). Missing fields read as "-". Quoted
 // values are unescaped (\xHH back to the byte) and "-" reads as empty.
 func ParseLine(line string) (Entry, error) {
 	var buf [Fields + 8]string
@@ -37,7 +44,7 @@ func ParseLine(line string) (Entry, error) {
 		return Entry{}, fmt.Errorf("parse access log line: %w", err)
 	}
 	if len(f) < MinFields {
-		return Entry{}, fmt.Errorf("parse access log line: %d fields, want at least %d (spec §7)", len(f), MinFields)
+		return Entry{}, fmt.Errorf("parse access log line: %d fields, want at least %d (alb-behaviour §7)", len(f), MinFields)
 	}
 	for len(f) < Fields {
 		f = append(f, "-")

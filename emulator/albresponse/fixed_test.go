@@ -63,7 +63,11 @@ func TestWriteFixed(t *testing.T) {
 			br := bufio.NewReader(c)
 			resp := exchange(t, c, br, getReq, tc.cfg.StatusCode == "204")
 			assert.Equal(t, tc.statusLine, resp.StatusLine)
-			assert.Equal(t, tc.cfg.ContentType, resp.header("Content-Type"))
+			want := tc.cfg.ContentType
+			if want != "" {
+				want += FixedResponseCharset
+			}
+			assert.Equal(t, want, resp.header("Content-Type"))
 			assert.Equal(t, "awselb/2.0", resp.header("Server"))
 			assert.Equal(t, tc.cfg.MessageBody, string(resp.Body))
 		})
@@ -80,7 +84,7 @@ func TestWriteFixedHTTP2(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	assert.Equal(t, "HTTP/2.0", resp.Proto)
-	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Equal(t, cfg.MessageBody, string(body))

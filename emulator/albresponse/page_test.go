@@ -36,7 +36,7 @@ func TestPageContentLengths(t *testing.T) {
 
 // TestPageGolden compares every page byte for byte with its reviewed copy.
 func TestPageGolden(t *testing.T) {
-	for _, code := range []int{301, 302, 400, 403, 405, 408, 413, 414, 460, 463, 464, 500, 501, 502, 503, 504, 561} {
+	for _, code := range []int{301, 302, 400, 401, 403, 405, 408, 413, 414, 460, 463, 464, 500, 501, 502, 503, 504, 561} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			_, body := Page(code)
 			golden.Assert(t, filepath.Join("testdata", fmt.Sprintf("page-%d.golden", code)), body)
@@ -56,6 +56,31 @@ func TestPageTemplate(t *testing.T) {
 	reason, body = ResponseOptions{Reasons: map[int]string{463: "X-Forwarded-For Too Long"}}.Page(463)
 	assert.Equal(t, "X-Forwarded-For Too Long", reason)
 	assert.Contains(t, string(body), "<h1>463 X-Forwarded-For Too Long</h1>")
+}
+
+// TestStatusReasonVsTitle: ALB's status line and page title differ for 302
+// (observed) and 401 (nginx, inferred) only; an override sets both.
+func TestStatusReasonVsTitle(t *testing.T) {
+	for _, tc := range []struct {
+		code          int
+		reason, title string
+	}{
+		{302, "Moved Temporarily", "Found"},
+		{401, "Unauthorized", "Authorization Required"},
+		{301, "Moved Permanently", "Moved Permanently"},
+		{503, "Service Temporarily Unavailable", "Service Temporarily Unavailable"},
+		{504, "Gateway Time-out", "Gateway Time-out"},
+		{418, "I'm a teapot", "I'm a teapot"},
+	} {
+		assert.Equal(t, tc.reason, Reason(tc.code), "status line of %d", tc.code)
+		assert.Equal(t, tc.title, Title(tc.code), "title of %d", tc.code)
+		reason, body := Page(tc.code)
+		assert.Equal(t, tc.reason, reason)
+		assert.Contains(t, string(body), fmt.Sprintf("<title>%d %s</title>", tc.code, tc.title))
+	}
+	reason, body := ResponseOptions{Reasons: map[int]string{302: "Found"}}.Page(302)
+	assert.Equal(t, "Found", reason)
+	assert.Contains(t, string(body), "<title>302 Found</title>")
 }
 
 func TestReasonFallsBackToGo(t *testing.T) {

@@ -87,16 +87,17 @@ func TestRedirectLocation(t *testing.T) {
 func TestWriteRedirectWire(t *testing.T) {
 	cfg := RedirectConfig{Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301"}
 	require.NoError(t, cfg.Validate("HTTP"))
-	var gotLocation string
+	locations := make(chan string, 2)
 	ts := handlerServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotLocation, _ = WriteRedirect(w, r, cfg, "HTTP", 80, ResponseOptions{})
+		loc, _ := WriteRedirect(w, r, cfg, "HTTP", 80, ResponseOptions{})
+		locations <- loc
 	}), false, false)
 	c := dialRaw(t, ts)
 	br := bufio.NewReader(c)
 	resp := exchange(t, c, br, "GET /version HTTP/1.1\r\nHost: web.example.com\r\n\r\n", false)
 	assert.Equal(t, "HTTP/1.1 301 Moved Permanently", resp.StatusLine)
 	assert.Equal(t, "https://web.example.com:443/version", resp.header("Location"))
-	assert.Equal(t, "https://web.example.com:443/version", gotLocation)
+	assert.Equal(t, "https://web.example.com:443/version", <-locations)
 	assert.Equal(t, "134", resp.header("Content-Length"))
 	assert.Equal(t, "awselb/2.0", resp.header("Server"))
 	assert.Equal(t, "text/html", resp.header("Content-Type"))
@@ -117,7 +118,7 @@ func TestWriteRedirect302(t *testing.T) {
 	c := dialRaw(t, ts)
 	br := bufio.NewReader(c)
 	resp := exchange(t, c, br, "GET /p?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", false)
-	assert.Equal(t, "HTTP/1.1 302 Found", resp.StatusLine)
+	assert.Equal(t, "HTTP/1.1 302 Moved Temporarily", resp.StatusLine, "the page keeps its 302 Found title")
 	assert.Equal(t, "https://elsewhere.example:443/p?q=1", resp.header("Location"))
 	_, page := Page(302)
 	assert.Equal(t, page, resp.Body)

@@ -350,6 +350,11 @@ type Emulation struct {
 	// SIGTERM before they are cut, in the style of a target group's
 	// deregistration_delay.timeout_seconds (default 10s; 0s cuts at once).
 	ShutdownDrainTimeout *Duration `yaml:"shutdown_drain_timeout,omitempty"`
+	// FixedResponseCharset is what a fixed-response action appends to its
+	// configured content_type: "utf-8" (default; "text/plain" goes out as
+	// "text/plain; charset=utf-8", observed, alb-behaviour §8.3; applied to
+	// every accepted type [INF]) or "none" (the type as configured).
+	FixedResponseCharset albresponse.Charset `yaml:"fixed_response_charset,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "5m", or a bare number of

@@ -13,6 +13,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/albheader"
+	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/routing"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
@@ -164,6 +165,9 @@ func (c *Config) applyDefaults() {
 	if e.ShutdownDrainTimeout == nil {
 		d := Duration(DefaultShutdownDrainTimeout)
 		e.ShutdownDrainTimeout = &d
+	}
+	if e.FixedResponseCharset == "" {
+		e.FixedResponseCharset = albresponse.CharsetUTF8
 	}
 }
 
