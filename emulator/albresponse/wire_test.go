@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/albmtls/albmtls/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/http2"
@@ -70,7 +72,7 @@ func TestWireHTTP1(t *testing.T) {
 					want = append(append([]string(nil), albOrder...), "Location")
 				}
 				assert.Equal(t, want, resp.names())
-				golden(t, "wire-"+tc.name+".golden", resp.wire())
+				golden.Assert(t, filepath.Join("testdata", "wire-"+tc.name+".golden"), resp.wire())
 				if tc.close {
 					assert.Equal(t, "close", resp.header("Connection"))
 					expectClosed(t, c, br)

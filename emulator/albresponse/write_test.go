@@ -7,14 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/albmtls/albmtls/internal/golden"
 )
 
 func errorServer(t *testing.T, code int, opts ResponseOptions, tlsOn bool) (*httptest.Server, func() (*bufio.Reader, net.Conn)) {

@@ -3,6 +3,7 @@ package config
 import (
 	"testing"
 
+	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,11 +14,11 @@ import (
 func TestFixedResponseCharset(t *testing.T) {
 	c, err := Parse("x.yaml", []byte(minimal))
 	require.NoError(t, err)
-	assert.Equal(t, "utf-8", c.Emulation.FixedResponseCharset)
+	assert.Equal(t, albresponse.CharsetUTF8, c.Emulation.FixedResponseCharset)
 
 	c, err = Parse("x.yaml", []byte("emulation: {fixed_response_charset: none}\n"+minimal))
 	require.NoError(t, err)
-	assert.Equal(t, "none", c.Emulation.FixedResponseCharset)
+	assert.Equal(t, albresponse.CharsetNone, c.Emulation.FixedResponseCharset)
 
 	_, err = Parse("x.yaml", []byte("emulation: {fixed_response_charset: latin1}\n"+minimal))
 	require.Error(t, err)
