@@ -99,6 +99,10 @@ func companionFor(orig *http.Server) *companion {
 		if err := cp.srv.Shutdown(ctx); err != nil {
 			_ = cp.srv.Close()
 		}
+		// A process that builds many servers (the conformance harness
+		// builds one per scenario) must not keep them all reachable.
+		companions.Delete(orig)
+		companions.Delete(cp.srv)
 	})
 	return cp
 }
