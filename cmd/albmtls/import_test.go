@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/testbin"
+	"github.com/albmtls/albmtls/pki/pkitest"
+)
+
+// TestImportTerraform runs the real binary: without the local stand-ins it
+// lists every unresolved field and exits 1 without writing; with them it
+// writes a config that `serve --check` accepts.
+func TestImportTerraform(t *testing.T) {
+	dir := t.TempDir()
+	pkiDir := pkitest.Dir(t)
+	for _, f := range []string{"ca/bundle.pem", "crl/intermediate.crl.pem"} {
+		b, err := os.ReadFile(filepath.Join(pkiDir, f))
+		require.NoError(t, err)
+		p := filepath.Join(dir, "s3", "example-alb-truststore", f)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+	}
+	plan := filepath.Join("..", "..", "importer", "terraform", "testdata", "plan.json")
+	out := filepath.Join(dir, "albmtls.yaml")
+
+	b, err := testbin.Command(t, "import", "terraform", plan, "--base-dir", filepath.Dir(pkiDir), "-o", out).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, string(b))
+	require.Equal(t, 1, ee.ExitCode())
+	require.Contains(t, string(b), "aws_lb_target_group_attachment.api_a: target_id is target \"i-0abc1234def567890\": pass --target")
+	require.Contains(t, string(b), "aws_lb_listener.api: certificate_arn is an ACM certificate")
+	require.NoFileExists(t, out)
+
+	b, err = testbin.Command(t, "import", "terraform", plan, "--base-dir", filepath.Dir(pkiDir), "--pki", pkiDir,
+		"--s3-dir", filepath.Join(dir, "s3"), "--target", "i-0abc1234def567890=127.0.0.1:8080", "--port", "443=0", "--port", "80=0", "-o", out).CombinedOutput()
+	require.NoError(t, err, string(b))
+	require.True(t, strings.HasPrefix(string(b), "wrote "+out), string(b))
+	b, err = testbin.Command(t, "serve", "--check", "-c", out).CombinedOutput()
+	require.NoError(t, err, string(b))
+	require.Contains(t, string(b), "config OK")
+}
