@@ -203,6 +203,29 @@ func SupportedListenerAttribute(key string) bool {
 	return false
 }
 
+// SupportedLoadBalancerAttribute says whether albmtls emulates a load
+// balancer attribute (config.LoadBalancerAttributeKeys).
+func SupportedLoadBalancerAttribute(key string) bool {
+	for _, k := range config.LoadBalancerAttributeKeys() {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// ControlPlaneAttribute says whether a load balancer attribute only
+// concerns AWS's control plane or placement, not what a client or target
+// sees of one load balancer node, so that an import passes over it
+// silently.
+func ControlPlaneAttribute(key string) bool {
+	switch key {
+	case "deletion_protection.enabled", "load_balancing.cross_zone.enabled", "zonal_shift.config.enabled":
+		return true
+	}
+	return false
+}
+
 // Write marshals cfg with config.Marshal and checks it parses back as
 // `albmtls serve` would read it, from file (the output path: relative
 // paths are read from its directory).

@@ -1,7 +1,6 @@
 package terraform
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -282,20 +281,4 @@ func (pl *plan) resolved(r *resource, path ...any) string {
 		return str(t, "bucket")
 	}
 	return ""
-}
-
-func attrPath(path ...any) string {
-	var b strings.Builder
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(k)
-		case int:
-			fmt.Fprintf(&b, "[%d]", k)
-		}
-	}
-	return b.String()
 }

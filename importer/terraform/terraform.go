@@ -53,6 +53,14 @@ func (m *mapper) run() {
 			if t := num(lb, "idle_timeout"); t != 0 && t != 60 {
 				m.cfg.LoadBalancer.IdleTimeout = config.Duration(int64(t) * 1e9)
 			}
+			for arg, key := range lbAttributes {
+				if v := str(lb, arg); v != "" && v != lbDefaults[arg] {
+					if m.cfg.LoadBalancer.Attributes == nil {
+						m.cfg.LoadBalancer.Attributes = map[string]string{}
+					}
+					m.cfg.LoadBalancer.Attributes[key] = v
+				}
+			}
 			if typ := str(lb, "load_balancer_type"); typ != "" && typ != "application" {
 				m.ps.Add(lb.addr, "load_balancer_type", "is %q: only application load balancers are emulated", typ)
 			}
@@ -106,6 +114,21 @@ func (m *mapper) run() {
 		sort.SliceStable(l.Rules, func(a, b int) bool { return l.Rules[a].Priority < l.Rules[b].Priority })
 	}
 }
+
+// lbAttributes are aws_lb's arguments for the load balancer attributes
+// albmtls emulates, and lbDefaults ALB's defaults, which are left out.
+var (
+	lbAttributes = map[string]string{
+		"drop_invalid_header_fields":                  "routing.http.drop_invalid_header_fields.enabled",
+		"enable_tls_version_and_cipher_suite_headers": "routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
+		"enable_xff_client_port":                      "routing.http.xff_client_port.enabled",
+		"xff_header_processing_mode":                  "routing.http.xff_header_processing.mode",
+	}
+	lbDefaults = map[string]string{
+		"drop_invalid_header_fields": "false", "enable_tls_version_and_cipher_suite_headers": "false",
+		"enable_xff_client_port": "false", "xff_header_processing_mode": "append",
+	}
+)
 
 // name is the resource's name argument, or its address label when the
 // name is only known after apply (name_prefix).
