@@ -239,3 +239,13 @@ func Write(cfg *config.Config, file string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// Describe is a one-line summary of an imported config, for the CLI.
+func Describe(cfg *config.Config) string {
+	var parts []string
+	for _, l := range cfg.Listeners {
+		parts = append(parts, fmt.Sprintf("%s:%d", l.Protocol, l.Port))
+	}
+	return fmt.Sprintf("%d listener(s) (%s), %d trust store(s), %d target group(s)",
+		len(cfg.Listeners), strings.Join(parts, ", "), len(cfg.TrustStores), len(cfg.TargetGroups))
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/importer"
+	"github.com/albmtls/albmtls/importer/cloudformation"
 	"github.com/albmtls/albmtls/importer/terraform"
 	"github.com/albmtls/albmtls/internal/boundedio"
 	"github.com/albmtls/albmtls/pki"
@@ -26,13 +27,14 @@ type importConfig struct {
 	certs        []string
 	targets      []string
 	ports        []string
+	params       []string
 }
 
 func newImportCmd(a *app) *cobra.Command {
 	var c importConfig
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "Write albmtls.yaml from the Terraform plan you deploy your ALB with",
+		Short: "Write albmtls.yaml from the Terraform plan or CloudFormation/CDK template you deploy your ALB with",
 		Long: `import reads the definition you deploy an ALB from and writes the albmtls.yaml
 that emulates it (docs/import.md). What lives in AWS is stood in for locally:
 S3 objects through --s3-dir (DIR/BUCKET/KEY) or the aws_s3_object's source,
@@ -59,6 +61,28 @@ with its resource address and attribute, and the import fails unless
 			return runImport(a, c, args[0], terraform.Import)
 		},
 	})
+	cf := &cobra.Command{
+		Use:     "cloudformation TEMPLATE",
+		Aliases: []string{"cfn", "cdk"},
+		Short:   "Import the ALB of a CloudFormation template, YAML or JSON, or of cdk synth output",
+		Example: "  cdk synth EdgeStack > edge.template.yaml\n  albmtls import cloudformation edge.template.yaml --pki pki --s3-dir s3 --parameter Environment=dev -o albmtls.yaml",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			params := map[string]string{}
+			for _, p := range c.params {
+				k, v, ok := strings.Cut(p, "=")
+				if !ok || k == "" {
+					return fmt.Errorf("import: --parameter %q: want KEY=VALUE", p)
+				}
+				params[k] = v
+			}
+			return runImport(a, c, args[0], func(data []byte, o importer.Options) (*config.Config, importer.Problems, error) {
+				return cloudformation.Import(data, cloudformation.Options{Options: o, Parameters: params})
+			})
+		},
+	}
+	cf.Flags().StringArrayVar(&c.params, "parameter", nil, "KEY=VALUE: a template parameter's value (repeatable; default: its Default)")
+	cmd.AddCommand(cf)
 	return cmd
 }
 
@@ -96,7 +120,7 @@ func runImport(a *app, c importConfig, src string, imp func([]byte, importer.Opt
 	if err := pki.WriteFileAtomic(c.out, out, 0o644); err != nil {
 		return fmt.Errorf("import: writing %s: %w", c.out, err)
 	}
-	fmt.Fprintf(a.stderr, "wrote %s: %s\n", c.out, terraform.Describe(cfg))
+	fmt.Fprintf(a.stderr, "wrote %s: %s\n", c.out, importer.Describe(cfg))
 	return nil
 }
 

@@ -45,3 +45,33 @@ func TestImportTerraform(t *testing.T) {
 	require.NoError(t, err, string(b))
 	require.Contains(t, string(b), "config OK")
 }
+
+// TestImportCloudFormation runs the real binary on the hand-written
+// template: a parameter without a default is reported until given.
+func TestImportCloudFormation(t *testing.T) {
+	dir := t.TempDir()
+	pkiDir := pkitest.Dir(t)
+	for _, f := range []string{"ca/bundle.pem", "crl/intermediate.crl.pem"} {
+		b, err := os.ReadFile(filepath.Join(pkiDir, f))
+		require.NoError(t, err)
+		p := filepath.Join(dir, "s3", "example-alb-truststore", f)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+	}
+	tmpl := filepath.Join("..", "..", "importer", "cloudformation", "testdata", "template.yaml")
+	out := filepath.Join(dir, "albmtls.yaml")
+	args := []string{"import", "cloudformation", tmpl, "--pki", pkiDir, "--s3-dir", filepath.Join(dir, "s3"),
+		"--target", "i-0abc1234def567890=127.0.0.1:8080", "--port", "443=0", "--port", "80=0", "-o", out}
+
+	b, err := testbin.Command(t, args...).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, string(b))
+	require.Contains(t, string(b), "ApiTargets: Targets[0].Id cannot be resolved: parameter InstanceId has no Default: pass --parameter InstanceId=VALUE")
+	require.NoFileExists(t, out)
+
+	b, err = testbin.Command(t, append(args, "--parameter", "InstanceId=i-0abc1234def567890")...).CombinedOutput()
+	require.NoError(t, err, string(b))
+	b, err = testbin.Command(t, "serve", "--check", "-c", out).CombinedOutput()
+	require.NoError(t, err, string(b))
+	require.Contains(t, string(b), "config OK")
+}

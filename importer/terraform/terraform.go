@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
 
@@ -407,14 +406,4 @@ func (m *mapper) rule(r *resource) (config.Rule, bool) {
 		}
 	}
 	return rule, ok
-}
-
-// Describe is a one-line summary for the CLI.
-func Describe(cfg *config.Config) string {
-	var parts []string
-	for _, l := range cfg.Listeners {
-		parts = append(parts, fmt.Sprintf("%s:%d", l.Protocol, l.Port))
-	}
-	return fmt.Sprintf("%d listener(s) (%s), %d trust store(s), %d target group(s)",
-		len(cfg.Listeners), strings.Join(parts, ", "), len(cfg.TrustStores), len(cfg.TargetGroups))
 }
