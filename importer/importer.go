@@ -72,6 +72,12 @@ type CertPair struct {
 	PrivateKey  string
 }
 
+// TrustStoreFiles are a trust store's CA bundle and revocation lists.
+type TrustStoreFiles struct {
+	Bundle      string
+	Revocations []string
+}
+
 // Options say how to resolve what lives in AWS and not in the definition.
 type Options struct {
 	// S3Dir mirrors S3: the object s3://BUCKET/KEY is the file
@@ -88,6 +94,10 @@ type Options struct {
 	// Targets maps instance IDs and IP addresses of registered targets to
 	// local host:port (`--target ID=host:port`).
 	Targets map[string]string
+	// TrustStores stand local files in for trust stores the definition
+	// names but does not define (a Kubernetes annotation's trustStore),
+	// by name or ARN (`--trust-store NAME=bundle.pem[,crl.pem…]`).
+	TrustStores map[string]TrustStoreFiles
 	// Ports rebinds listener ports (`--port 443=8443`); 0 picks a free port.
 	Ports map[int]int
 }

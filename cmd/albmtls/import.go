@@ -12,6 +12,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/importer"
 	"github.com/albmtls/albmtls/importer/cloudformation"
+	"github.com/albmtls/albmtls/importer/k8s"
 	"github.com/albmtls/albmtls/importer/terraform"
 	"github.com/albmtls/albmtls/internal/boundedio"
 	"github.com/albmtls/albmtls/pki"
@@ -28,13 +29,14 @@ type importConfig struct {
 	targets      []string
 	ports        []string
 	params       []string
+	trustStores  []string
 }
 
 func newImportCmd(a *app) *cobra.Command {
 	var c importConfig
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "Write albmtls.yaml from the Terraform plan or CloudFormation/CDK template you deploy your ALB with",
+		Short: "Write albmtls.yaml from the Terraform plan, CloudFormation/CDK template or Ingress you deploy your ALB with",
 		Long: `import reads the definition you deploy an ALB from and writes the albmtls.yaml
 that emulates it (docs/import.md). What lives in AWS is stood in for locally:
 S3 objects through --s3-dir (DIR/BUCKET/KEY) or the aws_s3_object's source,
@@ -51,6 +53,7 @@ with its resource address and attribute, and the import fails unless
 	flags.StringVar(&c.pkiDir, "pki", "", "test PKI directory (albmtls pki init) whose server certificate stands in for ACM certificates not given with --cert")
 	flags.StringArrayVar(&c.certs, "cert", nil, "ARN=cert.pem,key.pem: a local certificate chain and key for an ACM certificate (repeatable)")
 	flags.StringArrayVar(&c.targets, "target", nil, "ID=host:port: the local address of a registered instance or IP target (repeatable)")
+	flags.StringArrayVar(&c.trustStores, "trust-store", nil, "NAME=bundle.pem[,crl.pem...]: the local files of a trust store the definition names but does not define (repeatable)")
 	flags.StringArrayVar(&c.ports, "port", nil, "PORT=LOCAL: bind the listener of PORT on LOCAL instead (0 picks a free port; repeatable)")
 	cmd.AddCommand(&cobra.Command{
 		Use:     "terraform PLAN.json",
@@ -83,6 +86,16 @@ with its resource address and attribute, and the import fails unless
 	}
 	cf.Flags().StringArrayVar(&c.params, "parameter", nil, "KEY=VALUE: a template parameter's value (repeatable; default: its Default)")
 	cmd.AddCommand(cf)
+	cmd.AddCommand(&cobra.Command{
+		Use:     "k8s INGRESS.yaml",
+		Aliases: []string{"kubernetes", "ingress"},
+		Short:   "Import the ALB the AWS Load Balancer Controller builds for an Ingress",
+		Example: "  albmtls import k8s ingress.yaml --pki pki --trust-store clients=pki/ca/bundle.pem,pki/crl/intermediate.crl.pem --target api:8080=127.0.0.1:8080 -o albmtls.yaml",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(a, c, args[0], k8s.Import)
+		},
+	})
 	return cmd
 }
 
@@ -157,6 +170,19 @@ func (c importConfig) options(src string) (importer.Options, error) {
 			return o, fmt.Errorf("import: --target %q: want ID=host:port", s)
 		}
 		o.Targets[id] = addr
+	}
+	o.TrustStores = map[string]importer.TrustStoreFiles{}
+	for _, s := range c.trustStores {
+		name, files, ok := strings.Cut(s, "=")
+		l := strings.Split(files, ",")
+		if !ok || name == "" || l[0] == "" {
+			return o, fmt.Errorf("import: --trust-store %q: want NAME=bundle.pem[,crl.pem...]", s)
+		}
+		f := importer.TrustStoreFiles{Bundle: abs(l[0])}
+		for _, crl := range l[1:] {
+			f.Revocations = append(f.Revocations, abs(crl))
+		}
+		o.TrustStores[name] = f
 	}
 	for _, s := range c.ports {
 		from, to, ok := strings.Cut(s, "=")

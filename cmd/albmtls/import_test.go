@@ -75,3 +75,26 @@ func TestImportCloudFormation(t *testing.T) {
 	require.NoError(t, err, string(b))
 	require.Contains(t, string(b), "config OK")
 }
+
+// TestImportK8s runs the real binary on the Ingress: the trust store it
+// names lives in AWS and is reported until --trust-store gives its files.
+func TestImportK8s(t *testing.T) {
+	dir := t.TempDir()
+	pkiDir := pkitest.Dir(t)
+	ing := filepath.Join("..", "..", "importer", "k8s", "testdata", "ingress.yaml")
+	out := filepath.Join(dir, "albmtls.yaml")
+	args := []string{"import", "k8s", ing, "--pki", pkiDir, "--target", "api:8080=127.0.0.1:8080", "--port", "443=0", "--port", "80=0", "-o", out}
+
+	b, err := testbin.Command(t, args...).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, string(b))
+	require.Contains(t, string(b), "pass --trust-store clients=bundle.pem[,crl.pem...]")
+	require.NoFileExists(t, out)
+
+	ts := "clients=" + filepath.Join(pkiDir, "ca", "bundle.pem") + "," + filepath.Join(pkiDir, "crl", "intermediate.crl.pem")
+	b, err = testbin.Command(t, append(args, "--trust-store", ts)...).CombinedOutput()
+	require.NoError(t, err, string(b))
+	b, err = testbin.Command(t, "serve", "--check", "-c", out).CombinedOutput()
+	require.NoError(t, err, string(b))
+	require.Contains(t, string(b), "config OK")
+}
