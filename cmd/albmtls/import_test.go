@@ -37,6 +37,14 @@ func TestImportTerraform(t *testing.T) {
 	require.Contains(t, string(b), "aws_lb_listener.api: certificate_arn is an ACM certificate")
 	require.NoFileExists(t, out)
 
+	// --allow-partial writes the rest and still lists what it skipped.
+	b, err = testbin.Command(t, "import", "terraform", plan, "--base-dir", filepath.Dir(pkiDir), "--pki", pkiDir,
+		"--s3-dir", filepath.Join(dir, "s3"), "--allow-partial", "-o", out).CombinedOutput()
+	require.NoError(t, err, string(b))
+	require.Contains(t, string(b), "aws_lb_target_group_attachment.api_a: target_id is target")
+	require.FileExists(t, out)
+	require.NoError(t, os.Remove(out))
+
 	b, err = testbin.Command(t, "import", "terraform", plan, "--base-dir", filepath.Dir(pkiDir), "--pki", pkiDir,
 		"--s3-dir", filepath.Join(dir, "s3"), "--target", "i-0abc1234def567890=127.0.0.1:8080", "--port", "443=0", "--port", "80=0", "-o", out).CombinedOutput()
 	require.NoError(t, err, string(b))
