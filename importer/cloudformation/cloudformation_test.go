@@ -35,7 +35,7 @@ func TestImportServesMTLS(t *testing.T) {
 			cfg, problems, err := cloudformation.Import(data, opts)
 			require.NoError(t, err)
 			require.Empty(t, problems, problems.Error())
-			w.CheckMTLS(w.WriteGolden(cfg, tc.golden), "/lb-health", "up")
+			w.CheckMTLS(w.WriteGolden(cfg, tc.golden), "/lb-health", 200, "up")
 		})
 	}
 }

@@ -41,7 +41,7 @@ const TargetID = "i-0abc1234def567890"
 // Workspace is what a user has beside the definition: the test PKI under
 // Dir/pki, the S3 mirror under Dir/s3 (ca/bundle.pem and
 // crl/intermediate.crl.pem of Bucket), and a backend that records the
-// client serial header (X-Client-Serial) of requests to "/".
+// client serial header (X-Client-Serial) of clients' requests to "/".
 type Workspace struct {
 	t       *testing.T
 	Dir     string
@@ -63,7 +63,7 @@ func NewWorkspace(t *testing.T) *Workspace {
 		require.NoError(t, os.WriteFile(p, b, 0o644))
 	}
 	backend := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" { // not a health check
+		if r.URL.Path == "/" && r.Header.Get("X-Forwarded-For") != "" { // a client's request, not a health check
 			w.mu.Lock()
 			w.serials = append(w.serials, r.Header.Get("X-Client-Serial"))
 			w.mu.Unlock()
@@ -101,9 +101,10 @@ func (w *Workspace) WriteGolden(cfg *config.Config, goldenFile string) *config.C
 
 // CheckMTLS serves cfg and checks its HTTPS listener with real clients:
 // valid reaches the target with the serial header renamed to
-// X-Client-Serial, GET path answers wantBody (a rule's fixed response), and
+// X-Client-Serial, GET path answers wantStatus and wantBody (a rule's fixed
+// response, or the default action), and
 // revoked is refused with ClientCertCrlHit in the connection log.
-func (w *Workspace) CheckMTLS(cfg *config.Config, path, wantBody string) {
+func (w *Workspace) CheckMTLS(cfg *config.Config, path string, wantStatus int, wantBody string) {
 	t := w.t
 	var mu sync.Mutex
 	var events []emulator.ConnectionEvent
@@ -159,7 +160,7 @@ func (w *Workspace) CheckMTLS(cfg *config.Config, path, wantBody string) {
 
 	status, body, err = get("valid", path)
 	require.NoError(t, err)
-	require.Equal(t, 200, status)
+	require.Equal(t, wantStatus, status)
 	require.Equal(t, wantBody, body, "the imported rule's fixed response")
 
 	_, _, err = get("revoked", "/")

@@ -69,25 +69,37 @@ type backend struct {
 // config: the controller merges an IngressGroup into one ALB the same way.
 func Import(data []byte, opts importer.Options) (*config.Config, importer.Problems, error) {
 	m := &mapper{opts: opts, groups: map[string]bool{}}
+	var gw gatewayObjects
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for n := 0; ; n++ {
-		var ing ingress
-		err := dec.Decode(&ing)
+		var doc yaml.Node
+		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		var head struct {
+			Kind string `yaml:"kind"`
+		}
+		if err == nil {
+			err = doc.Decode(&head)
+		}
+		switch {
+		case err != nil:
+		case head.Kind == "Ingress":
+			var ing ingress
+			if err = doc.Decode(&ing); err == nil {
+				m.ingress(&ing)
+			}
+		default:
+			err = gw.add(head.Kind, &doc)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("k8s: document %d: %w", n+1, err)
 		}
-		switch ing.Kind {
-		case "Ingress":
-			m.ingress(&ing)
-		case "LoadBalancerConfiguration":
-			m.ps.Add("LoadBalancerConfiguration/"+ing.Metadata.Name, "", "is not imported yet: use an Ingress with annotations")
-		}
 	}
+	m.gateways(&gw)
 	if len(m.cfg.Listeners) == 0 {
-		m.ps.Add("input", "", "has no Ingress")
+		m.ps.Add("input", "", "has no Ingress and no Gateway with listeners")
 	}
 	m.ps.Sort()
 	return &m.cfg, m.ps, nil

@@ -33,7 +33,7 @@ func TestImportIngressServesMTLS(t *testing.T) {
 	cfg, problems, err := k8s.Import(data, options(w))
 	require.NoError(t, err)
 	require.Empty(t, problems, problems.Error())
-	w.CheckMTLS(w.WriteGolden(cfg, "testdata/ingress.albmtls.yaml"), "/lb-health", "up")
+	w.CheckMTLS(w.WriteGolden(cfg, "testdata/ingress.albmtls.yaml"), "/lb-health", 200, "up")
 }
 
 // TestImportIngressReportsEverySkippedField checks that annotations albmtls
@@ -55,4 +55,17 @@ func TestImportIngressReportsEverySkippedField(t *testing.T) {
 		`Ingress/edge/api: metadata.annotations.alb.ingress.kubernetes.io/wafv2-acl-arn is not emulated`,
 		`Ingress/edge/api: spec.rules[0].http.paths[1].backend.service is target "api:8080": pass --target api:8080=host:port`,
 	}, "\n"), problems.Error())
+}
+
+// TestImportGatewayServesMTLS imports a Gateway with its
+// LoadBalancerConfiguration (mutualAuthentication, listener attributes)
+// and an HTTPRoute, and serves it: what no route matches gets the 404.
+func TestImportGatewayServesMTLS(t *testing.T) {
+	w := importertest.NewWorkspace(t)
+	data, err := os.ReadFile("testdata/gateway.yaml")
+	require.NoError(t, err)
+	cfg, problems, err := k8s.Import(data, options(w))
+	require.NoError(t, err)
+	require.Empty(t, problems, problems.Error())
+	w.CheckMTLS(w.WriteGolden(cfg, "testdata/gateway.albmtls.yaml"), "/elsewhere", 404, "")
 }

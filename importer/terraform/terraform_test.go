@@ -21,7 +21,7 @@ func TestImportPlanServesMTLS(t *testing.T) {
 	cfg, problems, err := terraform.Import(data, w.Options())
 	require.NoError(t, err)
 	require.Empty(t, problems, problems.Error())
-	w.CheckMTLS(w.WriteGolden(cfg, "testdata/plan.albmtls.yaml"), "/lb-health", "up")
+	w.CheckMTLS(w.WriteGolden(cfg, "testdata/plan.albmtls.yaml"), "/lb-health", 200, "up")
 }
 
 // TestImportPlanReportsEverySkippedField adds fields albmtls cannot emulate
