@@ -176,6 +176,32 @@ func (o *Options) Target(ps *Problems, addr, attr, id string, port int) (string,
 	return "", false
 }
 
+// ExternalTrustStore adds to cfg the local files of a trust store the
+// definition names (by name or ARN) but does not define: a shared trust
+// store, a Terraform data source, a Kubernetes annotation. It returns the
+// config name, reporting the flag to pass when no files are given.
+func (o *Options) ExternalTrustStore(cfg *config.Config, ps *Problems, addr, attr, ref string) string {
+	name := ref
+	if i := strings.Index(ref, ":truststore/"); i >= 0 {
+		name, _, _ = strings.Cut(ref[i+len(":truststore/"):], "/")
+	}
+	for _, ts := range cfg.TrustStores {
+		if ts.Name == name {
+			return name
+		}
+	}
+	files, ok := o.TrustStores[ref]
+	if !ok {
+		files, ok = o.TrustStores[name]
+	}
+	if !ok {
+		ps.Add(addr, attr, "names trust store %q, which lives in AWS: pass --trust-store %s=bundle.pem[,crl.pem...]", ref, name)
+		return name
+	}
+	cfg.TrustStores = append(cfg.TrustStores, config.TrustStore{Name: name, CACertificatesBundle: files.Bundle, Revocations: files.Revocations})
+	return name
+}
+
 // Port is the local port for a listener port of the definition.
 func (o *Options) Port(port int) int {
 	if p, ok := o.Ports[port]; ok {

@@ -245,6 +245,9 @@ func (m *mapper) listener(o obj) {
 		ma.Mode = listener.Mode(o.str("MutualAuthentication", "Mode"))
 		if ts := o.link("MutualAuthentication", "TrustStoreArn"); ts != "" && m.names[ts] != "" {
 			ma.TrustStore = m.names[ts]
+		} else if arn := o.str("MutualAuthentication", "TrustStoreArn"); arn != "" {
+			// A trust store this template does not define (a parameter or a literal ARN).
+			ma.TrustStore = m.opts.ExternalTrustStore(&m.cfg, &m.ps, o.id, "MutualAuthentication.TrustStoreArn", arn)
 		} else if ma.Mode == listener.ModeVerify {
 			m.ps.Add(o.id, "MutualAuthentication.TrustStoreArn", "names no AWS::ElasticLoadBalancingV2::TrustStore of this template")
 		}

@@ -298,25 +298,7 @@ func (m *mapper) mutualAuthentication(addr, at, s string) map[int]config.MutualA
 
 // trustStore adds the local files of a trust store named by name or ARN.
 func (m *mapper) trustStore(addr, at, ref string) string {
-	name := ref
-	if i := strings.Index(ref, ":truststore/"); i >= 0 {
-		name, _, _ = strings.Cut(ref[i+len(":truststore/"):], "/")
-	}
-	for _, ts := range m.cfg.TrustStores {
-		if ts.Name == name {
-			return name
-		}
-	}
-	files, ok := m.opts.TrustStores[ref]
-	if !ok {
-		files, ok = m.opts.TrustStores[name]
-	}
-	if !ok {
-		m.ps.Add(addr, at, "names trust store %q, which lives in AWS: pass --trust-store %s=bundle.pem[,crl.pem...]", ref, name)
-		return name
-	}
-	m.cfg.TrustStores = append(m.cfg.TrustStores, config.TrustStore{Name: name, CACertificatesBundle: files.Bundle, Revocations: files.Revocations})
-	return name
+	return m.opts.ExternalTrustStore(&m.cfg, &m.ps, addr, at, ref)
 }
 
 // backendAction is a forward to the service port's target group, or the

@@ -254,8 +254,11 @@ func (m *mapper) listener(r *resource) {
 		l.MutualAuthentication.Mode = listener.Mode(str(r, "mutual_authentication", 0, "mode"))
 		if ts, _ := m.pl.link(r, "mutual_authentication", 0, "trust_store_arn"); ts != nil && m.names[ts] != "" {
 			l.MutualAuthentication.TrustStore = m.names[ts]
+		} else if arn := str(r, "mutual_authentication", 0, "trust_store_arn"); arn != "" {
+			// A trust store this plan does not manage (shared, or a data source).
+			l.MutualAuthentication.TrustStore = m.opts.ExternalTrustStore(&m.cfg, &m.ps, r.addr, "mutual_authentication[0].trust_store_arn", arn)
 		} else if l.MutualAuthentication.Mode == listener.ModeVerify {
-			m.ps.Add(r.addr, "mutual_authentication[0].trust_store_arn", "names no aws_lb_trust_store of this plan")
+			m.ps.Add(r.addr, "mutual_authentication[0].trust_store_arn", "names no aws_lb_trust_store of this plan, and is not known before apply")
 		}
 		if b, ok := value(ma, 0, "ignore_client_certificate_expiry").(bool); ok && b {
 			l.MutualAuthentication.IgnoreClientCertificateExpiry = &b
