@@ -113,7 +113,7 @@ func PKICert(dir string) *CertPair {
 // S3Object resolves an S3 object through S3Dir; it reports a problem and
 // returns "" when it cannot. A version ID cannot be honoured by a directory
 // mirror, so it is reported unless the object resolves to a local source.
-func (o *Options) S3Object(ps *Problems, addr, attr, bucket, key, version string) string {
+func (o *Options) S3Object(ps *Problems, addr, attr, bucket, key, versionAttr, version string) string {
 	switch {
 	case bucket == "" || key == "":
 		ps.Add(addr, attr, "names no S3 bucket and key that are known before apply; use a bucket name and key from the definition or an aws_s3_object with source")
@@ -128,7 +128,7 @@ func (o *Options) S3Object(ps *Problems, addr, attr, bucket, key, version string
 		return ""
 	}
 	if version != "" {
-		ps.Add(addr, attr+"_version", "%q is not emulated: --s3-dir holds one version of s3://%s/%s", version, bucket, key)
+		ps.Add(addr, versionAttr, "%q is not emulated: --s3-dir holds one version of s3://%s/%s", version, bucket, key)
 	}
 	return p
 }

@@ -123,7 +123,7 @@ func (o obj) only(handled ...string) {
 var ignored = []string{"Tags", "VpcId", "Subnets", "SubnetMappings", "SecurityGroups", "Scheme", "IpAddressType", "LoadBalancerArn"}
 
 func (m *mapper) s3(o obj, attr, bucket, key, version string) string {
-	return m.opts.S3Object(&m.ps, o.id, attr, o.str(bucket), o.str(key), o.str(version))
+	return m.opts.S3Object(&m.ps, o.id, attr, o.str(bucket), o.str(key), version, o.str(version))
 }
 
 func (m *mapper) trustStore(o obj) {
@@ -151,7 +151,7 @@ func (m *mapper) revocation(o obj) {
 		if t := o.str("RevocationContents", j, "RevocationType"); t != "" && t != "CRL" {
 			m.ps.Add(o.id, base+".RevocationType", "is %q: only CRL is emulated", t)
 		}
-		f := m.opts.S3Object(&m.ps, o.id, base+".S3Key", o.str("RevocationContents", j, "S3Bucket"), o.str("RevocationContents", j, "S3Key"), o.str("RevocationContents", j, "S3ObjectVersion"))
+		f := m.opts.S3Object(&m.ps, o.id, base+".S3Key", o.str("RevocationContents", j, "S3Bucket"), o.str("RevocationContents", j, "S3Key"), base+".S3ObjectVersion", o.str("RevocationContents", j, "S3ObjectVersion"))
 		if f != "" {
 			m.cfg.TrustStores[idx].Revocations = append(m.cfg.TrustStores[idx].Revocations, f)
 		}

@@ -167,7 +167,7 @@ func (m *mapper) s3(r *resource, prefix string) string {
 			return m.opts.LocalFile(&m.ps, obj.addr, "source", src)
 		}
 	}
-	return m.opts.S3Object(&m.ps, r.addr, prefix+"_key", m.pl.resolved(r, prefix+"_bucket"), m.pl.resolved(r, prefix+"_key"), str(r, prefix+"_object_version"))
+	return m.opts.S3Object(&m.ps, r.addr, prefix+"_key", m.pl.resolved(r, prefix+"_bucket"), m.pl.resolved(r, prefix+"_key"), prefix+"_object_version", str(r, prefix+"_object_version"))
 }
 
 func (m *mapper) targetGroup(r *resource) {

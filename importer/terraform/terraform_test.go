@@ -53,3 +53,15 @@ func TestImportPlanReportsEverySkippedField(t *testing.T) {
 		`module.mtls.aws_lb_trust_store_revocation.intermediate: revocations_s3_key is s3://example-alb-truststore/crl/intermediate.crl.pem: pass --s3-dir DIR with the object at DIR/example-alb-truststore/crl/intermediate.crl.pem`,
 	}, "\n"), problems.Error())
 }
+
+// TestImportPlanReportsObjectVersion: a directory mirror holds one version
+// of an object, so a pinned version is reported at its own attribute.
+func TestImportPlanReportsObjectVersion(t *testing.T) {
+	w := importertest.NewWorkspace(t)
+	data, err := os.ReadFile("testdata/plan.json")
+	require.NoError(t, err)
+	s := strings.Replace(string(data), `"ca_certificates_bundle_s3_object_version": null`, `"ca_certificates_bundle_s3_object_version": "3HL4kqtJlcpXroDTDmJ"`, 1)
+	_, problems, err := terraform.Import([]byte(s), w.Options())
+	require.NoError(t, err)
+	require.Equal(t, `module.mtls.aws_lb_trust_store.clients: ca_certificates_bundle_s3_object_version "3HL4kqtJlcpXroDTDmJ" is not emulated: --s3-dir holds one version of s3://example-alb-truststore/ca/bundle.pem`, problems.Error())
+}
