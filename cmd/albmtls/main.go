@@ -74,6 +74,7 @@ failure mode and runs a conformance catalogue against any endpoint.`,
 		newConformanceCmd(a),
 		newBenchCmd(a),
 		newHealthCheckCmd(a),
+		newImportCmd(a),
 	)
 	return root
 }
