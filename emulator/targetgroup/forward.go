@@ -117,6 +117,8 @@ type forward struct {
 	clientFault  bool           // the client's request body failed: no target is to blame
 	copyFailed   bool           // relaying the response body failed
 	trace        httptrace.ClientTrace
+	order        HeaderOrder // set by SetHeaderOrder, from the rewrite
+	ordered      bool
 }
 
 type forwardKey struct{}

@@ -1,0 +1,106 @@
+package emulator_test
+
+import (
+	"bufio"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/golden"
+)
+
+// orderRequest is what the client writes, byte for byte: its own headers
+// in an order that is neither sorted nor Go's (Host first, User-Agent
+// second), so only an emulator that keeps the client's order passes.
+const orderRequest = "GET /order?q=1 HTTP/1.1\r\n" +
+	"Host: app.example.com\r\n" +
+	"User-Agent: order-test/1.0\r\n" +
+	"X-Zeta: last-letter\r\n" +
+	"Accept: */*\r\n" +
+	"X-Alpha: first-letter\r\n" +
+	"Cookie: a=b\r\n" +
+	"Accept-Language: en\r\n" +
+	"Connection: close\r\n" +
+	"\r\n"
+
+// variable are the headers whose values differ between runs (a fresh PKI,
+// a random trace id): the golden file keeps their names and positions.
+var variable = map[string]bool{
+	"x-amzn-mtls-clientcert":               true,
+	"x-amzn-mtls-clientcert-serial-number": true,
+	"x-amzn-mtls-clientcert-issuer":        true,
+	"x-amzn-mtls-clientcert-subject":       true,
+	"x-amzn-mtls-clientcert-validity":      true,
+	"x-amzn-mtls-clientcert-leaf":          true,
+	"x-amzn-trace-id":                      true,
+	"x-forwarded-port":                     true, // the listener port is chosen at start
+}
+
+// rawOrder sends orderRequest over TLS with the client certificate "valid"
+// and returns the header block the raw-socket target received, values of
+// the variable headers replaced by "<set>".
+func rawOrder(t *testing.T, addr string, cfg *tls.Config) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	c, err := tls.Dial("tcp", addr, cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	_, err = io.WriteString(c, orderRequest)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var v cgiView
+	require.NoError(t, json.Unmarshal(body, &v), string(body))
+	var b strings.Builder
+	for _, line := range v.Lines {
+		name, _, _ := strings.Cut(line, ":")
+		switch {
+		case variable[strings.ToLower(name)]:
+			line = name + ": <set>"
+		case name == "Host": // ALB's default Host carries the listener port
+			line = strings.TrimSuffix(line, ":"+port) + ":<port>"
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// TestForwardedHeaderOrder is issue 15 item 1: the target receives ALB's
+// order (X-Forwarded-For, -Proto, -Port, the mTLS headers, Host, the trace
+// id, then the client's headers in the client's order), in verify and
+// passthrough mode (alb-behaviour §4.1). The golden files hold the header
+// lines as the raw-socket target read them.
+func TestForwardedHeaderOrder(t *testing.T) {
+	target := cgiTarget(t)
+	srv, set, _ := startVariantsLB(t, "", target, "")
+	leaf, ok := set.Client("valid")
+	require.True(t, ok)
+	cfg := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}} //nolint:gosec // the server certificate is not under test
+	ls := srv.Listeners()
+	for _, tc := range []struct {
+		name string
+		addr net.Addr
+	}{
+		{"verify", ls[0].Addr},
+		{"passthrough", ls[2].Addr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := rawOrder(t, tc.addr.String(), cfg)
+			golden.Assert(t, filepath.Join("testdata", "headerorder", tc.name+".txt"), got)
+		})
+	}
+}
