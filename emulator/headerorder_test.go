@@ -49,34 +49,46 @@ var variable = map[string]bool{
 // the variable headers replaced by "<set>".
 func rawOrder(t *testing.T, addr string, cfg *tls.Config) string {
 	t.Helper()
+	return rawOrders(t, addr, cfg, orderRequest)[0]
+}
+
+// rawOrders sends requests, pipelined on one connection, and returns what
+// the target received for each.
+func rawOrders(t *testing.T, addr string, cfg *tls.Config, requests ...string) []string {
+	t.Helper()
 	_, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
 	c, err := tls.Dial("tcp", addr, cfg)
 	require.NoError(t, err)
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-	_, err = io.WriteString(c, orderRequest)
+	_, err = io.WriteString(c, strings.Join(requests, ""))
 	require.NoError(t, err)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	var v cgiView
-	require.NoError(t, json.Unmarshal(body, &v), string(body))
-	var b strings.Builder
-	for _, line := range v.Lines {
-		name, _, _ := strings.Cut(line, ":")
-		switch {
-		case variable[strings.ToLower(name)]:
-			line = name + ": <set>"
-		case name == "Host": // ALB's default Host carries the listener port
-			line = strings.TrimSuffix(line, ":"+port) + ":<port>"
+	br := bufio.NewReader(c)
+	var out []string
+	for range requests {
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		var v cgiView
+		require.NoError(t, json.Unmarshal(body, &v), string(body))
+		var b strings.Builder
+		for _, line := range v.Lines {
+			name, _, _ := strings.Cut(line, ":")
+			switch {
+			case variable[strings.ToLower(name)]:
+				line = name + ": <set>"
+			case name == "Host": // ALB's default Host carries the listener port
+				line = strings.TrimSuffix(line, ":"+port) + ":<port>"
+			}
+			b.WriteString(line + "\n")
 		}
-		b.WriteString(line + "\n")
+		out = append(out, b.String())
 	}
-	return b.String()
+	return out
 }
 
 // TestForwardedHeaderOrder is issue 15 item 1: the target receives ALB's
@@ -103,4 +115,25 @@ func TestForwardedHeaderOrder(t *testing.T) {
 			golden.Assert(t, filepath.Join("testdata", "headerorder", tc.name+".txt"), got)
 		})
 	}
+	// Two requests pipelined on one connection, each in its own order:
+	// the order is recorded per request.
+	t.Run("keep-alive", func(t *testing.T) {
+		first := strings.Replace(orderRequest, "Connection: close\r\n", "", 1)
+		second := "GET /second HTTP/1.1\r\nX-Alpha: 1\r\nAccept-Language: en\r\nHost: app.example.com\r\nX-Zeta: 2\r\nConnection: close\r\n\r\n"
+		got := rawOrders(t, ls[0].Addr.String(), cfg, first, second)
+		golden.Assert(t, filepath.Join("testdata", "headerorder", "verify.txt"), got[0])
+		golden.Assert(t, filepath.Join("testdata", "headerorder", "keep-alive-second.txt"), got[1])
+	})
+}
+
+// TestForwardedHeaderOrderSorted: emulation.forwarded_header_order: sorted
+// gives Go's order back (Host, User-Agent, the rest by name).
+func TestForwardedHeaderOrderSorted(t *testing.T) {
+	target := cgiTarget(t)
+	srv, set, _ := startVariantsLB(t, "", target, ", forwarded_header_order: sorted")
+	leaf, ok := set.Client("valid")
+	require.True(t, ok)
+	cfg := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}} //nolint:gosec // the server certificate is not under test
+	got := rawOrder(t, srv.Listeners()[0].Addr.String(), cfg)
+	golden.Assert(t, filepath.Join("testdata", "headerorder", "sorted.txt"), got)
 }

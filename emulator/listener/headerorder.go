@@ -85,12 +85,14 @@ func (o *HeaderOrder) Next(h http.Header) []string {
 	return names
 }
 
-// sameNames reports whether names (canonical, Host included) are exactly
-// the keys of h plus Host.
+// sameNames reports whether names (canonical, as sent) are exactly the
+// keys of h, but for the two net/http moves out of the map: Host (to
+// Request.Host) and a chunked Transfer-Encoding (to
+// Request.TransferEncoding).
 func sameNames(names []string, h http.Header) bool {
 	distinct := 0
 	for i, n := range names {
-		if n == "Host" {
+		if _, ok := h[n]; !ok && (n == "Host" || n == "Transfer-Encoding") {
 			continue
 		}
 		if _, ok := h[n]; !ok {
@@ -157,7 +159,7 @@ func (o *HeaderOrder) lineDone(line []byte) {
 	switch o.st {
 	case stLine:
 		if len(line) == 0 {
-			return // net/http skips empty lines before a request line? tolerate them
+			return // an empty line before a request line: net/http refuses the request anyway
 		}
 		o.names = o.spare[:0]
 		o.spare = nil
