@@ -207,7 +207,7 @@ func (o *HeaderOrder) lineDone(line []byte) {
 	case stChunkSize:
 		size, _, _ := bytes.Cut(line, []byte(";"))
 		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > 1<<60 { // n+2 below must not overflow
 			o.st = stStop
 			return
 		}

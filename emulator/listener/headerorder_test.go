@@ -2,6 +2,7 @@ package listener
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -66,4 +67,33 @@ func TestHeaderOrderLongLine(t *testing.T) {
 	o.feed([]byte("GET / HTTP/1.1\r\nX-Big: " + strings.Repeat("a", maxOrderLine) + "\r\n\r\n"))
 	assert.Equal(t, stStop, o.st)
 	assert.Nil(t, o.Next(http.Header{"X-Big": {"a"}}))
+}
+
+// FuzzHeaderOrder: any byte stream, in any split, never panics, and Next
+// returns names only when they are exactly the request's.
+func FuzzHeaderOrder(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n"), uint8(3))
+	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"), uint8(1))
+	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nabc"), uint8(5))
+	f.Add([]byte("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n"), uint8(7))
+	f.Fuzz(func(t *testing.T, stream []byte, step uint8) {
+		o := &HeaderOrder{}
+		n := int(step%32) + 1
+		for i := 0; i < len(stream); i += n {
+			o.feed(stream[i:min(i+n, len(stream))])
+		}
+		br := bufio.NewReader(bytes.NewReader(stream))
+		for range 8 {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			if names := o.Next(req.Header); names != nil && !sameNames(names, req.Header) {
+				t.Fatalf("names %q for header %v", names, req.Header)
+			}
+			if _, err := io.Copy(io.Discard, req.Body); err != nil {
+				return
+			}
+		}
+	})
 }

@@ -102,7 +102,9 @@ type Config struct {
 
 // Listener is a net.Listener whose Accept returns connections that passed
 // the ALB listener's TLS stage: *tls.Conn for HTTPS, the raw connection for
-// HTTP. Use Lookup to get the Conn record of an accepted connection.
+// HTTP, each wrapped to record header order when Config.RecordHeaderOrder
+// (HTTP/1.x only: an h2 connection is always the *tls.Conn). Use Lookup to
+// get the Conn record of an accepted connection.
 type Listener struct {
 	cfg   Config
 	inner net.Listener
