@@ -2,9 +2,12 @@ package targetgroup
 
 import (
 	"bufio"
+	"bytes"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -29,9 +32,10 @@ type HeaderOrder struct {
 
 // SetHeaderOrder asks Forward to write the request it is rewriting in
 // order o. It is called from the rewrite function given to Forward, on
-// pr.Out; outside a Forward it does nothing. Requests that go to
-// http.Transport (a body, an HTTPS target, an upgrade) keep Go's order: it
-// writes headers sorted and offers no hook.
+// pr.Out; outside a Forward it does nothing. The synchronous round-tripper
+// writes the request in that order; requests that go to http.Transport (a
+// body, an HTTPS target, an upgrade) get their header block reordered on
+// the way out by orderConn.
 func SetHeaderOrder(req *http.Request, o HeaderOrder) {
 	if f, ok := req.Context().Value(forwardKey{}).(*forward); ok {
 		f.order = o
@@ -92,7 +96,20 @@ func writeOrdered(w *bufio.Writer, req *http.Request, o HeaderOrder) bool {
 	for _, k := range o.After {
 		wrote = putOrdered(w, h, k, wrote)
 	}
+	// A body-less POST, PUT or PATCH carries Content-Length: 0, as
+	// Request.Write writes it: where the client had it, else last.
+	needCL := false
+	if req.ContentLength == 0 {
+		switch method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch:
+			needCL = true
+		}
+	}
 	for _, k := range o.Client {
+		if k == "Content-Length" && needCL {
+			w.WriteString("Content-Length: 0\r\n")
+			needCL = false
+		}
 		wrote = putOrdered(w, h, k, wrote)
 	}
 	if n := countUnwritten(h, wrote); n > 0 {
@@ -108,11 +125,8 @@ func writeOrdered(w *bufio.Writer, req *http.Request, o HeaderOrder) bool {
 			writeHeader(w, h, k)
 		}
 	}
-	if req.ContentLength == 0 {
-		switch method {
-		case http.MethodPost, http.MethodPut, http.MethodPatch:
-			w.WriteString("Content-Length: 0\r\n")
-		}
+	if needCL {
+		w.WriteString("Content-Length: 0\r\n")
 	}
 	if req.Close && !httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
 		w.WriteString("Connection: close\r\n")
@@ -204,4 +218,100 @@ func removeZone(host string) string {
 		return host
 	}
 	return host[:j] + host[i:]
+}
+
+// orderConn is a target connection of the fallback http.Transport, which
+// writes every request's headers sorted and has no hook to order them. It
+// rewrites the header block of the next request written on it into the
+// order arm was given (from Forward's GotConn trace, which http.Transport
+// calls before it writes the request), then passes bytes through until
+// armed again: bodies, and the bytes of an upgraded connection, are never
+// touched. Unarmed (emulation.forwarded_header_order: sorted) it is a plain
+// pass-through.
+type orderConn struct {
+	net.Conn
+	mu    sync.Mutex
+	order HeaderOrder
+	armed bool
+	buf   []byte // the header block so far
+}
+
+// maxOrderBlock bounds the header block orderConn holds back; a larger one
+// (never sent by a proxy that caps client headers at 64 KiB) goes out as
+// it is.
+const maxOrderBlock = 1 << 20
+
+func (c *orderConn) arm(o HeaderOrder) {
+	c.mu.Lock()
+	c.order, c.armed, c.buf = o, true, c.buf[:0]
+	c.mu.Unlock()
+}
+
+func (c *orderConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.armed {
+		return c.Conn.Write(p)
+	}
+	c.buf = append(c.buf, p...)
+	end := bytes.Index(c.buf, []byte("\r\n\r\n"))
+	if end < 0 {
+		if len(c.buf) <= maxOrderBlock {
+			return len(p), nil // held back until the block is complete
+		}
+		c.armed = false
+		_, err := c.Conn.Write(c.buf)
+		return len(p), err
+	}
+	c.armed = false
+	out := reorderBlock(c.buf[:end+2], c.order)
+	out = append(out, c.buf[end+4:]...) // reorderBlock wrote the empty line
+	_, err := c.Conn.Write(out)
+	return len(p), err
+}
+
+// reorderBlock returns block (a request line and header lines, each ending
+// in CRLF) with the header lines in order o: Before, Host, After, Client,
+// then the others as they were. Lines of one name stay together, in their
+// order.
+func reorderBlock(block []byte, o HeaderOrder) []byte {
+	lines := bytes.SplitAfter(block, []byte("\r\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	out := make([]byte, 0, len(block)+2)
+	if len(lines) == 0 {
+		return append(out, block...)
+	}
+	out = append(out, lines[0]...)
+	used := make([]bool, len(lines))
+	take := func(name string) {
+		for i := 1; i < len(lines); i++ {
+			if !used[i] && lineIs(lines[i], name) {
+				used[i] = true
+				out = append(out, lines[i]...)
+			}
+		}
+	}
+	for _, k := range o.Before {
+		take(k)
+	}
+	take("Host")
+	for _, k := range o.After {
+		take(k)
+	}
+	for _, k := range o.Client {
+		take(k)
+	}
+	for i := 1; i < len(lines); i++ {
+		if !used[i] {
+			out = append(out, lines[i]...)
+		}
+	}
+	return append(out, "\r\n"...)
+}
+
+// lineIs reports whether a header line is of header name (any case).
+func lineIs(line []byte, name string) bool {
+	return len(line) > len(name) && line[len(name)] == ':' && strings.EqualFold(string(line[:len(name)]), name)
 }
