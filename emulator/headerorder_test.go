@@ -2,11 +2,16 @@ package emulator_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,7 +19,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/emulator"
+	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/internal/golden"
+	"github.com/albmtls/albmtls/pki"
+	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
 // orderRequest is what the client writes, byte for byte: its own headers
@@ -154,4 +163,56 @@ func TestForwardedHeaderOrderSorted(t *testing.T) {
 	cfg := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}} //nolint:gosec // the server certificate is not under test
 	got := rawOrder(t, srv.Listeners()[0].Addr.String(), cfg)
 	golden.Assert(t, filepath.Join("testdata", "headerorder", "sorted.txt"), got)
+}
+
+// tlsCGITarget is cgiTarget behind TLS (httptest's certificate; ALB does
+// not verify target certificates).
+func tlsCGITarget(t *testing.T) string {
+	t.Helper()
+	hs := httptest.NewUnstartedServer(nil)
+	hs.StartTLS()
+	cfg := hs.TLS.Clone()
+	hs.Close()
+	cfg.NextProtos = []string{"http/1.1"}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveCGI(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestForwardedHeaderOrderHTTPSTarget: an HTTPS target group goes through
+// http.Transport; its header block is reordered too.
+func TestForwardedHeaderOrderHTTPSTarget(t *testing.T) {
+	target := tlsCGITarget(t)
+	dir := pkitest.Dir(t)
+	set, err := pki.Load(dir)
+	require.NoError(t, err)
+	text := strings.Replace(fmt.Sprintf(variantsConfig, "", target, ""),
+		"health_check: {enabled: false}}]", "protocol: HTTPS, health_check: {enabled: false}}]", 1)
+	file := filepath.Join(dir, "albmtls.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o644))
+	c, err := config.Load(file)
+	require.NoError(t, err)
+	srv, err := emulator.New(c, emulator.Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Shutdown(ctx))
+	})
+	leaf, ok := set.Client("valid")
+	require.True(t, ok)
+	cfg := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}} //nolint:gosec // the server certificate is not under test
+	got := rawOrder(t, srv.Listeners()[0].Addr.String(), cfg)
+	golden.Assert(t, filepath.Join("testdata", "headerorder", "verify.txt"), got)
 }
