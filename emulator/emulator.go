@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/listener"
@@ -411,6 +412,8 @@ func (lr *listenerRuntime) listen() error {
 		OnConnection:     func(c *listener.Conn) { s.onConnection(lr, c) },
 		Logger:           s.log,
 		Rand:             s.opts.Rand,
+		// The client's header order is recorded only when it is written.
+		RecordHeaderOrder: s.cfg.Emulation.ForwardedHeaderOrder != albheader.OrderSorted,
 	})
 	if err != nil {
 		return s.cfg.Errorf(lr.path+".port", "cannot listen on %s: %v (is another process using the port? choose another port)", addr, errors.Unwrap(err))

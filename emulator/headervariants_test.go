@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ import (
 type cgiView struct {
 	Lines   []string          `json:"lines"`
 	Environ map[string]string `json:"environ"`
+	Body    string            `json:"body,omitempty"` // a Content-Length body
 }
 
 func cgiTarget(t *testing.T) string {
@@ -77,6 +79,13 @@ func serveCGI(c net.Conn) {
 			value = old + "," + value
 		}
 		v.Environ[key] = value
+	}
+	if n, err := strconv.Atoi(v.Environ["HTTP_CONTENT_LENGTH"]); err == nil && n > 0 && n < 1<<20 {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return
+		}
+		v.Body = string(b)
 	}
 	body, _ := json.Marshal(v)
 	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)

@@ -54,6 +54,8 @@ type ConnHeaders struct {
 	xffClient string // client address as appended to X-Forwarded-For, "" if unknown
 	proto     string
 	port      string
+	order     Order
+	before    []string // ALB's order up to Host: X-Forwarded-*, then keys
 }
 
 // NewConnHeaders formats the per-connection values for c under opts.
@@ -72,6 +74,7 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		copies:   opts.ClientCopies,
 		xffMode:  opts.XFFMode,
 		proto:    c.Scheme,
+		order:    opts.Order,
 	}
 	if ch.xffMode == "" {
 		ch.xffMode = XFFAppend
@@ -113,6 +116,10 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		add(names.TLSVersion, c.TLS.Protocol)
 		add(names.TLSCipherSuite, c.TLS.Cipher)
 	}
+	// ALB's order up to Host (alb-behaviour §4.1, Order).
+	ch.before = make([]string, 0, 3+len(ch.keys))
+	ch.before = append(ch.before, XForwardedFor, XForwardedProto, XForwardedPort)
+	ch.before = append(ch.before, ch.keys...)
 	return ch
 }
 

@@ -20,3 +20,13 @@ func (c *Copies) UnmarshalText(b []byte) (err error) {
 	*c, err = enum.ParseKnob(string(b), CopiesValues...)
 	return err
 }
+
+// OrderValues lists the values of emulation.forwarded_header_order.
+var OrderValues = []Order{OrderALB, OrderSorted}
+
+// UnmarshalText reads emulation.forwarded_header_order; "" stays unset
+// (alb).
+func (o *Order) UnmarshalText(b []byte) (err error) {
+	*o, err = enum.ParseKnob(string(b), OrderValues...)
+	return err
+}

@@ -70,6 +70,9 @@ type Options struct {
 	// names are stripped only when StripClientHeaders is on too; the
 	// variants of X-Forwarded-*, X-Amzn-Trace-Id are stripped by this alone.
 	StripNameVariants bool
+	// Order is emulation.forwarded_header_order: the order of the
+	// forwarded request's header lines ("" means OrderALB; see Order).
+	Order Order
 	// DropInvalidHeaderFields is the load balancer attribute
 	// routing.http.drop_invalid_header_fields.enabled (default false, as on
 	// ALB): remove header fields whose names are not [-A-Za-z0-9]+.

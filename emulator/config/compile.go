@@ -86,6 +86,7 @@ func (v *validator) compile() []ListenerPlan {
 		plan.Headers.StripNameVariants = *e.StripHeaderNameVariants
 		plan.Headers.ClientCopies = e.ClientHeaderDuplicates
 		plan.Headers.Equals = e.ClientCertEquals
+		plan.Headers.Order = e.ForwardedHeaderOrder
 		plan.PreserveHost = l.Attributes[AttrPreserveHost] == "true"
 		ma := l.MutualAuthentication
 		plan.Verify = verify.Options{

@@ -332,6 +332,11 @@ type Emulation struct {
 	// "replace" (default) or both lines forwarded, "client-first" or
 	// "client-last" (spec §10.4: overwritten or passed through is unknown).
 	ClientHeaderDuplicates albheader.Copies `yaml:"client_header_duplicates,omitempty"`
+	// ForwardedHeaderOrder is the order of a forwarded request's header
+	// lines: "alb" (default; X-Forwarded-*, mTLS, TLS, Host, trace id, the
+	// client's headers; alb-behaviour §4.1) or "sorted" (Go's: Host,
+	// User-Agent, the rest by name).
+	ForwardedHeaderOrder albheader.Order `yaml:"forwarded_header_order,omitempty"`
 	// HandshakeTimeout bounds a TLS handshake (default 10s).
 	HandshakeTimeout Duration `yaml:"handshake_timeout,omitempty"`
 	// AccessLogUnreleasedFields appends the two trailing "-" fields seen on

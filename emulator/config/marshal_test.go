@@ -50,6 +50,7 @@ emulation:
   clientcert_equals: percent
   strip_client_headers: false
   client_header_duplicates: client-last
+  forwarded_header_order: sorted
 `
 
 // TestMarshalRoundTrip: what Marshal writes, Parse reads back as the same

@@ -152,6 +152,9 @@ func (c *Config) applyDefaults() {
 	if e.ClientHeaderDuplicates == "" {
 		e.ClientHeaderDuplicates = albheader.CopiesReplace
 	}
+	if e.ForwardedHeaderOrder == "" {
+		e.ForwardedHeaderOrder = albheader.OrderALB
+	}
 	if e.HandshakeTimeout == 0 {
 		e.HandshakeTimeout = Duration(DefaultHandshakeTimeout)
 	}

@@ -27,7 +27,8 @@ import (
 // no read reaches this conn, and the idle deadline would otherwise end the
 // server's background read while the request is served.
 //
-// It sits under the *tls.Conn (net/http must still see a *tls.Conn), so a
+// It sits under the *tls.Conn (net/http must still see a *tls.Conn for
+// HTTP/2; the header-order recorder wraps HTTP/1.x ones above it), so a
 // TLS record of any kind counts as the client's first byte. HTTP/2
 // connections are not armed: Go's HTTP/2 server bounds the preface itself
 // (10 s) and then applies IdleTimeout, and sets no read deadlines this

@@ -90,11 +90,21 @@ type Config struct {
 	Logger       *slog.Logger
 	// Rand supplies trace IDs; crypto/rand when nil.
 	Rand io.Reader
+	// RecordHeaderOrder records the order of each HTTP/1.x request's
+	// header names in Conn.HeaderOrder, for a forward that writes them in
+	// the client's order (emulation.forwarded_header_order: alb). The
+	// connection Accept returns is then a wrapper, not a *tls.Conn, so
+	// net/http leaves http.Request.TLS nil: the emulator reads TLS facts
+	// from Conn. HTTP/2 connections are never wrapped (net/http needs the
+	// *tls.Conn to serve them).
+	RecordHeaderOrder bool
 }
 
 // Listener is a net.Listener whose Accept returns connections that passed
 // the ALB listener's TLS stage: *tls.Conn for HTTPS, the raw connection for
-// HTTP. Use Lookup to get the Conn record of an accepted connection.
+// HTTP, each wrapped to record header order when Config.RecordHeaderOrder
+// (HTTP/1.x only: an h2 connection is always the *tls.Conn). Use Lookup to
+// get the Conn record of an accepted connection.
 type Listener struct {
 	cfg   Config
 	inner net.Listener
@@ -311,10 +321,12 @@ func (l *Listener) serveConn(raw net.Conn) {
 		out = tc
 		if tc.ConnectionState().NegotiatedProtocol != "h2" {
 			fc.arm(l.cfg.IdleTimeout)
+			out = l.recordOrder(out, c)
 		}
 	} else {
 		l.cfg.OnConnection(c)
 		fc.arm(l.cfg.IdleTimeout)
+		out = l.recordOrder(out, c)
 	}
 	l.conns.Store(out, c)
 	select {
@@ -323,6 +335,16 @@ func (l *Listener) serveConn(raw net.Conn) {
 		l.conns.Delete(out)
 		out.Close()
 	}
+}
+
+// recordOrder wraps an HTTP/1.x connection to record its requests' header
+// order, when the listener is configured to.
+func (l *Listener) recordOrder(nc net.Conn, c *Conn) net.Conn {
+	if !l.cfg.RecordHeaderOrder {
+		return nc
+	}
+	c.HeaderOrder = &HeaderOrder{}
+	return &orderConn{Conn: nc, order: c.HeaderOrder}
 }
 
 func (l *Listener) newConn(raw net.Conn) *Conn {
@@ -541,6 +563,9 @@ type Conn struct {
 	CertificateRejected bool
 	// Err is why the handshake failed, for the operational log.
 	Err error
+	// HeaderOrder is the client's header order of each request, nil
+	// unless Config.RecordHeaderOrder (HTTP/1.x only).
+	HeaderOrder *HeaderOrder
 
 	first *firstRequestConn
 

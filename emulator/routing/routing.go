@@ -68,6 +68,10 @@ type connState struct {
 	conn    *listener.Conn
 	once    sync.Once
 	headers *albheader.ConnHeaders
+	// client is the header order of the request being served, as the
+	// listener recorded it (HTTP/1.x, whose requests on a connection are
+	// served one after another); nil when unknown.
+	client []string
 }
 
 // WithConn returns ctx carrying the listener record of a connection; the
@@ -101,7 +105,14 @@ func New(cfg Config) *Handler {
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.inner.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if cs, _ := r.Context().Value(connKey{}).(*connState); cs != nil && cs.conn.HeaderOrder != nil {
+		// Once per request, rejected ones too, so the recorded blocks and
+		// the requests stay in step.
+		cs.client = cs.conn.HeaderOrder.Next(r.Header)
+	}
+	h.inner.ServeHTTP(w, r)
+}
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -124,7 +135,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	headers := h.connHeaders(cs)
 	switch a.Type {
 	case ActionForward:
-		h.forward(w, r, a, headers, e)
+		var client []string
+		if cs != nil {
+			client = cs.client
+		}
+		h.forward(w, r, a, headers, client, e)
 		return
 	case ActionRedirect:
 		e.TraceID = h.traceID(r, headers, start)
@@ -145,7 +160,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	h.log(e)
 }
 
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, headers *albheader.ConnHeaders, e *accesslog.Entry) {
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, headers *albheader.ConnHeaders, client []string, e *accesslog.Entry) {
 	e.TargetGroupARN = a.GroupARN
 	var traceID string
 	rw := &responseHeaders{ResponseWriter: w, opts: h.cfg.ResponseHeaders}
@@ -160,6 +175,9 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 		if headers != nil {
 			_ = headers.Apply(pr.Out.Header, time.Now(), h.cfg.Rand)
 			traceID = pr.Out.Header.Get(albheader.TraceID)
+			if before, after, ok := headers.Order(); ok {
+				targetgroup.SetHeaderOrder(pr.Out, targetgroup.HeaderOrder{Before: before, After: after, Client: client})
+			}
 		}
 	})
 	if traceID == "" {

@@ -29,6 +29,20 @@ func BenchmarkForward(b *testing.B) {
 		g.Forward(w, r, nil)
 	}))
 	defer front.Close()
+	// The same Forward writing ALB's header order (SetHeaderOrder), as
+	// routing asks for by default.
+	before := []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"}
+	after := []string{"X-Amzn-Trace-Id"}
+	frontOrdered := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client := []string{"User-Agent", "Accept-Encoding"}
+		g.Forward(w, r, func(pr *httputil.ProxyRequest) {
+			pr.Out.Header.Set("X-Forwarded-For", "127.0.0.1")
+			pr.Out.Header.Set("X-Forwarded-Proto", "https")
+			pr.Out.Header.Set("X-Forwarded-Port", "443")
+			SetHeaderOrder(pr.Out, HeaderOrder{Before: before, After: after, Client: client})
+		})
+	}))
+	defer frontOrdered.Close()
 	gStd, err := New(Config{Name: "bench", Targets: []string{backend.Listener.Addr().String()}, HealthCheck: HealthCheck{Enabled: disabled()}}, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -50,6 +64,7 @@ func BenchmarkForward(b *testing.B) {
 		{"direct", backend.URL + "/"},
 		{"reverseproxy", bare.URL + "/"},
 		{"forward", front.URL + "/"},
+		{"forward-ordered", frontOrdered.URL + "/"},
 		{"forward-httptransport", frontStd.URL + "/"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -117,6 +117,8 @@ type forward struct {
 	clientFault  bool           // the client's request body failed: no target is to blame
 	copyFailed   bool           // relaying the response body failed
 	trace        httptrace.ClientTrace
+	order        HeaderOrder // set by SetHeaderOrder, from the rewrite
+	ordered      bool
 }
 
 type forwardKey struct{}
@@ -145,7 +147,12 @@ func (g *Group) Forward(w http.ResponseWriter, r *http.Request, rewrite func(*ht
 	}
 
 	f := &forward{g: g, t: t, rewrite: rewrite, out: &out, w: &responseWriter{ResponseWriter: w}, errorPage: -1}
-	f.trace.GotConn = func(i httptrace.GotConnInfo) { f.remote = remoteAddr(i.Conn) }
+	f.trace.GotConn = func(i httptrace.GotConnInfo) {
+		f.remote = remoteAddr(i.Conn)
+		if oc, ok := i.Conn.(*orderConn); ok && f.ordered { // http.Transport: about to write the request
+			oc.arm(f.order)
+		}
+	}
 	f.trace.WroteHeaders = func() { f.wroteHeaders.Store(time.Now().UnixNano()) }
 	f.trace.GotFirstResponseByte = func() { f.firstByte.Store(time.Now().UnixNano()) }
 	ctx := context.WithValue(httptrace.WithClientTrace(r.Context(), &f.trace), forwardKey{}, f)

@@ -122,8 +122,10 @@ func (t *syncTransport) exchange(ctx context.Context, req *http.Request, c *sync
 		}
 		return nil, stale && c.reused && replayable(req) && !isTimeout(err), err
 	}
-	if err := req.Write(c.bw); err != nil {
-		return fail(err, false)
+	if o, ok := orderFor(req); !ok || !writeOrdered(c.bw, req, o) {
+		if err := req.Write(c.bw); err != nil {
+			return fail(err, false)
+		}
 	}
 	if err := c.bw.Flush(); err != nil {
 		return fail(err, true)

@@ -29,7 +29,7 @@ const (
 func newTransport(cfg Config, d *dialer) *http.Transport {
 	t := &http.Transport{
 		Proxy:               nil, // never an environment proxy: targets are dialled directly
-		DialContext:         d.dial,
+		DialContext:         d.dialOrdered,
 		MaxIdleConns:        maxIdleConns,
 		MaxIdleConnsPerHost: maxIdleConnsPerTarget,
 		IdleConnTimeout:     cfg.IdleTimeout,
@@ -40,7 +40,13 @@ func newTransport(cfg Config, d *dialer) *http.Transport {
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP1(true)
 	if cfg.Protocol == "HTTPS" {
-		t.DialTLSContext = d.dialTLS
+		t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.dialTLS(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &orderConn{Conn: c}, nil
+		}
 	}
 	return t
 }
@@ -81,6 +87,16 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	return &idleConn{Conn: c, idle: d.idle, remote: addrPortOf(c.RemoteAddr())}, nil
 }
 
+// dialOrdered dials a plain-HTTP connection for http.Transport, whose
+// header blocks orderConn can reorder.
+func (d *dialer) dialOrdered(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := d.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &orderConn{Conn: c}, nil
+}
+
 func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	c, err := d.dial(ctx, network, addr)
 	if err != nil {
@@ -119,6 +135,9 @@ type idleConn struct {
 // remoteAddr returns the ip:port a connection to a target reached, for
 // Attempt.Target: a hostname target resolves to one of its addresses.
 func remoteAddr(c net.Conn) netip.AddrPort {
+	if oc, ok := c.(*orderConn); ok {
+		c = oc.Conn
+	}
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}

@@ -1,0 +1,259 @@
+package listener
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// HeaderOrder records the order of the header names of each HTTP/1.x
+// request read from a connection, which net/http does not keep (http.Header
+// is a map). ALB forwards the client's headers in the client's order
+// (alb-behaviour §4.1, EID capture); the forwarding path writes them in the
+// order recorded here.
+//
+// It follows the request framing of the bytes the HTTP server reads: the
+// request line, the header block (names recorded, Content-Length,
+// Transfer-Encoding and Upgrade read), then the body by its length or its
+// chunks, then the next request. An upgrade or CONNECT ends the recording
+// (the bytes after are not HTTP), and so does anything it cannot follow (a
+// line over maxOrderLine bytes): Next then returns nil and the request's
+// headers go out sorted. Next also checks the recorded names against the
+// request's, so a recording that lost step can never reorder the wrong
+// request.
+type HeaderOrder struct {
+	mu     sync.Mutex
+	st     orderState
+	line   []byte   // the line being read (request line, header, chunk size)
+	names  []string // names of the block being read
+	queue  [][]string
+	remain int64 // body or chunk bytes still to skip
+	chunk  bool  // the body being read is chunked
+	up     bool  // the request asked for an upgrade (or is CONNECT)
+	intern map[string]string
+	last   []string // the block Next returned last: reused once the next is asked for
+	spare  []string
+}
+
+type orderState uint8
+
+const (
+	stLine      orderState = iota // request line (empty lines before it skipped)
+	stHeader                      // header lines until the empty line
+	stBody                        // remain bytes of a Content-Length body
+	stChunkSize                   // a chunk-size line
+	stChunkData                   // remain bytes of chunk data and its CRLF
+	stTrailer                     // trailer lines until the empty line
+	stStop                        // not following any more
+)
+
+// maxOrderLine bounds a line the recorder keeps; the HTTP server refuses
+// larger headers anyway (its MaxHeaderBytes).
+const maxOrderLine = 64 << 10
+
+// maxOrderQueue bounds the blocks read ahead of the handler (pipelining).
+const maxOrderQueue = 64
+
+// Next returns the client's header names of the next request, in the
+// order it sent them, with their spelling as sent, if they match h (the
+// request's header as net/http parsed it); nil when no order is known.
+// Call it once per request, in order; the slice is valid until the next
+// call.
+func (o *HeaderOrder) Next(h http.Header) []string {
+	if o == nil {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.last != nil {
+		o.spare, o.last = o.last[:0], nil
+	}
+	if len(o.queue) == 0 {
+		o.st = stStop // a request the recorder did not see: lost step
+		return nil
+	}
+	names := o.queue[0]
+	o.queue[0] = nil
+	o.queue = o.queue[1:]
+	if !sameNames(names, h) {
+		o.st, o.queue = stStop, nil
+		return nil
+	}
+	o.last = names
+	return names
+}
+
+// sameNames reports whether names (canonical, as sent) are exactly the
+// keys of h, but for the two net/http moves out of the map: Host (to
+// Request.Host) and a chunked Transfer-Encoding (to
+// Request.TransferEncoding).
+func sameNames(names []string, h http.Header) bool {
+	distinct := 0
+	for i, n := range names {
+		if _, ok := h[n]; !ok && (n == "Host" || n == "Transfer-Encoding") {
+			continue
+		}
+		if _, ok := h[n]; !ok {
+			return false
+		}
+		dup := false
+		for _, m := range names[:i] {
+			if m == n {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			distinct++
+		}
+	}
+	return distinct == len(h)
+}
+
+// feed follows the framing of the bytes p the server read.
+func (o *HeaderOrder) feed(p []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for len(p) > 0 && o.st != stStop {
+		switch o.st {
+		case stBody, stChunkData:
+			n := min(int64(len(p)), o.remain)
+			p = p[n:]
+			if o.remain -= n; o.remain == 0 {
+				if o.st == stBody {
+					o.st = stLine
+				} else {
+					o.st = stChunkSize
+				}
+			}
+			continue
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			o.grow(p)
+			return
+		}
+		o.grow(p[:i])
+		p = p[i+1:]
+		if o.st == stStop {
+			return
+		}
+		line := bytes.TrimSuffix(o.line, []byte("\r"))
+		o.lineDone(line)
+		o.line = o.line[:0]
+	}
+}
+
+func (o *HeaderOrder) grow(b []byte) {
+	if len(o.line)+len(b) > maxOrderLine {
+		o.st = stStop
+		return
+	}
+	o.line = append(o.line, b...)
+}
+
+// lineDone handles one complete line (without its line end).
+func (o *HeaderOrder) lineDone(line []byte) {
+	switch o.st {
+	case stLine:
+		if len(line) == 0 {
+			return // an empty line before a request line: net/http refuses the request anyway
+		}
+		o.names = o.spare[:0]
+		o.spare = nil
+		o.remain, o.chunk, o.up = 0, false, bytes.HasPrefix(line, []byte("CONNECT "))
+		o.st = stHeader
+	case stHeader:
+		if len(line) == 0 {
+			o.blockDone()
+			return
+		}
+		if line[0] == ' ' || line[0] == '\t' { // obs-fold: net/http refuses these requests
+			o.st = stStop
+			return
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			o.st = stStop
+			return
+		}
+		canon, ok := o.intern[string(name)]
+		if !ok {
+			canon = http.CanonicalHeaderKey(string(name))
+			if o.intern == nil {
+				o.intern = map[string]string{}
+			}
+			if len(o.intern) < 256 {
+				o.intern[string(name)] = canon
+			}
+		}
+		o.names = append(o.names, canon)
+		value = bytes.TrimSpace(value)
+		switch canon {
+		case "Content-Length":
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 {
+				o.st = stStop
+				return
+			}
+			o.remain = n
+		case "Transfer-Encoding":
+			o.chunk = bytes.EqualFold(value, []byte("chunked")) || bytes.HasSuffix(bytes.ToLower(value), []byte("chunked"))
+		case "Upgrade":
+			o.up = true
+		}
+	case stChunkSize:
+		size, _, _ := bytes.Cut(line, []byte(";"))
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 64)
+		if err != nil || n < 0 || n > 1<<60 { // n+2 below must not overflow
+			o.st = stStop
+			return
+		}
+		if n == 0 {
+			o.st = stTrailer
+			return
+		}
+		o.remain, o.st = n+2, stChunkData
+	case stTrailer:
+		if len(line) == 0 {
+			o.st = stLine
+		}
+	}
+}
+
+// blockDone queues the names of a complete header block and moves on to
+// its body.
+func (o *HeaderOrder) blockDone() {
+	if len(o.queue) >= maxOrderQueue {
+		o.st = stStop
+		return
+	}
+	o.queue = append(o.queue, o.names)
+	o.names = nil
+	switch {
+	case o.up:
+		o.st = stStop // what follows is the upgraded protocol
+	case o.chunk:
+		o.st = stChunkSize
+	case o.remain > 0:
+		o.st = stBody
+	default:
+		o.st = stLine
+	}
+}
+
+// orderConn is a connection whose reads are fed to a HeaderOrder.
+type orderConn struct {
+	net.Conn
+	order *HeaderOrder
+}
+
+func (c *orderConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.order.feed(p[:n])
+	}
+	return n, err
+}

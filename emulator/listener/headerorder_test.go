@@ -1,0 +1,99 @@
+package listener
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestHeaderOrderFollowsFraming feeds the bytes of requests on one
+// connection, in pieces of every size, and checks that each request gets
+// its own names in the client's order: bodies by Content-Length and by
+// chunks (whose data looks like headers) are skipped, an upgrade ends the
+// recording, and a request whose names do not match gets nil.
+func TestHeaderOrderFollowsFraming(t *testing.T) {
+	const stream = "GET /a HTTP/1.1\r\nHost: x\r\nX-Zeta: 1\r\naccept: */*\r\nX-Alpha: 2\r\nX-Zeta: 3\r\n\r\n" +
+		"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 23\r\nX-B: 1\r\n\r\nX-Fake: in the body\r\n\r\n" +
+		"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nHost: x\r\nX-C: 1\r\n\r\n" +
+		"11;ext=1\r\nX-Fake: chunk\r\n\r\n\r\n0\r\nX-Trailer: t\r\n\r\n" +
+		"GET /d HTTP/1.1\r\nUser-Agent: u\r\nHost: x\r\n\r\n" +
+		"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n" +
+		"GET /after HTTP/1.1\r\nHost: x\r\nX-After: 1\r\n\r\n"
+	want := [][]string{
+		{"Host", "X-Zeta", "Accept", "X-Alpha", "X-Zeta"},
+		{"Host", "Content-Length", "X-B"},
+		{"Transfer-Encoding", "Host", "X-C"},
+		{"User-Agent", "Host"},
+		{"Host", "Connection", "Upgrade"},
+		nil, // after an upgrade nothing is followed
+	}
+	for _, step := range []int{1, 2, 7, 64, len(stream)} {
+		o := &HeaderOrder{}
+		for i := 0; i < len(stream); i += step {
+			o.feed([]byte(stream[i:min(i+step, len(stream))]))
+		}
+		br := bufio.NewReader(strings.NewReader(stream))
+		for i, w := range want {
+			req, err := http.ReadRequest(br)
+			require.NoError(t, err)
+			_, err = io.Copy(io.Discard, req.Body)
+			require.NoError(t, err)
+			assert.Equal(t, w, o.Next(req.Header), "step %d, request %d (%s)", step, i, req.URL)
+		}
+	}
+}
+
+// TestHeaderOrderMismatch: names that are not the request's (a request the
+// recorder did not see) give nil, and so does every later request.
+func TestHeaderOrderMismatch(t *testing.T) {
+	o := &HeaderOrder{}
+	o.feed([]byte("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n"))
+	assert.Nil(t, o.Next(http.Header{"X-B": {"1"}}))
+	assert.Nil(t, o.Next(http.Header{"X-A": {"1"}}), "lost step: nothing is trusted after")
+	var none *HeaderOrder
+	assert.Nil(t, none.Next(http.Header{}))
+}
+
+// TestHeaderOrderLongLine: a line over maxOrderLine stops the recording
+// instead of growing without bound.
+func TestHeaderOrderLongLine(t *testing.T) {
+	o := &HeaderOrder{}
+	o.feed([]byte("GET / HTTP/1.1\r\nX-Big: " + strings.Repeat("a", maxOrderLine) + "\r\n\r\n"))
+	assert.Equal(t, stStop, o.st)
+	assert.Nil(t, o.Next(http.Header{"X-Big": {"a"}}))
+}
+
+// FuzzHeaderOrder: any byte stream, in any split, never panics, and Next
+// returns names only when they are exactly the request's.
+func FuzzHeaderOrder(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n"), uint8(3))
+	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"), uint8(1))
+	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nabc"), uint8(5))
+	f.Add([]byte("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n"), uint8(7))
+	f.Fuzz(func(t *testing.T, stream []byte, step uint8) {
+		o := &HeaderOrder{}
+		n := int(step%32) + 1
+		for i := 0; i < len(stream); i += n {
+			o.feed(stream[i:min(i+n, len(stream))])
+		}
+		br := bufio.NewReader(bytes.NewReader(stream))
+		for range 8 {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			if names := o.Next(req.Header); names != nil && !sameNames(names, req.Header) {
+				t.Fatalf("names %q for header %v", names, req.Header)
+			}
+			if _, err := io.Copy(io.Discard, req.Body); err != nil {
+				return
+			}
+		}
+	})
+}
