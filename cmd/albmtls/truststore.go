@@ -43,8 +43,8 @@ at most 16 KB each; PEM CRLs issued and signed by a CA of the bundle, at most
 
 Each finding is printed as FILE:LINE: ALBError: problem; fix, followed by a
 one-line verdict. The exit status is 1 when ALB would refuse the upload (or,
-with --strict, when there is any warning) and 0 otherwise; 2 when BUNDLE or a
---crl file does not exist or cannot be read. The same code loads trust stores in the
+with --strict, when there is any warning) and 0 otherwise; 2 when BUNDLE or
+a --crl file does not exist. The same code loads trust stores in the
 emulator, so what passes here loads there.`,
 		Example: `  albmtls truststore check pki/ca/bundle.pem --crl pki/crl/intermediate.crl.pem
   albmtls truststore check bundle.pem --crl ca.crl.pem --json
