@@ -73,7 +73,10 @@ the listener attribute key itself).`,
 	f.StringArrayVar(&c.headerNames, "header-name", nil, "`KEY=NAME`: the listener renames an mTLS header (KEY subject, issuer, serial-number, validity, leaf, clientcert, or the attribute key routing.http.request.x_amzn_mtls_clientcert_subject.header_name); repeatable")
 	completeFiles(cmd, "ca", extPEM...)
 	completeFiles(cmd, "crl", extCRL...)
-	completeValues(cmd, "header-name", "clientcert=", "serial-number=", "issuer=", "subject=", "validity=", "leaf=")
+	// KEY= and no space: the user types the NAME next.
+	_ = cmd.RegisterFlagCompletionFunc("header-name", cobra.FixedCompletions(
+		[]string{"clientcert=", "serial-number=", "issuer=", "subject=", "validity=", "leaf="},
+		cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
 	return cmd
 }
 

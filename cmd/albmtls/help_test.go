@@ -121,6 +121,7 @@ func TestCompletion(t *testing.T) {
 		{"bundle argument", []string{"truststore", "check", ""}, []string{"pem"}, false, dirFilterFileExt},
 		{"CRL files", []string{"truststore", "check", "b.pem", "--crl", ""}, []string{"pem", "crl"}, false, dirFilterFileExt},
 		{"client certificate", []string{"bench", "load", "--cert", ""}, []string{"pem"}, false, dirFilterFileExt},
+		{"header rename keys, no space after", []string{"backend", "--header-name", ""}, []string{"subject=", "issuer="}, false, ":6"},
 		{"PKI directory", []string{"conformance", "--pki", ""}, nil, true, dirFilterDirs},
 		{"output directory", []string{"pki", "init", "--out", ""}, nil, true, dirFilterDirs},
 	} {
