@@ -63,14 +63,20 @@ the listener attribute key itself).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&c.name, "name", "web-1", "instance name the page shows")
-	f.StringVar(&c.listen, "listen", "127.0.0.1:9001", "address to serve HTTP on (0.0.0.0:9001 in a container)")
-	f.StringVar(&c.ca, "ca", "", "PEM CA bundle to verify passthrough-mode client chains against")
-	f.StringArrayVar(&c.crls, "crl", nil, "CRL (PEM or DER) of a CA of --ca, checked in passthrough mode (repeatable)")
-	f.StringVar(&c.requireO, "require-subject-o", "", "authorize only client certificates whose subject has this O")
-	f.StringVar(&c.requireOU, "require-subject-ou", "", "authorize only client certificates whose subject has this OU")
-	f.StringVar(&c.prefix, "require-path-prefix", "", "apply --require-subject-o/-ou only to paths under this prefix, e.g. /members/ (default: every path)")
-	f.StringArrayVar(&c.headerNames, "header-name", nil, "KEY=NAME: the listener renames an mTLS header (KEY subject, issuer, serial-number, validity, leaf, clientcert, or the attribute key routing.http.request.x_amzn_mtls_clientcert_subject.header_name); repeatable")
+	f.StringVar(&c.name, "name", "web-1", "instance `NAME` the page shows")
+	f.StringVar(&c.listen, "listen", "127.0.0.1:9001", "`ADDR` to serve HTTP on (0.0.0.0:9001 in a container)")
+	f.StringVar(&c.ca, "ca", "", "PEM CA bundle `FILE` to verify passthrough-mode client chains against")
+	f.StringArrayVar(&c.crls, "crl", nil, "CRL `FILE` (PEM or DER) of a CA of --ca, checked in passthrough mode (repeatable)")
+	f.StringVar(&c.requireO, "require-subject-o", "", "authorize only client certificates whose subject has this `O`")
+	f.StringVar(&c.requireOU, "require-subject-ou", "", "authorize only client certificates whose subject has this `OU`")
+	f.StringVar(&c.prefix, "require-path-prefix", "", "apply --require-subject-o/-ou only to paths under this `PREFIX`, e.g. /members/ (default: every path)")
+	f.StringArrayVar(&c.headerNames, "header-name", nil, "`KEY=NAME`: the listener renames an mTLS header (KEY subject, issuer, serial-number, validity, leaf, clientcert, or the attribute key routing.http.request.x_amzn_mtls_clientcert_subject.header_name); repeatable")
+	completeFiles(cmd, "ca", extPEM...)
+	completeFiles(cmd, "crl", extCRL...)
+	// KEY= and no space: the user types the NAME next.
+	_ = cmd.RegisterFlagCompletionFunc("header-name", cobra.FixedCompletions(
+		[]string{"clientcert=", "serial-number=", "issuer=", "subject=", "validity=", "leaf="},
+		cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
 	return cmd
 }
 
@@ -81,37 +87,41 @@ func backendFromFlags(a *app, c backendConfig) (*backend.Backend, error) {
 	for _, hn := range c.headerNames {
 		key, name, ok := strings.Cut(hn, "=")
 		if !ok || key == "" || name == "" {
-			return nil, fmt.Errorf("--header-name %q: want KEY=NAME, e.g. subject=X-Client-Subject", hn)
+			return nil, usageErrorf("--header-name %q: want KEY=NAME, e.g. subject=X-Client-Subject", hn)
 		}
 		if _, dup := attrs[key]; dup {
-			return nil, fmt.Errorf("--header-name %q: %s is renamed twice", hn, key)
+			return nil, usageErrorf("--header-name %q: %s is renamed twice", hn, key)
 		}
 		attrs[key] = name
 	}
 	names, err := backend.NamesFromAttributes(attrs)
 	if err != nil {
-		return nil, fmt.Errorf("--header-name: %w", err)
+		return nil, usageErrorf("--header-name: %w", err)
 	}
 	cfg.Names = names
 	if c.ca == "" && len(c.crls) > 0 {
-		return nil, errors.New("--crl needs --ca: a CRL is checked against the CA bundle that verifies the chain")
+		return nil, usageError(errors.New("--crl needs --ca: a CRL is checked against the CA bundle that verifies the chain"))
 	}
 	if c.ca != "" {
 		bundle, err := boundedio.ReadFile(c.ca, "CA certificates bundle", boundedio.MaxBundleFile)
 		if err != nil {
-			return nil, fmt.Errorf("--ca: %w", err)
+			return nil, configError(fmt.Errorf("--ca: %w", err))
 		}
 		crls := make([][]byte, len(c.crls))
 		for i, file := range c.crls {
 			if crls[i], err = boundedio.ReadFile(file, "revocation file", boundedio.MaxRevocationFile); err != nil {
-				return nil, fmt.Errorf("--crl: %w", err)
+				return nil, configError(fmt.Errorf("--crl: %w", err))
 			}
 		}
 		if cfg.Trust, err = backend.LoadTrust(bundle, crls...); err != nil {
-			return nil, fmt.Errorf("--ca %s / --crl: %w", c.ca, err)
+			return nil, configError(fmt.Errorf("--ca %s / --crl: %w", c.ca, err))
 		}
 	}
-	return backend.New(cfg)
+	b, err := backend.New(cfg)
+	if err != nil {
+		return nil, usageError(err) // the flags' values: an empty --name, a bad header name
+	}
+	return b, nil
 }
 
 func runBackend(ctx context.Context, a *app, c backendConfig) error {

@@ -109,7 +109,11 @@ func TestBackendErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(append([]string{"backend"}, tt.args...)...)
-			assert.Equal(t, 1, code)
+			want := 2 // a bad flag value or an unreadable --ca/--crl
+			if tt.name == "busy address" {
+				want = 1 // the command started and failed
+			}
+			assert.Equal(t, want, code)
 			assert.Contains(t, stderr, tt.want)
 		})
 	}

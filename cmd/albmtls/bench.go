@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -58,6 +60,7 @@ func newBenchLoadCmd(a *app) *cobra.Command {
 	var (
 		certFile, keyFile, caFile, mode string
 		headers                         []string
+		asJSON                          bool
 		cfg                             loadgen.Config
 	)
 	cmd := &cobra.Command{
@@ -66,7 +69,9 @@ func newBenchLoadCmd(a *app) *cobra.Command {
 		Long: `load sends GET requests to URL from --concurrency workers for --duration
 (or until --requests succeeded), each worker with one request in flight,
 and prints requests per second, latency percentiles and errors. Non-2xx
-answers count as errors; the exit status is 1 when any request failed.
+answers count as errors; the exit status is 1 when any request failed, 2
+when a flag, the URL or a certificate file cannot be used. --json prints the
+result as one JSON object (fields in BENCHMARKS.md).
 
   --mode handshake   a new connection per request: TCP, a full TLS 1.3
                      handshake with the client certificate (never resumed),
@@ -84,31 +89,34 @@ Only loopback targets are accepted (127.0.0.1, ::1, localhost). Without
 			cfg.URL = args[0]
 			m, err := loadgen.ParseMode(mode)
 			if err != nil {
-				return err
+				return usageError(err)
 			}
 			cfg.Mode = m
+			if err := checkLoopbackURL(cfg.URL); err != nil {
+				return usageError(err)
+			}
 			if (certFile == "") != (keyFile == "") {
-				return errors.New("--cert and --key go together: pass the client's chain (e.g. pki/clients/valid-chain.pem) and its key")
+				return usageError(errors.New("--cert and --key go together: pass the client's chain (e.g. pki/clients/valid-chain.pem) and its key"))
 			}
 			if certFile != "" {
 				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 				if err != nil {
-					return fmt.Errorf("loading the client certificate %s with key %s: %w", certFile, keyFile, err)
+					return configError(fmt.Errorf("loading the client certificate %s with key %s: %w", certFile, keyFile, err))
 				}
 				cfg.Certificate = &cert
 			}
 			if caFile != "" {
 				pem, err := os.ReadFile(caFile)
 				if err != nil {
-					return fmt.Errorf("reading --ca: %w", err)
+					return configError(fmt.Errorf("reading --ca: %w", err))
 				}
 				cfg.RootCAs = x509.NewCertPool()
 				if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-					return fmt.Errorf("--ca %s holds no PEM certificate", caFile)
+					return configError(fmt.Errorf("--ca %s holds no PEM certificate", caFile))
 				}
 			}
 			if cfg.Header, err = parseHeaders(headers); err != nil {
-				return err
+				return usageError(err)
 			}
 			ctx, stop := signalContext(cmd)
 			defer stop()
@@ -116,7 +124,13 @@ Only loopback targets are accepted (127.0.0.1, ::1, localhost). Without
 			if err != nil {
 				return err
 			}
-			printResult(a.stdout, res)
+			if asJSON {
+				if err := writeJSON(a.stdout, loadReport(cfg.URL, res)); err != nil {
+					return err
+				}
+			} else {
+				printResult(a.stdout, res)
+			}
 			if res.Errors > 0 {
 				return silentExit(1)
 			}
@@ -124,17 +138,39 @@ Only loopback targets are accepted (127.0.0.1, ::1, localhost). Without
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&certFile, "cert", "", "client certificate chain (PEM), e.g. pki/clients/valid-chain.pem")
-	f.StringVar(&keyFile, "key", "", "client private key (PEM)")
-	f.StringVar(&caFile, "ca", "", "verify the server against these CAs (PEM); default: no verification")
-	f.StringVar(&mode, "mode", string(loadgen.ModeHandshake), "handshake (new connection per request) or keepalive")
-	f.IntVarP(&cfg.Concurrency, "concurrency", "c", loadgen.DefaultConcurrency, "workers, each with one request in flight")
+	f.StringVar(&certFile, "cert", "", "client certificate chain `FILE` (PEM), e.g. pki/clients/valid-chain.pem")
+	f.StringVar(&keyFile, "key", "", "client private key `FILE` (PEM)")
+	f.StringVar(&caFile, "ca", "", "verify the server against the CAs in `FILE` (PEM); default: no verification")
+	f.StringVar(&mode, "mode", string(loadgen.ModeHandshake), "`MODE`: handshake (new connection per request) or keepalive")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON (fields in BENCHMARKS.md)")
+	f.IntVarP(&cfg.Concurrency, "concurrency", "c", loadgen.DefaultConcurrency, "`N` workers, each with one request in flight")
 	f.DurationVarP(&cfg.Duration, "duration", "d", loadgen.DefaultDuration, fmt.Sprintf("how long to run (at most %s)", loadgen.MaxDuration))
-	f.Int64VarP(&cfg.Requests, "requests", "n", 0, "stop after this many requests (0: run for --duration)")
+	f.Int64VarP(&cfg.Requests, "requests", "n", 0, "stop after `N` requests (0: run for --duration)")
 	f.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "bound on one request, connection and handshake included")
-	f.StringVar(&cfg.ServerName, "server-name", "", "TLS server name (SNI); default: the URL's host")
-	f.StringArrayVarP(&headers, "header", "H", nil, `extra request header "Name: value", repeatable`)
+	f.StringVar(&cfg.ServerName, "server-name", "", "TLS server `NAME` (SNI); default: the URL's host")
+	f.StringArrayVarP(&headers, "header", "H", nil, "extra request `HEADER` \"Name: value\", repeatable")
+	completeValues(cmd, "mode", string(loadgen.ModeHandshake), string(loadgen.ModeKeepAlive))
+	for _, n := range []string{"cert", "key", "ca"} {
+		completeFiles(cmd, n, extPEM...)
+	}
 	return cmd
+}
+
+// checkLoopbackURL refuses, as a usage error, a URL that loadgen would
+// refuse before sending anything: not http(s), or an IP literal that is
+// not loopback. Names are resolved (and checked) by loadgen.
+func checkLoopbackURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("URL %q: %w", raw, err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("URL %q: scheme must be https (or http for a plain baseline)", raw)
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && !ip.IsLoopback() {
+		return fmt.Errorf("%s is not a loopback address; the load generator only targets this machine (127.0.0.1, ::1 or localhost)", ip)
+	}
+	return nil
 }
 
 func parseHeaders(hs []string) (map[string][]string, error) {
@@ -211,6 +247,9 @@ when it ends.`,
 			if err != nil {
 				return fmt.Errorf("finding the albmtls binary to run the servers: %w", err)
 			}
+			if !slices.Contains(servers, compare.ALBMTLS) {
+				return usageErrorf("--servers %s: the comparison must include albmtls", strings.Join(servers, ","))
+			}
 			cfg.Exe, cfg.Servers, cfg.Scenarios, cfg.Progress = exe, servers, scenarios, a.stderr
 			ctx, stop := signalContext(cmd)
 			defer stop()
@@ -231,16 +270,19 @@ when it ends.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&servers, "servers", compare.AllServers, "servers to compare: albmtls plus any of nginx, haproxy, ceiling")
-	f.StringSliceVar(&scenarios, "scenarios", nil, "scenarios (default all): "+names(compare.Scenarios))
-	f.IntVar(&cfg.Rounds, "rounds", 3, "rounds of alternation")
+	f.StringSliceVar(&servers, "servers", compare.AllServers, "`SERVERS` to compare: albmtls plus any of nginx, haproxy, ceiling")
+	f.StringSliceVar(&scenarios, "scenarios", nil, "`SCENARIOS` (default all): "+names(compare.Scenarios))
+	f.IntVar(&cfg.Rounds, "rounds", 3, "`N` rounds of alternation")
 	f.DurationVarP(&cfg.Duration, "duration", "d", 5*time.Second, "length of one measured run")
 	f.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured run per server and scenario before the rounds (negative: none)")
-	f.IntVarP(&cfg.Concurrency, "concurrency", "c", 32, "load generator workers, the same for every server")
-	f.IntVar(&cfg.Slices, "slices", 5, "parts of each run, alternated with the other CRL variant on the same server")
-	f.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the PKI, configurations and logs (default: a temporary one)")
+	f.IntVarP(&cfg.Concurrency, "concurrency", "c", 32, "`N` load generator workers, the same for every server")
+	f.IntVar(&cfg.Slices, "slices", 5, "`N` parts of each run, alternated with the other CRL variant on the same server")
+	f.StringVar(&cfg.WorkDir, "work-dir", "", "`DIR` for the PKI, configurations and logs (default: a temporary one)")
 	f.BoolVar(&cfg.Keep, "keep", false, "keep the temporary work directory")
-	f.StringVarP(&out, "output", "o", "", "also write the table (Markdown) to this file")
+	f.StringVarP(&out, "output", "o", "", "also write the table (Markdown) to `FILE`")
+	completeValues(cmd, "servers", compare.AllServers...)
+	completeDirs(cmd, "work-dir")
+	completeFiles(cmd, "output", "md")
 	return cmd
 }
 
@@ -322,6 +364,11 @@ See RELIABILITY.md.`,
 			if err != nil {
 				return fmt.Errorf("finding the albmtls binary to run as serve: %w", err)
 			}
+			for _, n := range cfg.Phases {
+				if !slices.Contains(soak.PhaseNames(), n) {
+					return usageErrorf("--phases: no phase %q; the phases are %s", n, strings.Join(soak.PhaseNames(), ", "))
+				}
+			}
 			cfg.Exe, cfg.Progress, cfg.Version = exe, a.stderr, versionString()
 			ctx, stop := signalContext(cmd)
 			defer stop()
@@ -349,14 +396,17 @@ See RELIABILITY.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&cfg.Phases, "phases", nil, "phases to run (default all): "+strings.Join(soak.PhaseNames(), ","))
+	f.StringSliceVar(&cfg.Phases, "phases", nil, "`PHASES` to run (default all): "+strings.Join(soak.PhaseNames(), ","))
 	f.IntVar(&cfg.IdleConns, "idle-conns", soak.DefaultIdleConns, "idle phase: verified connections to hold")
 	f.IntVar(&cfg.SlowConns, "slow-conns", soak.DefaultSlowConns, "slowloris phase: clients of each kind")
 	f.DurationVar(&cfg.SlowWait, "slow-wait", soak.DefaultSlowWait, "slowloris phase: how long to wait for the emulator to close them")
 	f.DurationVar(&cfg.LoadTime, "load-time", soak.DefaultLoadTime, "reload phase: how long the swaps and the load go on")
-	f.StringVar(&cfg.Emulation, "emulation", "", `extra lines for the emulation block of every config, e.g. "request_timeout: 5s"`)
-	f.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the PKI, configurations and logs (default: a temporary one)")
+	f.StringVar(&cfg.Emulation, "emulation", "", "extra `YAML` lines for the emulation block of every config, e.g. \"request_timeout: 5s\"")
+	f.StringVar(&cfg.WorkDir, "work-dir", "", "`DIR` for the PKI, configurations and logs (default: a temporary one)")
 	f.BoolVar(&cfg.Keep, "keep", false, "keep the temporary work directory")
-	f.StringVarP(&out, "output", "o", "", "also write the table (Markdown) to this file")
+	f.StringVarP(&out, "output", "o", "", "also write the table (Markdown) to `FILE`")
+	completeValues(cmd, "phases", soak.PhaseNames()...)
+	completeDirs(cmd, "work-dir")
+	completeFiles(cmd, "output", "md")
 	return cmd
 }

@@ -72,7 +72,7 @@ func TestBenchLoad(t *testing.T) {
 		{[]string{"bench", "compare", "--servers", "nginx"}, "must include albmtls"},
 	} {
 		code, _, stderr := runBenchCLI(tc.args...)
-		assert.Equal(t, 1, code, "%v", tc.args)
+		assert.Equal(t, 2, code, "usage or configuration error: %v", tc.args)
 		assert.Contains(t, stderr, tc.want, "%v", tc.args)
 	}
 }

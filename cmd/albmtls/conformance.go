@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 
 	"github.com/albmtls/albmtls/conformance"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/listener"
+	"github.com/albmtls/albmtls/internal/enum"
+	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/scenarios"
 )
 
@@ -32,6 +36,7 @@ type conformanceConfig struct {
 	backend   string
 	expect    string
 	list      bool
+	json      bool
 	printCfg  bool
 	quiet     bool
 }
@@ -58,9 +63,12 @@ allowed, outsider 403, missing or spoofed headers refused).
 
 Writes a progress line on stderr, a summary table on stdout, JUnit XML with
 --junit and a Markdown (or, for *.html, HTML) report with --report. The exit
-status is 1 when any scenario failed.`,
+status is 1 when any scenario failed, 2 when the flags, --pki, --scenarios or
+--expect cannot be used. --list --json prints the catalogue as a JSON array
+of {name, description, basis, reference, url, file}.`,
 		Example: `  albmtls conformance --junit out.xml --report out.md
   albmtls conformance --run 'verify-rejects-.*'
+  albmtls conformance --list --json | jq -r '.[].name'
   albmtls conformance --set emulation.strip_client_headers=false   # break one behaviour on purpose
   albmtls conformance --target https://127.0.0.1:8443 --pki pki --echo-listen 127.0.0.1:9001 \
       --connection-log logs/conn.log --admin http://127.0.0.1:9090
@@ -71,30 +79,41 @@ status is 1 when any scenario failed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.opts.Target, "target", "", "HTTPS listener of a running emulator or a real ALB (default: in-process)")
-	f.StringVar(&cfg.opts.HTTPTarget, "http-target", "", "the same load balancer's HTTP listener, for the redirect scenarios")
-	f.StringVar(&cfg.opts.RemoteMode, "mode", "verify", "mutual authentication mode of the --target listener (off, passthrough, verify)")
-	f.StringVar(&cfg.opts.ServerName, "server-name", "", "TLS server name for --target (default: its host)")
-	f.StringVar(&cfg.opts.EchoListen, "echo-listen", "127.0.0.1:9001", "where the echo target listens for --target runs")
-	f.StringVar(&cfg.opts.ConnectionLog, "connection-log", "", "the --target emulator's connection log file, to check tls_verify_status")
-	f.StringVar(&cfg.opts.AccessLog, "access-log", "", "the --target emulator's access log file")
-	f.StringVar(&cfg.opts.Admin, "admin", "", "the --target emulator's admin endpoint (http://HOST:PORT), for runtime revocation")
-	f.StringVar(&cfg.opts.TrustStore, "trust-store", "", "trust store name behind --admin (default: its only one)")
-	f.StringVar(&cfg.opts.AdminToken, "admin-token", os.Getenv(config.AdminTokenEnv), "the --admin endpoint's bearer token (admin.token; default $"+config.AdminTokenEnv+")")
-	f.StringVar(&cfg.opts.PKIDir, "pki", "", "PKI directory from `albmtls pki init` (default: a throw-away PKI)")
-	f.StringVar(&cfg.scenarios, "scenarios", "", "directory of scenario files to run instead of the built-in catalogue")
-	f.StringVar(&cfg.run, "run", "", "run only the scenarios whose name matches this regular expression")
-	f.StringVar(&cfg.junit, "junit", "", "write JUnit XML to FILE")
-	f.StringVar(&cfg.report, "report", "", "write a Markdown report (HTML when FILE ends in .html) to FILE")
-	f.StringVar(&cfg.backend, "backend", "", "test your backend at URL with the in-process emulator in front of it")
-	f.StringVar(&cfg.expect, "expect", "", "expectation file for --backend (YAML; see docs/conformance.md)")
-	f.StringArrayVar(&cfg.sets, "set", nil, "change a key of every generated config, PATH=VALUE (repeatable), e.g. emulation.strip_client_headers=false")
-	f.IntVar(&cfg.opts.Parallel, "parallel", 0, "scenarios run at once (default 4 per CPU)")
+	f.StringVar(&cfg.opts.Target, "target", "", "`URL` of the HTTPS listener of a running emulator or a real ALB (default: in-process)")
+	f.StringVar(&cfg.opts.HTTPTarget, "http-target", "", "`URL` of the same load balancer's HTTP listener, for the redirect scenarios")
+	f.StringVar(&cfg.opts.RemoteMode, "mode", "verify", "mutual authentication `MODE` of the --target listener (off, passthrough, verify)")
+	f.StringVar(&cfg.opts.ServerName, "server-name", "", "TLS server `NAME` for --target (default: its host)")
+	f.StringVar(&cfg.opts.EchoListen, "echo-listen", "127.0.0.1:9001", "`ADDR` where the echo target listens for --target runs")
+	f.StringVar(&cfg.opts.ConnectionLog, "connection-log", "", "the --target emulator's connection log `FILE`, to check tls_verify_status")
+	f.StringVar(&cfg.opts.AccessLog, "access-log", "", "the --target emulator's access log `FILE`")
+	f.StringVar(&cfg.opts.Admin, "admin", "", "the --target emulator's admin endpoint `URL` (http://HOST:PORT), for runtime revocation")
+	f.StringVar(&cfg.opts.TrustStore, "trust-store", "", "trust store `NAME` behind --admin (default: its only one)")
+	f.StringVar(&cfg.opts.AdminToken, "admin-token", os.Getenv(config.AdminTokenEnv), "the --admin endpoint's bearer `TOKEN` (admin.token; default $"+config.AdminTokenEnv+")")
+	f.StringVar(&cfg.opts.PKIDir, "pki", "", "PKI `DIR` from albmtls pki init (default: a throw-away PKI)")
+	f.StringVar(&cfg.scenarios, "scenarios", "", "`DIR` of scenario files to run instead of the built-in catalogue")
+	f.StringVar(&cfg.run, "run", "", "run only the scenarios whose name matches this `REGEXP`")
+	f.StringVar(&cfg.junit, "junit", "", "write JUnit XML to `FILE`")
+	f.StringVar(&cfg.report, "report", "", "write a Markdown report (HTML when FILE ends in .html) to `FILE`")
+	f.StringVar(&cfg.backend, "backend", "", "test your backend at `URL` with the in-process emulator in front of it")
+	f.StringVar(&cfg.expect, "expect", "", "expectation `FILE` for --backend (YAML; see docs/conformance.md)")
+	f.StringArrayVar(&cfg.sets, "set", nil, "change a key of every generated config, `PATH=VALUE` (repeatable), e.g. emulation.strip_client_headers=false")
+	f.IntVar(&cfg.opts.Parallel, "parallel", 0, "`N` scenarios run at once (default 4 per CPU)")
 	f.DurationVar(&cfg.opts.Timeout, "timeout", 10*time.Second, "timeout of every network step")
-	f.StringVar(&cfg.opts.WorkDir, "keep", "", "keep the generated PKI and configs in DIR")
+	f.StringVar(&cfg.opts.WorkDir, "keep", "", "keep the generated PKI and configs in `DIR`")
 	f.BoolVar(&cfg.list, "list", false, "list the scenarios with their source and basis, and exit")
-	f.BoolVar(&cfg.printCfg, "print-target-config", false, "print an albmtls.yaml for `albmtls serve` that offers the --target setup of --mode (needs --pki), and exit")
+	f.BoolVar(&cfg.json, "json", false, "with --list: print the catalogue as JSON")
+	f.BoolVar(&cfg.printCfg, "print-target-config", false, "print an albmtls.yaml for albmtls serve that offers the --target setup of --mode (needs --pki), and exit")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "no progress line")
+	completeValues(cmd, "mode", modeNames(listener.Modes)...)
+	_ = cmd.RegisterFlagCompletionFunc("run", completeScenarios)
+	for _, n := range []string{"pki", "scenarios", "keep"} {
+		completeDirs(cmd, n)
+	}
+	completeFiles(cmd, "expect", extYAML...)
+	completeFiles(cmd, "junit", "xml")
+	completeFiles(cmd, "report", "md", "html")
+	completeFiles(cmd, "connection-log", "log")
+	completeFiles(cmd, "access-log", "log")
 	return cmd
 }
 
@@ -105,32 +124,38 @@ func runConformance(ctx context.Context, a *app, cfg conformanceConfig) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	if err := cfg.validate(); err != nil {
-		return err
+		return usageError(err)
 	}
 	if cfg.run != "" {
 		re, err := regexp.Compile(cfg.run)
 		if err != nil {
-			return fmt.Errorf("--run %q: %v", cfg.run, err)
+			return usageErrorf("--run %q: %v", cfg.run, err)
 		}
 		cfg.opts.Run = re
 	}
 	for _, s := range cfg.sets {
 		st, err := conformance.ParseSetting(s)
 		if err != nil {
-			return err
+			return usageError(err)
 		}
 		cfg.opts.Set = append(cfg.opts.Set, st)
 	}
 	if cfg.scenarios != "" {
 		list, err := scenarios.LoadDir(cfg.scenarios)
 		if err != nil {
-			return err
+			return configError(err)
 		}
 		cfg.opts.Scenarios = list
 	}
+	if cfg.opts.PKIDir != "" {
+		// conformance.Run would say the same, but as a failed run (1).
+		if _, err := pki.Load(cfg.opts.PKIDir); err != nil {
+			return configError(fmt.Errorf("loading the PKI (--pki): %w", err))
+		}
+	}
 	if cfg.printCfg {
 		if cfg.opts.PKIDir == "" {
-			return errors.New("--print-target-config needs --pki DIR: the running emulator and the harness must share the PKI")
+			return usageError(errors.New("--print-target-config needs --pki DIR: the running emulator and the harness must share the PKI"))
 		}
 		data, err := conformance.TargetConfig{PKIDir: cfg.opts.PKIDir, Mode: cfg.opts.RemoteMode, Echo: cfg.opts.EchoListen,
 			HTTPSPort: 8443, HTTPPort: 8080, ConnectionLog: "logs/conn.log", AccessLog: "logs/access.log", Admin: "127.0.0.1:9090"}.YAML()
@@ -141,13 +166,13 @@ func runConformance(ctx context.Context, a *app, cfg conformanceConfig) error {
 		return err
 	}
 	if cfg.list {
-		return listScenarios(a.stdout, cfg.opts)
+		return listScenarios(a.stdout, cfg.opts, cfg.json)
 	}
 	// One emulator per scenario makes the operational log noisy: show only
 	// its errors, unless --log-level debug asks for everything.
 	cfg.opts.Logger = a.logger()
 	if a.logLevel.Level() > slog.LevelDebug {
-		cfg.opts.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		cfg.opts.Logger = a.loggerAt(slog.LevelError)
 	}
 	if !cfg.quiet {
 		cfg.opts.Progress = progressPrinter(a.stderr)
@@ -161,7 +186,7 @@ func runConformance(ctx context.Context, a *app, cfg conformanceConfig) error {
 		var e *conformance.BackendExpect
 		if cfg.expect != "" {
 			if e, err = conformance.LoadBackendExpect(cfg.expect); err != nil {
-				return err
+				return configError(err)
 			}
 		}
 		rep, err = conformance.RunBackend(ctx, cfg.opts, cfg.backend, e)
@@ -208,6 +233,10 @@ func (cfg conformanceConfig) validate() error {
 		return errors.New("--set changes the configs of the in-process emulator; it cannot change a --target")
 	case cfg.opts.Timeout <= 0:
 		return errors.New("--timeout must be positive")
+	case cfg.json && !cfg.list:
+		return errors.New("--json belongs to --list; the run's machine-readable output is --junit FILE")
+	case !slices.Contains(modeNames(listener.Modes), cfg.opts.RemoteMode):
+		return fmt.Errorf("--mode %q: use %s", cfg.opts.RemoteMode, enum.List(listener.Modes, ", ", " or "))
 	}
 	return nil
 }
@@ -231,12 +260,15 @@ func writeReportFile(file string, write func(io.Writer) error) error {
 }
 
 // listScenarios prints the catalogue without running it.
-func listScenarios(w io.Writer, opts conformance.Options) error {
+func listScenarios(w io.Writer, opts conformance.Options, asJSON bool) error {
 	sess, err := conformance.Open(opts)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	defer sess.Close()
+	if asJSON {
+		return writeJSON(w, scenarioList(sess.Scenarios()))
+	}
 	for _, s := range sess.Scenarios() {
 		fmt.Fprintf(w, "%-70s %s  %s\n", s.Name, s.Basis, s.Source.Reference)
 	}

@@ -133,7 +133,7 @@ func TestConformanceFlagErrors(t *testing.T) {
 		{[]string{"--pki", "/nonexistent"}, "loading the PKI (--pki)"},
 	} {
 		code, _, stderr := runConformanceCLI(tc.args...)
-		assert.Equal(t, 1, code, tc.args)
+		assert.Equal(t, 2, code, "usage or configuration error: %v", tc.args)
 		assert.Contains(t, stderr, tc.want, tc.args)
 	}
 }

@@ -39,17 +39,27 @@ well-formed CRL; OUT is written through a temporary file, so a failed run
 leaves no partial output.`,
 		Example: `  albmtls crl convert ca.crl ca.crl.pem
   curl -s http://ca.example/ca.crl | albmtls crl convert - ca.crl.pem`,
-		Args: cobra.ExactArgs(2),
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: fileArgs(extCRL...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.in, c.out = args[0], args[1]
 			return runCRLConvert(a, os.Stdin, c)
 		},
 	}
-	cmd.Flags().StringVar(&c.to, "to", "", `output encoding, "pem" or "der" (default: the other one)`)
+	cmd.Flags().StringVar(&c.to, "to", "", "output `ENCODING`, pem or der (default: the other one)")
+	completeValues(cmd, "to", string(pki.FormatPEM), string(pki.FormatDER))
 	return cmd
 }
 
+// runCRLConvert converts; an input that cannot be read or is no CRL is an
+// input error (status 2), a failed write a failure (status 1).
 func runCRLConvert(a *app, stdin io.Reader, c crlConvertConfig) error {
+	to := pki.Format(c.to)
+	switch to {
+	case "", pki.FormatDER, pki.FormatPEM:
+	default:
+		return usageErrorf("--to %q: valid values are pem and der", c.to)
+	}
 	var (
 		data []byte
 		err  error
@@ -62,7 +72,7 @@ func runCRLConvert(a *app, stdin io.Reader, c crlConvertConfig) error {
 		data, err = boundedio.ReadFile(c.in, "revocation file", boundedio.MaxRevocationFile)
 	}
 	if err != nil {
-		return fmt.Errorf("reading the CRL: %w", err)
+		return configError(fmt.Errorf("reading the CRL: %w", err))
 	}
 	inName := c.in
 	if inName == "-" {
@@ -70,18 +80,13 @@ func runCRLConvert(a *app, stdin io.Reader, c crlConvertConfig) error {
 	}
 	crl, from, err := pki.ParseCRL(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", inName, err)
+		return configError(fmt.Errorf("%s: %w", inName, err))
 	}
-	to := pki.Format(c.to)
-	switch to {
-	case "":
+	if to == "" {
 		to = pki.FormatPEM
 		if from == pki.FormatPEM {
 			to = pki.FormatDER
 		}
-	case pki.FormatDER, pki.FormatPEM:
-	default:
-		return fmt.Errorf("--to %q: valid values are pem and der", c.to)
 	}
 	out := crl.Raw
 	if to == pki.FormatPEM {

@@ -78,7 +78,7 @@ func TestCRLConvertInProcess(t *testing.T) {
 	assert.Equal(t, string(der), stdout)
 
 	code, _, stderr = runCLI("crl", "convert", "--to", "txt", pemFile, out)
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `--to "txt": valid values are pem and der`)
 }
 
@@ -120,7 +120,7 @@ func TestCRLConvertBadInput(t *testing.T) {
 			require.NoError(t, os.WriteFile(in, tc.content, 0o644))
 			out := filepath.Join(tmp, "out-"+filepath.Base(in))
 			code, stdout, stderr := runCLI("crl", "convert", in, out)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, 2, code, "an input that is no CRL is an input error")
 			assert.Empty(t, stdout)
 			assert.Equal(t, "albmtls: "+in+": ", stderr[:len("albmtls: "+in+": ")], "the error names the file")
 			assert.Contains(t, stderr, tc.wantErr)
@@ -137,7 +137,7 @@ func TestCRLConvertBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI("crl", "convert", tc.in, filepath.Join(tmp, "out"))
-			assert.Equal(t, 1, code)
+			assert.Equal(t, 2, code, "an unreadable input is an input error")
 			assert.Contains(t, stderr, tc.wantErr)
 			assert.Contains(t, stderr, tc.in)
 		})
@@ -148,11 +148,11 @@ func TestCRLConvertBadInput(t *testing.T) {
 	bad := filepath.Join(tmp, "bad")
 	require.NoError(t, os.WriteFile(bad, []byte("junk"), 0o644))
 	code, _, _ := runCLI("crl", "convert", bad, existing)
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	data, err := os.ReadFile(existing)
 	require.NoError(t, err)
 	assert.Equal(t, "keep me", string(data))
 	code, _, stderr := runCLI("crl", "convert", bad)
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "accepts 2 arg(s)")
 }

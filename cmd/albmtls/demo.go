@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/albmtls/albmtls/demo"
+	"github.com/albmtls/albmtls/internal/enum"
 )
 
 // demoConfig holds the flags of `demo`.
@@ -57,12 +59,15 @@ half-written by an interrupted run is regenerated.`,
 		},
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&c.dir, "dir", "albmtls-demo", "directory for the PKI, the config and the logs")
-	cmd.Flags().StringVar(&c.mode, "mode", "verify", "mutual authentication mode of the HTTPS listener: verify, passthrough or off")
-	cmd.Flags().IntVar(&c.httpPort, "http-port", 8080, "port of the HTTP listener on 127.0.0.1 (redirects to HTTPS; 0 picks one)")
-	cmd.Flags().IntVar(&c.httpsPort, "https-port", 8443, "port of the HTTPS listener on 127.0.0.1 (0 picks one)")
-	cmd.Flags().StringVar(&c.admin, "admin-addr", "127.0.0.1:9090", `admin endpoint address ("" for none)`)
-	cmd.Flags().StringVar(&c.color, "color", "auto", "colour the connection lines: auto (when stdout is a terminal), always or never")
+	f.StringVar(&c.dir, "dir", "albmtls-demo", "`DIR` for the PKI, the config and the logs")
+	cmd.Flags().StringVar(&c.mode, "mode", "verify", "mutual authentication `MODE` of the HTTPS listener: verify, passthrough or off")
+	cmd.Flags().IntVar(&c.httpPort, "http-port", 8080, "`PORT` of the HTTP listener on 127.0.0.1 (redirects to HTTPS; 0 picks one)")
+	cmd.Flags().IntVar(&c.httpsPort, "https-port", 8443, "`PORT` of the HTTPS listener on 127.0.0.1 (0 picks one)")
+	cmd.Flags().StringVar(&c.admin, "admin-addr", "127.0.0.1:9090", "admin endpoint `ADDR` (\"\" for none)")
+	cmd.Flags().StringVar(&c.color, "color", "auto", "colour the connection lines, `WHEN`: auto (when stdout is a terminal), always or never")
+	completeDirs(cmd, "dir")
+	completeValues(cmd, "mode", modeNames(demo.Modes)...)
+	completeValues(cmd, "color", "auto", "always", "never")
 	cmd.AddCommand(newDemoPrepareCmd(a, &c))
 	return cmd
 }
@@ -95,7 +100,10 @@ emulator and the backends start.`,
 func runDemo(ctx context.Context, a *app, c demoConfig) error {
 	color, err := useColor(c.color, a.stdout)
 	if err != nil {
-		return err
+		return usageError(err)
+	}
+	if !slices.Contains(modeNames(demo.Modes), c.mode) {
+		return usageErrorf("demo: %q is not a mode; use %s", c.mode, enum.List(demo.Modes, ", ", " or "))
 	}
 	events := &syncWriter{w: a.stdout}
 	d, err := demo.Start(ctx, demo.Options{

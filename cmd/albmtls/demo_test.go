@@ -165,23 +165,24 @@ func TestDemoErrors(t *testing.T) {
 		name string
 		args []string
 		want string
+		code int
 	}{
 		{"https port in use", []string{"demo", "--dir", dir, "--https-port", port, "--http-port", "0"},
-			"albmtls: --https-port: 127.0.0.1:" + port + " is already in use or not available (bind: address already in use); free it or choose another with --https-port\n"},
+			"albmtls: --https-port: 127.0.0.1:" + port + " is already in use or not available (bind: address already in use); free it or choose another with --https-port\n", 1},
 		{"http port in use", []string{"demo", "--dir", dir, "--http-port", port, "--https-port", "0"},
-			"albmtls: --http-port: 127.0.0.1:" + port + " is already in use"},
+			"albmtls: --http-port: 127.0.0.1:" + port + " is already in use", 1},
 		{"admin in use", []string{"demo", "--dir", dir, "--http-port", "0", "--https-port", "0", "--admin-addr", "127.0.0.1:" + port},
-			"albmtls: --admin-addr: 127.0.0.1:" + port + " is already in use"},
+			"albmtls: --admin-addr: 127.0.0.1:" + port + " is already in use", 1},
 		{"bad mode", []string{"demo", "--dir", dir, "--mode", "strict", "--http-port", "0", "--https-port", "0"},
-			`albmtls: demo: "strict" is not a mode; use verify, passthrough or off`},
-		{"bad colour", []string{"demo", "--dir", dir, "--color", "pink"}, `albmtls: --color "pink": use auto, always or never`},
+			`albmtls: demo: "strict" is not a mode; use verify, passthrough or off`, 2},
+		{"bad colour", []string{"demo", "--dir", dir, "--color", "pink"}, `albmtls: --color "pink": use auto, always or never`, 2},
 		{"foreign PKI", []string{"demo", "--dir", pkitest.Dir(t), "--http-port", "0", "--https-port", "0", "--admin-addr", ""},
-			"holds a PKI that the demo did not create"},
+			"holds a PKI that the demo did not create", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tt.args...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, tt.code, code, "1: a port in use, a foreign PKI (the run failed); 2: a bad flag value")
 			assert.Contains(t, stderr, tt.want)
 		})
 	}

@@ -24,7 +24,7 @@ func newHealthCheckCmd(a *app) *cobra.Command {
 			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
 			if err != nil {
-				return fmt.Errorf("healthcheck: %w", err)
+				return usageErrorf("healthcheck: %w", err)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

@@ -23,7 +23,7 @@ func TestHealthCheck(t *testing.T) {
 		{"healthy", srv.URL + "/healthz", 0, "200 OK"},
 		{"unhealthy", srv.URL + "/other", 1, "answered 503 Service Unavailable"},
 		{"unreachable", "http://127.0.0.1:1/healthz", 1, "connection refused"},
-		{"bad URL", "::", 1, "healthcheck:"},
+		{"bad URL", "::", 2, "healthcheck:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

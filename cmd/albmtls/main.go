@@ -7,11 +7,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 )
@@ -23,27 +23,27 @@ type app struct {
 	stderr io.Writer
 	// logLevel is the operational log level (slog), set by --log-level.
 	logLevel slog.LevelVar
+	// logFormat is text or json, set by --log-format.
+	logFormat string
 }
 
-// logger returns the operational logger: text lines on stderr.
-func (a *app) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: &a.logLevel}))
+// logFormats are the values of --log-format.
+var logFormats = []string{"text", "json"}
+
+// logLevels are the values of --log-level, as slog.Level parses them.
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// logger returns the operational logger on stderr, at --log-level.
+func (a *app) logger() *slog.Logger { return a.loggerAt(&a.logLevel) }
+
+// loggerAt is logger at another level, in the --log-format.
+func (a *app) loggerAt(level slog.Leveler) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if a.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(a.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, opts))
 }
-
-// exitError carries a specific exit status out of a command. Status 1 means
-// "the check ran and found problems" (truststore check, conformance); usage
-// and runtime errors also end with 1 unless a command says otherwise.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// silentExit ends the command with the given status and no further message,
-// for commands that have already printed their findings.
-func silentExit(code int) error { return &exitError{code: code} }
 
 func newRootCmd(a *app) *cobra.Command {
 	root := &cobra.Command{
@@ -54,15 +54,30 @@ listener with mutual TLS (modes off, passthrough and verify): trust stores
 with CRLs, ALB's verification codes, the X-Amzn-Mtls-Clientcert* headers,
 connection and access logs in ALB's format, target groups and ALB's own
 error pages. It also builds a test PKI with one client certificate per
-failure mode and runs a conformance catalogue against any endpoint.`,
+failure mode and runs a conformance catalogue against any endpoint.
+
+Shell completion (flag values included): albmtls completion bash|zsh|fish|powershell --help.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.PersistentFlags().Func("log-level", "operational log level: debug, info, warn or error (default info)", func(s string) error {
+	pf := root.PersistentFlags()
+	pf.Func("log-level", "operational log `LEVEL`: debug, info, warn or error (default info)", func(s string) error {
 		return a.logLevel.UnmarshalText([]byte(s))
 	})
+	a.logFormat = "text"
+	pf.Func("log-format", "operational log `FORMAT`: text or json (slog's JSON handler, one object a line) (default text)", func(s string) error {
+		if !slices.Contains(logFormats, s) {
+			return fmt.Errorf("%q is not a log format; use text or json", s)
+		}
+		a.logFormat = s
+		return nil
+	})
+	completeValues(root, "log-level", logLevels...)
+	completeValues(root, "log-format", logFormats...)
 	root.AddCommand(
 		newVersionCmd(a),
 		newPKICmd(a),
@@ -76,27 +91,40 @@ failure mode and runs a conformance catalogue against any endpoint.`,
 		newHealthCheckCmd(a),
 		newImportCmd(a),
 	)
+	root.InitDefaultCompletionCmd()
+	conventions(root)
 	return root
 }
 
-// run executes the CLI and returns the process exit status.
+// conventions gives every command the same shape: groups reject an unknown
+// subcommand (cobra would print their help and exit 0), and every help
+// text ends with the exit statuses.
+func conventions(c *cobra.Command) {
+	if c.HasParent() && c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.NoArgs
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+	if c.Name() != "__complete" && c.Name() != "__completeNoDesc" {
+		long := c.Long
+		if long == "" {
+			long = c.Short + "."
+		}
+		c.Long = long + "\n\n" + exitStatusHelp
+	}
+	for _, sub := range c.Commands() {
+		conventions(sub)
+	}
+}
+
+// run executes the CLI and returns the process exit status (exit.go).
 func run(args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := newRootCmd(a)
+	started := false
+	markStarted(root, &started)
 	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "albmtls: %v\n", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintf(stderr, "albmtls: %v\n", err)
-	return 1
+	cmd, err := root.ExecuteC()
+	return exitStatus(stderr, cmd, err, started)
 }
 
 func main() {

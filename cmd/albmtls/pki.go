@@ -33,6 +33,7 @@ type pkiInitConfig struct {
 	keyType string
 	force   bool
 	quiet   bool
+	json    bool
 	org     string
 	orgUnit string
 }
@@ -43,28 +44,36 @@ func newPKIInitCmd(a *app) *cobra.Command {
 		Use:   "init --out DIR",
 		Short: "Create the standard test PKI in DIR",
 		Example: `  albmtls pki init --out pki
-  albmtls pki init --out pki --key-type rsa-2048 --force`,
+  albmtls pki init --out pki --key-type rsa-2048 --force
+  albmtls pki init --out pki -q --json | jq -r '.clients[] | .name + " " + .expect_verify'`,
+		Long: `init generates the standard test PKI with cfssl and writes it to DIR: the
+CAs and their CRLs, the server certificate, one client certificate per ALB
+verification outcome and manifest.json. With --json it prints what it wrote
+as one JSON object (fields in docs/pki.md) instead of the summary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPKIInit(a, c) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&c.out, "out", "", "directory to create (required)")
-	f.StringVar(&c.keyType, "key-type", string(pki.DefaultKeyType), "key type of the server and of clients without a fixed one: "+pki.KeyTypeNames())
+	f.StringVar(&c.out, "out", "", "`DIR` to create (required)")
+	f.StringVar(&c.keyType, "key-type", string(pki.DefaultKeyType), "`TYPE` of the keys of the server and of clients without a fixed one: "+pki.KeyTypeNames())
 	f.BoolVar(&c.force, "force", false, "replace an existing PKI in DIR")
 	f.BoolVarP(&c.quiet, "quiet", "q", false, "do not show progress on stderr")
-	f.StringVar(&c.org, "org", "Example Corp", "organisation (O) of the base DN that the member client carries")
-	f.StringVar(&c.orgUnit, "org-unit", "Engineering", "organisational unit (OU) of the base DN")
+	f.BoolVar(&c.json, "json", false, "print what was written as JSON (fields in docs/pki.md)")
+	f.StringVar(&c.org, "org", "Example Corp", "organisation (O) of the base DN that the member client carries, as `NAME`")
+	f.StringVar(&c.orgUnit, "org-unit", "Engineering", "organisational unit (OU) of the base DN, as `NAME`")
 	_ = cmd.MarkFlagRequired("out")
+	completeDirs(cmd, "out")
+	completeValues(cmd, "key-type", keyTypeNames()...)
 	return cmd
 }
 
 func runPKIInit(a *app, c pkiInitConfig) error {
 	kt, err := pki.ParseKeyType(c.keyType)
 	if err != nil {
-		return fmt.Errorf("--key-type: %w", err)
+		return usageErrorf("--key-type: %w", err)
 	}
 	if err := pki.CheckOutputDir(c.out, c.force); err != nil {
-		return err
+		return usageError(err)
 	}
 	progress := func(step string) { fmt.Fprintf(a.stderr, "pki: %s\n", step) }
 	if c.quiet {
@@ -85,6 +94,9 @@ func runPKIInit(a *app, c pkiInitConfig) error {
 		return err
 	}
 	m := set.Manifest()
+	if c.json {
+		return writeJSON(a.stdout, pkiInitReport(c.out, m))
+	}
 	counts := map[pki.Kind]int{}
 	for _, art := range m.Artefacts {
 		counts[art.Kind]++
@@ -128,44 +140,51 @@ Times (--not-before, --not-after) are RFC 3339 (2026-01-02T15:04:05Z), a date
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPKIIssue(a, c) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&c.dir, "pki", "", "PKI directory made by `albmtls pki init` (required)")
-	f.StringVar(&c.name, "name", "", "artefact name and file stem: clients/NAME.pem (required)")
-	f.StringVar(&c.cn, "cn", "", "subject common name (required)")
-	f.StringVar(&c.o, "o", "", "subject organisation (O)")
-	f.StringVar(&c.ou, "ou", "", "subject organisational unit (OU)")
-	f.StringVar(&c.c, "country", "", "subject country (C)")
-	f.StringVar(&c.st, "province", "", "subject state or province (ST)")
-	f.StringVar(&c.l, "locality", "", "subject locality (L)")
-	f.StringArrayVar(&c.attrs, "attr", nil, "extra subject attribute OID=VALUE, e.g. 1.2.840.113549.1.9.1=a@example.com (repeatable)")
-	f.StringVar(&c.notBefore, "not-before", "", "start of validity (default: 5 minutes ago)")
-	f.StringVar(&c.notAfter, "not-after", "", "end of validity (default: not-before + 365 days)")
-	f.StringVar(&c.keyType, "key-type", "", "key type (default: the PKI's default): "+pki.KeyTypeNames())
-	f.StringSliceVar(&c.eku, "eku", []string{"client"}, "extended key usages: "+strings.Join(pki.ExtKeyUsageNames(), ", "))
-	f.StringSliceVar(&c.ku, "ku", nil, "key usages (default digital-signature, plus key-encipherment for RSA): "+strings.Join(pki.KeyUsageNames(), ", "))
-	f.StringSliceVar(&c.dns, "dns", nil, "DNS subjectAltName (repeatable)")
-	f.StringSliceVar(&c.ips, "ip", nil, "IP subjectAltName (repeatable)")
-	f.StringSliceVar(&c.emails, "email", nil, "email subjectAltName (repeatable)")
-	f.StringSliceVar(&c.uris, "uri", nil, "URI subjectAltName (repeatable)")
-	f.StringVar(&c.issuer, "issuer", "intermediate", "issuing CA, by manifest name")
-	f.StringVar(&c.purpose, "purpose", "", "one sentence for the manifest")
+	f.StringVar(&c.dir, "pki", "", "PKI `DIR` made by albmtls pki init (required)")
+	f.StringVar(&c.name, "name", "", "artefact `NAME` and file stem: clients/NAME.pem (required)")
+	f.StringVar(&c.cn, "cn", "", "subject common name, `CN` (required)")
+	f.StringVar(&c.o, "o", "", "subject organisation, `O`")
+	f.StringVar(&c.ou, "ou", "", "subject organisational unit, `OU`")
+	f.StringVar(&c.c, "country", "", "subject country, `C`")
+	f.StringVar(&c.st, "province", "", "subject state or province, `ST`")
+	f.StringVar(&c.l, "locality", "", "subject locality, `L`")
+	f.StringArrayVar(&c.attrs, "attr", nil, "extra subject attribute `OID=VALUE`, e.g. 1.2.840.113549.1.9.1=a@example.com (repeatable)")
+	f.StringVar(&c.notBefore, "not-before", "", "start of validity, a `TIME` (default: 5 minutes ago)")
+	f.StringVar(&c.notAfter, "not-after", "", "end of validity, a `TIME` (default: not-before + 365 days)")
+	f.StringVar(&c.keyType, "key-type", "", "key `TYPE` (default: the PKI's default): "+pki.KeyTypeNames())
+	f.StringSliceVar(&c.eku, "eku", []string{"client"}, "extended key `USAGES`: "+strings.Join(pki.ExtKeyUsageNames(), ", "))
+	f.StringSliceVar(&c.ku, "ku", nil, "key `USAGES` (default digital-signature, plus key-encipherment for RSA): "+strings.Join(pki.KeyUsageNames(), ", "))
+	f.StringSliceVar(&c.dns, "dns", nil, "`NAME`: a DNS subjectAltName (repeatable)")
+	f.StringSliceVar(&c.ips, "ip", nil, "`IP`: an IP subjectAltName (repeatable)")
+	f.StringSliceVar(&c.emails, "email", nil, "`ADDRESS`: an email subjectAltName (repeatable)")
+	f.StringSliceVar(&c.uris, "uri", nil, "`URI`: a URI subjectAltName (repeatable)")
+	f.StringVar(&c.issuer, "issuer", "intermediate", "issuing CA, by manifest `NAME`")
+	f.StringVar(&c.purpose, "purpose", "", "one `SENTENCE` for the manifest")
 	for _, n := range []string{"pki", "name", "cn"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
+	completeDirs(cmd, "pki")
+	completeValues(cmd, "key-type", keyTypeNames()...)
+	completeValues(cmd, "eku", pki.ExtKeyUsageNames()...)
+	completeValues(cmd, "ku", pki.KeyUsageNames()...)
+	_ = cmd.RegisterFlagCompletionFunc("issuer", completeManifest(pki.KindCA))
 	return cmd
 }
 
 func runPKIIssue(a *app, c pkiIssueConfig) error {
 	req, err := c.request(time.Now())
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	set, err := pki.Load(c.dir)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	leaf, err := set.Issue(req)
 	if err != nil {
-		return fmt.Errorf("issuing %q in %s: %w", c.name, c.dir, err)
+		// What Issue refuses is the request: a used or unsafe name, an
+		// unknown issuer, an empty validity window.
+		return usageErrorf("issuing %q in %s: %w", c.name, c.dir, err)
 	}
 	if err := set.Save(); err != nil {
 		return fmt.Errorf("saving %s: %w", c.dir, err)
@@ -244,18 +263,21 @@ updates DIR/manifest.json.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, names []string) error { return runPKIRevoke(a, dir, names) },
 	}
-	cmd.Flags().StringVar(&dir, "pki", "", "PKI directory made by `albmtls pki init` (required)")
+	cmd.Flags().StringVar(&dir, "pki", "", "PKI `DIR` made by albmtls pki init (required)")
 	_ = cmd.MarkFlagRequired("pki")
+	completeDirs(cmd, "pki")
+	cmd.ValidArgsFunction = completeManifest(pki.KindClient, pki.KindServer, pki.KindCA)
 	return cmd
 }
 
 func runPKIRevoke(a *app, dir string, names []string) error {
 	set, err := pki.Load(dir)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	if err := set.Revoke(names...); err != nil {
-		return fmt.Errorf("revoking in %s: %w", dir, err)
+		// An unknown NAME or a self-signed root: the arguments.
+		return usageErrorf("revoking in %s: %w", dir, err)
 	}
 	if err := set.Save(); err != nil {
 		return fmt.Errorf("saving %s: %w", dir, err)

@@ -43,7 +43,7 @@ func TestPKIInit(t *testing.T) {
 	assert.Equal(t, pki.ECDSAP256, set.KeyType())
 
 	code, _, stderr = runCLI("pki", "init", "--out", dir)
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code, "an existing PKI without --force is a usage error")
 	assert.Contains(t, stderr, "already holds a PKI")
 
 	code, stdout, stderr = runCLI("pki", "init", "--out", dir, "--force", "--quiet", "--key-type", "ecdsa-p384", "--org", "Acme", "--org-unit", "Ops")
@@ -71,7 +71,7 @@ func TestPKIInitErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, 2, code, "usage error")
 			assert.Contains(t, stderr, tc.wantErr)
 		})
 	}
@@ -160,10 +160,12 @@ func TestPKIIssueRevokeBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(t, dir)
 			code, stdout, stderr := runCLI(tc.args...)
-			assert.Equal(t, 1, code)
+			assert.Equal(t, 2, code, "a bad flag, argument or --pki is a usage error")
 			assert.Empty(t, stdout)
 			assert.Contains(t, stderr, tc.wantErr)
-			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one error line: %q", stderr)
+			msg := strings.TrimSuffix(stderr, "Run 'albmtls pki issue --help' for usage.\n")
+			msg = strings.TrimSuffix(msg, "Run 'albmtls pki revoke --help' for usage.\n")
+			assert.Equal(t, 1, strings.Count(msg, "\n"), "one error line (and the --help hint): %q", stderr)
 			assert.Equal(t, before, snapshot(t, dir), "the PKI directory is unchanged")
 		})
 	}

@@ -36,7 +36,11 @@ at once, naming the file being read.
 --check validates the config and the files it names (trust stores,
 certificates) without starting anything: it prints "config OK: …" and exits
 0, or prints every problem found, each with its file, line and key path,
-and exits 1.`,
+and exits 1. Without --check the same problems end the command with status
+2 (a configuration error: nothing was started); a failure after start-up
+(a port in use) ends it with 1.`,
+		Example: `  albmtls serve -c albmtls.yaml
+  albmtls serve -c albmtls.yaml --check --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if check {
@@ -46,22 +50,25 @@ and exits 1.`,
 			defer stop()
 			srv, cfg, err := load(ctx, a, file)
 			if err != nil {
-				return err
+				return configError(err)
 			}
 			return serve(ctx, a, cfg, srv)
 		},
 	}
-	cmd.Flags().StringVarP(&file, "config", "c", "albmtls.yaml", "config file")
+	cmd.Flags().StringVarP(&file, "config", "c", "albmtls.yaml", "config `FILE` (YAML; see docs/configuration.md)")
 	cmd.Flags().BoolVar(&check, "check", false, "validate the config and the files it names, print every problem, and exit without serving")
+	completeFiles(cmd, "config", extYAML...)
 	return cmd
 }
 
 // checkConfig is serve --check: every problem of the config and of the
-// files it names, in one list, and nothing started.
+// files it names, in one list, and nothing started. The problems are the
+// check's findings (status 1); a file that cannot be read at all is an
+// input error (status 2).
 func checkConfig(a *app, file string) error {
 	cfg, errs, err := config.LoadAll(file)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	if len(errs) == 0 {
 		if err := cfg.ApplyEnv(os.Getenv); err != nil {

@@ -15,7 +15,7 @@ import (
 
 func TestBenchSoakRejectsAnUnknownPhase(t *testing.T) {
 	code, _, stderr := runBenchCLI("bench", "soak", "--phases", "idle,nope")
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code, "an unknown phase is a usage error")
 	assert.Contains(t, stderr, `no phase "nope"`)
 	assert.Contains(t, stderr, "log-dir", "the error lists the phases")
 }

@@ -99,7 +99,7 @@ func TestTrustStoreCheckJSON(t *testing.T) {
 
 func TestTrustStoreCheckUsage(t *testing.T) {
 	code, _, errOut := runTrustStoreCLI("truststore", "check")
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code, "a missing argument is a usage error")
 	assert.Contains(t, errOut, "accepts 1 arg(s), received 0")
 }
 
