@@ -94,6 +94,12 @@ func TestExitStatus(t *testing.T) {
 			{"bad --log-format", []string{"--log-format", "yaml", "version"}, 2, "albmtls version", `"yaml" is not a log format`},
 			{"unknown subcommand of a group", []string{"pki", "frobnicate"}, 2, "albmtls pki", `unknown command "frobnicate" for "albmtls pki"`},
 		},
+		"import": {
+			{"fields that cannot be emulated", []string{"import", "terraform", "../../importer/terraform/testdata/plan.json"}, 1, "", "cannot be emulated or resolved"},
+			{"a missing file", []string{"import", "terraform", filepath.Join(tmp, "nope.json")}, 2, "", "no such file"},
+			{"not a plan", []string{"import", "terraform", write("notaplan.json", "[1, 2]")}, 2, "", "import:"},
+			{"a bad --target", []string{"import", "terraform", "../../importer/terraform/testdata/plan.json", "--target", "x"}, 2, "albmtls import terraform", "want ID=host:port"},
+		},
 		"version": {
 			{"ok", []string{"version"}, 0, "", ""},
 			{"--version", []string{"--version"}, 0, "", ""},
@@ -178,7 +184,7 @@ func TestExitStatus(t *testing.T) {
 		},
 	}
 	// The PKI rows depend on each other (init, then issue, then revoke).
-	order := []string{"root", "version", "pki", "crl", "truststore", "serve", "backend", "demo", "conformance", "bench", "healthcheck", "completion"}
+	order := []string{"root", "version", "pki", "crl", "truststore", "serve", "backend", "demo", "conformance", "bench", "healthcheck", "completion", "import"}
 	require.Len(t, order, len(groups))
 	for _, g := range order {
 		t.Run(g, func(t *testing.T) {

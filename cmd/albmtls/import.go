@@ -102,15 +102,15 @@ with its resource address and attribute, and the import fails unless
 func runImport(a *app, c importConfig, src string, imp func([]byte, importer.Options) (*config.Config, importer.Problems, error)) error {
 	opts, err := c.options(src)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	data, err := boundedio.ReadFile(src, "the definition", 64<<20)
 	if err != nil {
-		return fmt.Errorf("import: reading %s: %w", src, err)
+		return configError(fmt.Errorf("import: reading %s: %w", src, err))
 	}
 	cfg, problems, err := imp(data, opts)
-	if err != nil {
-		return fmt.Errorf("import: %s: %w", src, err)
+	if err != nil { // not a plan, template or manifest at all
+		return configError(fmt.Errorf("import: %s: %w", src, err))
 	}
 	for _, p := range problems {
 		fmt.Fprintln(a.stderr, p.String())
