@@ -42,6 +42,10 @@ type companion struct {
 	// on the companion: net/http counts them as new, not idle, and its
 	// Shutdown would leave them open for 5 s; they are idle to the client.
 	waiting sync.Map // net.Conn → struct{}
+	// closing is set when the original shuts down: a connection the
+	// companion accepts from then on is closed at once (it may reach
+	// StateNew after the shutdown hook closed the waiting ones).
+	closing atomic.Bool
 }
 
 // companions maps an original server, and each companion server itself
@@ -77,6 +81,9 @@ func companionFor(orig *http.Server) *companion {
 			switch st {
 			case http.StateNew:
 				cp.waiting.Store(c, struct{}{})
+				if cp.closing.Load() {
+					_ = c.Close()
+				}
 			case http.StateActive:
 				cp.waiting.Delete(c)
 			case http.StateClosed, http.StateHijacked:
@@ -90,6 +97,7 @@ func companionFor(orig *http.Server) *companion {
 	}
 	companions.Store(cp.srv, cp)
 	orig.RegisterOnShutdown(func() {
+		cp.closing.Store(true)
 		cp.waiting.Range(func(c, _ any) bool {
 			_ = c.(net.Conn).Close()
 			return true
@@ -99,10 +107,6 @@ func companionFor(orig *http.Server) *companion {
 		if err := cp.srv.Shutdown(ctx); err != nil {
 			_ = cp.srv.Close()
 		}
-		// A process that builds many servers (the conformance harness
-		// builds one per scenario) must not keep them all reachable.
-		companions.Delete(orig)
-		companions.Delete(cp.srv)
 	})
 	return cp
 }
