@@ -13,7 +13,7 @@
 //
 // Behind a verify-mode listener it reads the five detail headers and trusts
 // the ALB's verification. Behind a passthrough listener nothing was checked
-// (spec §2.2: "Targets should verify the client certificate chain"), so it
+// (alb-behaviour §2.2: "Targets should verify the client certificate chain"), so it
 // verifies the forwarded chain itself against Config.Roots and Config.CRLs.
 // With Config.RequireO / RequireOU it also does what a certificate from a
 // public CA needs: the CA issues certificates to others too, so the subject's

@@ -20,7 +20,7 @@ import (
 //
 // ALB writes each certificate as PEM and percent-encodes it like Python's
 // urllib.parse.quote(pem, safe="+=/"): space is %20, newline %0A, and the
-// base64 characters '+', '/' and '=' stay literal (spec §4.1 rule 4; its own
+// base64 characters '+', '/' and '=' stay literal (alb-behaviour §4.1 rule 4; its own
 // example shows '=' as %3D, which this reads too). So the value must be
 // decoded with RFC 3986 percent-decoding, url.PathUnescape in Go. Form
 // decoding (url.QueryUnescape, Java's URLDecoder, PHP's urldecode) turns

@@ -23,10 +23,10 @@ type Mode string
 
 const (
 	// ModeVerify: the five X-Amzn-Mtls-Clientcert-* detail headers; the
-	// ALB verified the certificate (spec §2.3).
+	// ALB verified the certificate (alb-behaviour §2.3).
 	ModeVerify Mode = "verify"
 	// ModePassthrough: X-Amzn-Mtls-Clientcert with the whole chain,
-	// verified by nobody but this backend (spec §2.2).
+	// verified by nobody but this backend (alb-behaviour §2.2).
 	ModePassthrough Mode = "passthrough"
 	// ModeNone: no mTLS header (mode off, passthrough without a client
 	// certificate, or no ALB at all).

@@ -12,7 +12,7 @@ import (
 // Trust is what a passthrough-mode target verifies client chains against:
 // the CA bundle (the same file as the ALB trust store's
 // ca_certificates_bundle) and, optionally, the CAs' CRLs. In passthrough
-// mode the ALB checks nothing (spec §2.2), so without this any certificate,
+// mode the ALB checks nothing (alb-behaviour §2.2), so without this any certificate,
 // revoked, expired or self-made, reaches the application unchallenged.
 type Trust struct {
 	roots, intermediates *x509.CertPool

@@ -30,7 +30,7 @@ const (
 	CaseMissingHeaders = "missing-headers"
 	// CaseSpoofedSubject reaches the backend with only a client-sent
 	// X-Amzn-Mtls-Clientcert-Subject naming member: stripping was missing,
-	// and a verify-mode ALB always sends all five headers (spec §4.1).
+	// and a verify-mode ALB always sends all five headers (alb-behaviour §4.1).
 	CaseSpoofedSubject = "spoofed-subject"
 	// CaseSpoofedChain reaches the backend with a client-sent
 	// X-Amzn-Mtls-Clientcert holding a self-signed certificate with
@@ -39,7 +39,7 @@ const (
 )
 
 // The spoof probes: what a load balancer that leaks client headers would
-// forward (whether ALB does is unknown, spec §10.4). The client presents
+// forward (whether ALB does is unknown, alb-behaviour §10.4). The client presents
 // outsider's certificate, which the ALB accepts and the backend must refuse,
 // and sends member's identity in headers the emulator lets through by a
 // knob; a backend that admits the request took the spoof as the identity.
@@ -233,7 +233,7 @@ func backendScenarios(e *BackendExpect, set *pki.Set, path string) ([]*scenarios
 		c := e.Cases[name]
 		s := &scenarios.Scenario{
 			Name: "backend/" + name, File: file, Basis: scenarios.BasisDOC,
-			Source: scenarios.Source{Reference: "spec §2.2, §2.3, §4.1", URL: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/mutual-authentication.html"},
+			Source: scenarios.Source{Reference: "alb-behaviour §2.2, §2.3, §4.1", URL: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/mutual-authentication.html"},
 			Setup:  scenarios.Setup{Mode: e.Mode, Attributes: e.Attributes},
 		}
 		st := scenarios.Step{Client: &scenarios.Client{}, Request: &scenarios.Request{Path: path, Headers: map[string]scenarios.Value{}},

@@ -79,7 +79,7 @@ func spoofProbe(s *scenarios.Scenario, st *scenarios.Step, e *BackendExpect, nam
 	}
 	st.Client.Certificate = scenarios.Name{Value: "outsider"}
 	s.Basis = scenarios.BasisINF
-	s.Source.Reference = "spec §4.1 (Headers sent by clients), §4.3, §10.4"
+	s.Source.Reference = "alb-behaviour §4.1 (Headers sent by clients), §4.3, §10.4"
 	s.Setup = scenarios.Setup{Mode: e.Mode, Attributes: e.Attributes}
 	hdr := st.Request.Headers
 	switch name {

@@ -100,7 +100,7 @@ func (c valueCtx) resolve(v scenarios.Value) (matcher, error) {
 			ders = [][]byte{cert.Raw}
 		}
 		lit, pct := certfmt.PEMURLEncode(ders, certfmt.EqualsLiteral), certfmt.PEMURLEncode(ders, certfmt.EqualsPercent)
-		// ALB's spelling of '=' is unknown (spec §9.2): either is ALB-like.
+		// ALB's spelling of '=' is unknown (alb-behaviour §9.2): either is ALB-like.
 		return matcher{text: fmt.Sprintf("%s of %s (%d bytes, '=' literal or %%3D)", strings.TrimSuffix(kind, "_of"), name, len(lit)),
 			value: lit, match: func(s string) bool { return s == lit || s == pct }}, nil
 	}

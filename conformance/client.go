@@ -60,7 +60,7 @@ const maxBody = 1 << 20
 
 // send connects, handshakes and sends one request on a fresh connection,
 // with a deadline on every network step. A rejected TLS 1.3 client sees its
-// handshake succeed and the reset (or alert) on its first read (spec §2.3);
+// handshake succeed and the reset (or alert) on its first read (alb-behaviour §2.3);
 // both count as "rejected". Connection failures, timeouts and an untrusted
 // server certificate are "error": they say nothing about the load
 // balancer's decision.

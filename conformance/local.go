@@ -174,7 +174,7 @@ func (lb *localLB) logs(ctx context.Context, o *outcome, wantAccess int) logs {
 
 // revoke re-signs the issuers' CRLs with the clients added and adds them to
 // the running trust store, as AddTrustStoreRevocations does: the next
-// handshake must see them (spec §1.2).
+// handshake must see them (alb-behaviour §1.2).
 func (lb *localLB) revoke(_ context.Context, names []string) (string, error) {
 	live, ok := lb.srv.TrustStore(TrustStoreName)
 	if !ok {

@@ -90,7 +90,7 @@ func TestJUnitParsesBack(t *testing.T) {
 		case "verify-rejects-revoked-client":
 			require.NotNil(t, c.Failure)
 			assert.Contains(t, c.Failure.Message, "connection_log.tls_verify_status: expected Failed:ClientCertCrlHit, saw Success")
-			assert.Contains(t, c.Failure.Text, "spec §2.3")
+			assert.Contains(t, c.Failure.Text, "alb-behaviour §2.3")
 			assert.Contains(t, c.Failure.Text, "connection log: ", "the connection-log line is in the failure")
 		case "xff-remove-drops-header":
 			require.NotNil(t, c.Skipped)

@@ -97,7 +97,7 @@ func (d *Demo) expectations() ([]Expectation, error) {
 }
 
 // forwardedHeaders sets the mTLS headers the load balancer sends for leaf in
-// mode (spec §4.1), in the emulator's encoding.
+// mode (alb-behaviour §4.1), in the emulator's encoding.
 func forwardedHeaders(h http.Header, mode string, leaf *pki.Leaf) {
 	switch mode {
 	case "verify":

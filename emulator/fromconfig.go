@@ -144,7 +144,7 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	// The listener clones this config per connection; Go would otherwise
 	// create session ticket keys lazily in each clone, and no ticket would
 	// ever be accepted again. One key per listener keeps TLS resumption
-	// working where ALB supports it (no mTLS, spec §2.4).
+	// working where ALB supports it (no mTLS, alb-behaviour §2.4).
 	var ticketKey [32]byte
 	if _, err := rand.Read(ticketKey[:]); err != nil {
 		return nil, s.cfg.Errorf(lr.path, "creating a session ticket key: %v", err)
@@ -177,7 +177,7 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 		settings.Verifier = verify.New(live.Current, opts)
 		if ma.AdvertiseTrustStoreCaNames == listener.AdvertiseCANamesOn {
 			// CertificateRequest carries the trust store's CA subjects
-			// (spec §2.3); off by default, so no names are sent.
+			// (alb-behaviour §2.3); off by default, so no names are sent.
 			cfg.ClientCAs = caPool(live.Current())
 		}
 	}

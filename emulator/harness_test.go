@@ -164,7 +164,7 @@ type outcome struct {
 
 // get opens a fresh connection with the named client certificate and sends
 // one GET; a rejected TLS 1.3 client sees the handshake succeed and the
-// reset on its first read (spec §2.3).
+// reset on its first read (alb-behaviour §2.3).
 func (l *lb) get(client string, version uint16, path string, hdr http.Header) outcome {
 	l.t.Helper()
 	tr := &http.Transport{TLSClientConfig: l.tlsConfig(client, version), DisableKeepAlives: true, ForceAttemptHTTP2: false}

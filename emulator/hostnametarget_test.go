@@ -18,7 +18,7 @@ import (
 // TestHostnameTargetInTargetPortList: a target registered by hostname
 // (localhost:PORT, as in docker-compose) is logged by the IP address and
 // port the load balancer dialled, in target:port and target:port_list
-// alike (spec §7 fields 5 and 25), whether the target answered or refused
+// alike (alb-behaviour §7 fields 5 and 25), whether the target answered or refused
 // the connection. A refused hostname target used to vanish from both.
 func TestHostnameTargetInTargetPortList(t *testing.T) {
 	web := echoBackend(t, "web") // listens on 127.0.0.1

@@ -23,7 +23,7 @@ import (
 const forwardWeb = `{type: forward, target_group: web}`
 
 // openSSLView is what `openssl x509` prints for a certificate file as the
-// PKI wrote it: the values ALB's headers must equal (spec §4.1, §11).
+// PKI wrote it: the values ALB's headers must equal (alb-behaviour §4.1, §11).
 func openSSLView(t *testing.T, file string) (subject, issuer, serial string) {
 	t.Helper()
 	data, err := os.ReadFile(file)
@@ -119,7 +119,7 @@ func TestHTTP2AndKeepAlive(t *testing.T) {
 }
 
 // TestPassthroughChainHeader: passthrough forwards the whole chain as sent,
-// leaf first, and no header at all without a certificate (spec §2.2, §4.1).
+// leaf first, and no header at all without a certificate (alb-behaviour §2.2, §4.1).
 func TestPassthroughChainHeader(t *testing.T) {
 	web := echoBackend(t, "web-1")
 	l := startLB(t, params{Mode: "passthrough", Action: forwardWeb, Targets: []string{web.Listener.Addr().String()}})

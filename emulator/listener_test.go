@@ -80,8 +80,8 @@ func TestCertificateChosenBySNI(t *testing.T) {
 }
 
 // TestNoResumptionWithMutualTLS: with mTLS (passthrough or verify) every
-// connection is a full handshake (spec §2.4); without mTLS a TLS 1.3
-// client resumes, and the access log says session-reused (spec §7).
+// connection is a full handshake (alb-behaviour §2.4); without mTLS a TLS 1.3
+// client resumes, and the access log says session-reused (alb-behaviour §7).
 func TestNoResumptionWithMutualTLS(t *testing.T) {
 	for _, mode := range []string{"off", "passthrough", "verify"} {
 		l := startLB(t, params{Mode: mode})
@@ -108,7 +108,7 @@ func TestNoResumptionWithMutualTLS(t *testing.T) {
 
 // TestConnectionLogS3Layout: with logs.s3_layout_dir the connection and
 // access logs are also delivered as gzip objects under ALB's key layout
-// (spec §6.1, §7), at the latest when the emulator shuts down.
+// (alb-behaviour §6.1, §7), at the latest when the emulator shuts down.
 func TestConnectionLogS3Layout(t *testing.T) {
 	dir := pkitest.Dir(t)
 	file := filepath.Join(dir, "albmtls.yaml")

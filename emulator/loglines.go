@@ -31,7 +31,7 @@ type RequestEvent struct {
 var lineBuf = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // onConnection writes the connection-log line of one connection attempt
-// (spec §6.2) and counts it.
+// (alb-behaviour §6.2) and counts it.
 func (s *Server) onConnection(lr *listenerRuntime, c *listener.Conn) {
 	e := connlog.Entry{
 		Time:             time.Now(),
@@ -51,7 +51,7 @@ func (s *Server) onConnection(lr *listenerRuntime, c *listener.Conn) {
 		if c.Handshaked {
 			e.HandshakeLatency = c.HandshakeLatency
 		}
-		// Certificate fields are "-" when mTLS is off (spec §2.1, §6.2).
+		// Certificate fields are "-" when mTLS is off (alb-behaviour §2.1, §6.2).
 		if c.Mode != listener.ModeOff && c.Leaf != nil {
 			cert := c.Cert() // formatted once, shared with the headers
 			e.Subject, e.Validity, e.Serial = cert.Subject, cert.Validity, cert.Serial
@@ -82,7 +82,7 @@ func (s *Server) onConnection(lr *listenerRuntime, c *listener.Conn) {
 	}
 }
 
-// onRequest writes the access-log line of one request (spec §7).
+// onRequest writes the access-log line of one request (alb-behaviour §7).
 func (s *Server) onRequest(lr *listenerRuntime) func(*accesslog.Entry) {
 	return func(e *accesslog.Entry) {
 		if s.accLog != nil {

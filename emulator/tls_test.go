@@ -18,7 +18,7 @@ import (
 	"github.com/albmtls/albmtls/internal/testtool"
 )
 
-// connLine matches the 15 fields of a connection-log line (spec §6.2).
+// connLine matches the 15 fields of a connection-log line (alb-behaviour §6.2).
 var connLine = regexp.MustCompile(`^(\S+) (\S+) (\d+) (\d+) (\S+) (\S+) (\S+) ("[^"]*") (\S+) (\S+) (\S+) (TID_[0-9a-f]{32}) (\S+) (\S+) (\S+)$`)
 
 // normalise replaces the fields that change from run to run (time, client
@@ -142,7 +142,7 @@ func TestCurl(t *testing.T) {
 }
 
 // TestOpenSSLCertificateRequestCANames uses openssl s_client to read the
-// CertificateRequest: no CA names by default (spec §2.3), the trust store's
+// CertificateRequest: no CA names by default (alb-behaviour §2.3), the trust store's
 // CA subjects with advertise_trust_store_ca_names "on".
 func TestOpenSSLCertificateRequestCANames(t *testing.T) {
 	openssl := testtool.Need(t, "openssl")
@@ -171,7 +171,7 @@ func TestOpenSSLCertificateRequestCANames(t *testing.T) {
 }
 
 // TestRejectionSignal: by default a rejected TLS 1.3 client completes its
-// handshake and then reads a TCP reset, as observed on ALB (spec §2.3,
+// handshake and then reads a TCP reset, as observed on ALB (alb-behaviour §2.3,
 // §9.4); a TLS 1.2 client is reset before the server's Finished. With
 // emulation.reject_with: alert the client reads a bad_certificate alert.
 func TestRejectionSignal(t *testing.T) {

@@ -52,7 +52,7 @@ type CARequest struct {
 	// KeyUsage defaults to certSign | cRLSign | digitalSignature.
 	KeyUsage x509.KeyUsage
 	// ExtKeyUsage is normally empty for a CA. A CA with an EKU that lacks
-	// clientAuth makes its clients fail ALB's purpose check (s2n §1.5).
+	// clientAuth makes its clients fail ALB's purpose check (alb-behaviour §S1.5).
 	ExtKeyUsage []x509.ExtKeyUsage
 	// Extensions are added to the certificate as given.
 	Extensions []pkix.Extension

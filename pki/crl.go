@@ -12,7 +12,7 @@ import (
 )
 
 // DefaultCRLLifetime is the gap between thisUpdate and nextUpdate. ALB (and
-// s2n) apply a CRL whatever its dates (s2n §1.4), so it only matters to
+// s2n) apply a CRL whatever its dates (alb-behaviour §S1.4), so it only matters to
 // other tools such as `openssl verify -crl_check`.
 const DefaultCRLLifetime = 30 * 24 * time.Hour
 
@@ -77,7 +77,7 @@ func (ca *CA) CRL(req CRLRequest) ([]byte, error) {
 	entries := make([]x509.RevocationListEntry, 0, len(req.Revoked))
 	for _, r := range req.Revoked {
 		if r.Serial == nil || r.Serial.Sign() < 0 {
-			// ALB cannot revoke negative serial numbers (spec §1.2).
+			// ALB cannot revoke negative serial numbers (alb-behaviour §1.2).
 			return nil, fmt.Errorf("CRL of %q: revoked serial %v must be a non-negative integer", ca.Cert.Subject.CommonName, r.Serial)
 		}
 		at := r.RevokedAt
@@ -102,7 +102,7 @@ func (ca *CA) CRL(req CRLRequest) ([]byte, error) {
 // Format is an encoding of a CRL file.
 type Format string
 
-// The two CRL encodings: CAs publish DER, ALB accepts only PEM (spec §1.2).
+// The two CRL encodings: CAs publish DER, ALB accepts only PEM (alb-behaviour §1.2).
 const (
 	FormatDER Format = "der"
 	FormatPEM Format = "pem"

@@ -39,7 +39,7 @@ func TestCurlSendsTheChainFile(t *testing.T) {
 		// Without this, Go's TLS 1.3 server fails the handshake with
 		// oversized when the client (curl) accepts tickets: the ticket
 		// carries the 83 KB client chain and its length prefix is 2 bytes.
-		// ALB does not resume mTLS sessions either (s2n §6).
+		// ALB does not resume mTLS sessions either (alb-behaviour §S6).
 		SessionTicketsDisabled: true,
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -40,10 +40,10 @@ type verifyCase struct {
 	now       time.Time
 }
 
-// predict applies the brief's verification order (s2n §9, first failure
+// predict applies the brief's verification order (alb-behaviour §S9, first failure
 // wins) and returns the tls_verify_status ALB logs. loaded says which CRL
 // files are in the trust store; ignoreExpiry skips both time checks (the
-// brief's reading of ignore_client_certificate_expiry, s2n §1.4 [INF]).
+// brief's reading of ignore_client_certificate_expiry, alb-behaviour §S1.4 [INF]).
 func (vc verifyCase) predict(loaded func(crlFile string) bool, ignoreExpiry bool) verify.Code {
 	if CertificateMessageSize(vc.wireDER) > alb.MaxCertificateMessage {
 		return verify.ClientCertMaxSizeExceeded
@@ -59,7 +59,7 @@ func (vc verifyCase) predict(loaded func(crlFile string) bool, ignoreExpiry bool
 	if vc.path == nil {
 		return verify.ClientCertUntrusted
 	}
-	// CRLs are checked leaf first, anchor included (s2n §1.3 step 5).
+	// CRLs are checked leaf first, anchor included (alb-behaviour §S1.3 step 5).
 	for i := range vc.path {
 		if f, ok := vc.revokedBy[i]; ok && loaded(f) {
 			return verify.ClientCertCrlHit
@@ -67,7 +67,7 @@ func (vc verifyCase) predict(loaded func(crlFile string) bool, ignoreExpiry bool
 	}
 	if !ignoreExpiry {
 		// Top-down, notBefore before notAfter for each certificate, and
-		// valid iff notBefore <= now < notAfter (s2n §1.3 step 6).
+		// valid iff notBefore <= now < notAfter (alb-behaviour §S1.3 step 6).
 		for i := len(vc.path) - 1; i >= 0; i-- {
 			c := vc.path[i]
 			if vc.now.Before(c.NotBefore) {
@@ -78,7 +78,7 @@ func (vc verifyCase) predict(loaded func(crlFile string) bool, ignoreExpiry bool
 			}
 		}
 	}
-	// Intent: every chain certificate but the anchor (s2n §1.5).
+	// Intent: every chain certificate but the anchor (alb-behaviour §S1.5).
 	for i, c := range vc.path[:len(vc.path)-1] {
 		if len(c.ExtKeyUsage)+len(c.UnknownExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
 			return verify.ClientCertPurposeInvalid
@@ -101,7 +101,7 @@ func (vc verifyCase) expect(note string) *Expect {
 		Passthrough:        verify.Success.LogValue(),
 	}
 	// Passthrough checks nothing of the chain, but the emulator keeps s2n's
-	// 64 KiB cap on every handshake message (s2n §7; the knob
+	// 64 KiB cap on every handshake message (alb-behaviour §S7; the knob
 	// emulation.passthrough_size_limit turns it off).
 	if CertificateMessageSize(vc.wireDER) > alb.MaxCertificateMessage {
 		e.Passthrough = verify.ClientCertMaxSizeExceeded.LogValue()
@@ -120,7 +120,7 @@ func (vc verifyCase) expect(note string) *Expect {
 		notes = append(notes, "needs "+strings.Join(required, " and ")+" in the trust store's revocations; without it the outcome is "+without.LogValue())
 	}
 	if verified == verify.ClientCertNotYetValid && ignoringExpiry == verify.Success {
-		notes = append(notes, "assumes ignore_client_certificate_expiry also skips the notBefore check (the brief's reading of s2n §1.4 [INF])")
+		notes = append(notes, "assumes ignore_client_certificate_expiry also skips the notBefore check (the brief's reading of alb-behaviour §S1.4 [INF])")
 	}
 	if note != "" {
 		notes = append(notes, note)

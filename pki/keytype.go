@@ -68,7 +68,7 @@ func keyTypeList() string {
 }
 
 // ALBSupported reports whether ALB accepts a client certificate key of this
-// type: RSA 2048-8192 or ECDSA P-256/384/521 (spec §1.3).
+// type: RSA 2048-8192 or ECDSA P-256/384/521 (alb-behaviour §1.3).
 func (kt KeyType) ALBSupported() bool {
 	switch kt {
 	case ECDSAP256, ECDSAP384, ECDSAP521, RSA2048, RSA3072, RSA4096, RSA8192:

@@ -125,7 +125,7 @@ func (s *Set) CANames() []string {
 }
 
 // Bundle returns the trust store's CA bundle: the intermediate then the
-// root, in PEM with no blank lines or comments, as ALB requires (spec §1.2).
+// root, in PEM with no blank lines or comments, as ALB requires (alb-behaviour §1.2).
 func (s *Set) Bundle() []byte {
 	return append(append([]byte{}, s.Intermediate.CertPEM...), s.Root.CertPEM...)
 }

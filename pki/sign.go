@@ -257,7 +257,7 @@ func randomSerial() (*big.Int, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("reading random serial number: %w", err)
 	}
-	b[0] &= 0x7f // positive: ALB cannot revoke negative serials (spec §1.2)
+	b[0] &= 0x7f // positive: ALB cannot revoke negative serials (alb-behaviour §1.2)
 	return new(big.Int).SetBytes(b), nil
 }
 

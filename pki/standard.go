@@ -106,7 +106,7 @@ var standardClients = []clientSpec{
 	{name: "server-purpose", issuer: "intermediate", subject: cn("server-purpose"), eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		purpose: "EKU serverAuth only, so it fails the client purpose check."},
 	{name: "weak-rsa", issuer: "intermediate", subject: cn("weak-rsa"), keyType: RSA1024,
-		purpose: "RSA 1024 key, below ALB's RSA 2048 minimum (spec §1.3)."},
+		purpose: "RSA 1024 key, below ALB's RSA 2048 minimum (alb-behaviour §1.3)."},
 	{name: "deep-chain", issuer: "deep-ca-4", subject: cn("deep-chain"),
 		purpose: "Sends 5 certificates (the leaf and deep-ca-4 to deep-ca-1), one more than ALB's maximum chain depth of 4."},
 	{name: "oversized", issuer: "intermediate", subject: cn("oversized"),
@@ -114,7 +114,7 @@ var standardClients = []clientSpec{
 			v, _ := asn1.Marshal(make([]byte, oversizedPadding)) // an OCTET STRING of zeros
 			return []pkix.Extension{{Id: oidOversizedPadding, Value: v}}
 		},
-		purpose: "Leaf with an 80 KiB non-critical extension: 2 certificates whose Certificate message exceeds ALB's 64 KiB limit (s2n §7)."},
+		purpose: "Leaf with an 80 KiB non-critical extension: 2 certificates whose Certificate message exceeds ALB's 64 KiB limit (alb-behaviour §S7)."},
 }
 
 func (o GenerateOptions) withDefaults() GenerateOptions {

@@ -246,7 +246,7 @@ func TestBundleIsALBValid(t *testing.T) {
 	set := pkitest.Standard(t)
 	b := string(set.Bundle())
 	assert.Equal(t, string(set.Intermediate.CertPEM)+string(set.Root.CertPEM), b, "intermediate then root")
-	assert.NotContains(t, b, "\n\n", "ALB rejects blank lines (spec §1.2)")
+	assert.NotContains(t, b, "\n\n", "ALB rejects blank lines (alb-behaviour §1.2)")
 	assert.NotContains(t, b, "#")
 	assert.NotContains(t, b, "\r")
 }

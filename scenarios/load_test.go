@@ -14,7 +14,7 @@ import (
 )
 
 const header = `description: A scenario.
-source: {reference: "spec §2.3", url: "https://docs.aws.amazon.com/x"}
+source: {reference: "alb-behaviour §2.3", url: "https://docs.aws.amazon.com/x"}
 basis: DOC
 `
 
@@ -32,7 +32,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in a value reference", header + "setup: {mode: verify}\nclient: {certificate: valid}\nexpect:\n  target_headers:\n    X-A: {subjet_of: client}\n",
 			[]string{`x.yaml:8: expect.target_headers.X-A.subjet_of: unknown key "subjet_of" (did you mean "subject_of"?)`}},
 		{"unknown log field", header + "setup: {mode: verify}\nclient: {certificate: valid}\nexpect:\n  connection_log: {tls_verify_stat: Success}\n",
-			[]string{`x.yaml:7: expect.connection_log.tls_verify_stat: "tls_verify_stat" is not a log field (spec §6.2); did you mean "tls_verify_status"?`}},
+			[]string{`x.yaml:7: expect.connection_log.tls_verify_stat: "tls_verify_stat" is not a log field (alb-behaviour §6.2); did you mean "tls_verify_status"?`}},
 		{"bad mode", header + "setup: {mode: strict}\nclient: {}\nexpect: {handshake: accepted}\n",
 			[]string{`x.yaml:4: setup.mode: "strict" is not valid; use off, passthrough, verify`}},
 		{"bad basis", strings.Replace(header, "basis: DOC", "basis: UNK", 1) + "setup: {mode: verify}\nclient: {}\nexpect: {handshake: accepted}\n",

@@ -50,14 +50,14 @@ type Scenario struct {
 }
 
 // Source cites the reference: the section of the behaviour spec
-// ("spec §2.3") or of the s2n analysis ("s2n §1.4"), and the AWS (or s2n)
+// ("alb-behaviour §2.3") or of the s2n analysis ("alb-behaviour §S1.4"), and the AWS (or s2n)
 // page it comes from.
 type Source struct {
 	Reference string `yaml:"reference"`
 	URL       string `yaml:"url"`
 }
 
-// The bases a scenario may claim (the reference's tags, spec §0). UNK
+// The bases a scenario may claim (the reference's tags, alb-behaviour §0). UNK
 // behaviours are emulator knobs; a scenario pins the knob's default and says
 // INF.
 const (
@@ -120,7 +120,7 @@ type TrustStore struct {
 }
 
 // Bundle is a CA bundle built from PKI CAs, optionally broken in one of the
-// ways ALB refuses (spec §1.2).
+// ways ALB refuses (alb-behaviour §1.2).
 type Bundle struct {
 	// CAs are PKI CA names, in file order (default intermediate, root).
 	CAs []Name `yaml:"cas"`
@@ -202,7 +202,7 @@ const (
 	// came back.
 	HandshakeAccepted = "accepted"
 	// HandshakeRejected: the handshake failed, or (TLS 1.3) the first read
-	// got a reset or alert before any HTTP response (spec §2.3).
+	// got a reset or alert before any HTTP response (alb-behaviour §2.3).
 	HandshakeRejected = "rejected"
 )
 
@@ -235,17 +235,17 @@ type Expect struct {
 	TargetHeaders       map[string]Value `yaml:"target_headers"`
 	TargetHeadersAbsent []string         `yaml:"target_headers_absent"`
 	// ConnectionLog checks fields of the connection's connection-log line,
-	// by their spec §6.2 names (tls_verify_status, …).
+	// by their alb-behaviour §6.2 names (tls_verify_status, …).
 	ConnectionLog map[string]Value `yaml:"connection_log"`
 	// AccessLog checks fields of the request's access-log line, by their
-	// spec §7 names (elb_status_code, actions_executed, …).
+	// alb-behaviour §7 names (elb_status_code, actions_executed, …).
 	AccessLog map[string]Value `yaml:"access_log"`
 	// AccessLogEntries is how many access-log lines the connection made.
 	AccessLogEntries *int `yaml:"access_log_entries"`
 }
 
 // ConnectionLogFields are the connection-log field names, in line order
-// (spec §6.2).
+// (alb-behaviour §6.2).
 var ConnectionLogFields = []string{
 	"timestamp", "client_ip", "client_port", "listener_port", "tls_protocol", "tls_cipher",
 	"tls_handshake_latency", "leaf_client_cert_subject", "leaf_client_cert_validity",
@@ -253,7 +253,7 @@ var ConnectionLogFields = []string{
 	"elb", "ip_address",
 }
 
-// AccessLogFields are the access-log field names, in line order (spec §7).
+// AccessLogFields are the access-log field names, in line order (alb-behaviour §7).
 var AccessLogFields = []string{
 	"type", "time", "elb", "client:port", "target:port", "request_processing_time",
 	"target_processing_time", "response_processing_time", "elb_status_code",

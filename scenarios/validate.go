@@ -41,7 +41,7 @@ func (v *validator) scenario(s *Scenario) {
 		v.add("description", 1, "missing: say what ALB does and why it matters")
 	}
 	if !strings.Contains(s.Source.Reference, "§") {
-		v.add("source.reference", 1, "missing or without a section: cite the reference, e.g. \"spec §2.3\" or \"s2n §1.4\"")
+		v.add("source.reference", 1, "missing or without a section: cite the reference, e.g. \"alb-behaviour §2.3\" or \"alb-behaviour §S1.4\"")
 	}
 	if !strings.HasPrefix(s.Source.URL, "https://") {
 		v.add("source.url", 1, "missing or not an https:// URL: give the AWS page (or s2n-tls source) the reference cites")
@@ -120,10 +120,10 @@ func (v *validator) setup(st Setup) {
 	v.oneOf("setup.mode", st.Mode, modes...)
 	if st.Mode != "verify" {
 		if st.IgnoreClientCertificateExpiry {
-			v.add("setup.ignore_client_certificate_expiry", 0, "only verify mode has it (ALB refuses it with mode %s, spec §1.1)", st.Mode)
+			v.add("setup.ignore_client_certificate_expiry", 0, "only verify mode has it (ALB refuses it with mode %s, alb-behaviour §1.1)", st.Mode)
 		}
 		if st.AdvertiseTrustStoreCaNames != "" {
-			v.add("setup.advertise_trust_store_ca_names", 0, "only verify mode has it (ALB refuses it with mode %s, spec §1.1)", st.Mode)
+			v.add("setup.advertise_trust_store_ca_names", 0, "only verify mode has it (ALB refuses it with mode %s, alb-behaviour §1.1)", st.Mode)
 		}
 	}
 	if st.AdvertiseTrustStoreCaNames != "" {
@@ -248,13 +248,13 @@ func (v *validator) expect(p string, e Expect) {
 	}
 	for _, k := range sortedKeys(e.ConnectionLog) {
 		if !slices.Contains(ConnectionLogFields, k) {
-			v.fieldName(p+"connection_log."+k, e.ConnectionLog[k].Line, k, ConnectionLogFields, "spec §6.2")
+			v.fieldName(p+"connection_log."+k, e.ConnectionLog[k].Line, k, ConnectionLogFields, "alb-behaviour §6.2")
 		}
 		v.value(p+"connection_log."+k, e.ConnectionLog[k])
 	}
 	for _, k := range sortedKeys(e.AccessLog) {
 		if !slices.Contains(AccessLogFields, k) {
-			v.fieldName(p+"access_log."+k, e.AccessLog[k].Line, k, AccessLogFields, "spec §7")
+			v.fieldName(p+"access_log."+k, e.AccessLog[k].Line, k, AccessLogFields, "alb-behaviour §7")
 		}
 		v.value(p+"access_log."+k, e.AccessLog[k])
 	}

@@ -67,7 +67,7 @@ type Value struct {
 	SerialOf   string `yaml:"serial_of"`
 	ValidityOf string `yaml:"validity_of"`
 	// LeafPEMOf and ChainPEMOf are the URL-encoded PEM of the leaf and of the
-	// chain the client sends. Either spelling of '=' matches (spec §9.2).
+	// chain the client sends. Either spelling of '=' matches (alb-behaviour §9.2).
 	LeafPEMOf  string `yaml:"leaf_pem_of"`
 	ChainPEMOf string `yaml:"chain_pem_of"`
 	// Matches is a regular expression the whole value must match.

@@ -1,4 +1,4 @@
-// Package accesslog writes and reads ALB access-log lines (spec §7): one line
+// Package accesslog writes and reads ALB access-log lines (alb-behaviour §7): one line
 // per request, 34 space-separated fields, some quoted, in the order and with
 // the "-" placement of the real lines ALB delivers.
 //
@@ -16,7 +16,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/connlog"
 )
 
-// Request types (field 1, spec §7).
+// Request types (field 1, alb-behaviour §7).
 const (
 	TypeHTTP  = "http"
 	TypeHTTPS = "https"
@@ -26,7 +26,7 @@ const (
 	TypeWSS   = "wss"
 )
 
-// SessionReused is the chosen_cert_arn of a resumed TLS session (spec §7).
+// SessionReused is the chosen_cert_arn of a resumed TLS session (alb-behaviour §7).
 const SessionReused = "session-reused"
 
 // NotDispatched is a processing time ALB writes as -1: the request was not
@@ -34,14 +34,14 @@ const SessionReused = "session-reused"
 // Any negative duration is written as -1.
 const NotDispatched time.Duration = -1
 
-// Values of matched_rule_priority besides a rule's 1-50000 (spec §7).
+// Values of matched_rule_priority besides a rule's 1-50000 (alb-behaviour §7).
 const (
 	DefaultRulePriority = 0  // the listener's default action
 	RuleEvaluationError = -1 // rule evaluation failed
 	NoRulePriority      = -2 // no rule evaluated, written "-"
 )
 
-// Fields is the number of released fields (spec §7: 1-34).
+// Fields is the number of released fields (alb-behaviour §7: 1-34).
 const Fields = 34
 
 // Layout selects the shape of a line. The zero Layout writes the 34
@@ -52,7 +52,7 @@ type Layout struct {
 	// Values outside 1..34 mean 34.
 	Fields int
 	// Unreleased appends that many trailing "-" fields, as the newest real
-	// line carries two (spec §7: "unreleased fields, as the docs warn").
+	// line carries two (alb-behaviour §7: "unreleased fields, as the docs warn").
 	Unreleased int
 }
 
@@ -118,7 +118,7 @@ type Entry struct {
 	TargetStatusCodeList []int
 	// Classification and ClassificationReason are the desync-mitigation fields.
 	Classification, ClassificationReason string
-	// ConnTraceID links to the connection log's conn_trace_id (spec §6.4).
+	// ConnTraceID links to the connection log's conn_trace_id (alb-behaviour §6.4).
 	ConnTraceID string
 	// TransformedHost, TransformedURI and RequestTransformStatus are the
 	// request-transform fields 31-33.
@@ -152,7 +152,7 @@ func (e *Entry) AppendLayout(b []byte, l Layout) []byte {
 // String returns the 34-field line, for logs and test failures.
 func (e *Entry) String() string { return string(e.AppendTo(nil)) }
 
-// appendField appends field i (1-based, spec §7 numbering) with its quoting.
+// appendField appends field i (1-based, alb-behaviour §7 numbering) with its quoting.
 func (e *Entry) appendField(b []byte, i int) []byte {
 	switch i {
 	case 1:

@@ -140,7 +140,7 @@ func TestGoldenLines(t *testing.T) {
 	for _, c := range goldenCases(t) {
 		line := c.entry.AppendLayout(nil, c.layout)
 		if c.spec != "" {
-			assert.Equal(t, c.spec, string(line), "%s must reproduce spec §7 byte for byte", c.name)
+			assert.Equal(t, c.spec, string(line), "%s must reproduce alb-behaviour §7 byte for byte", c.name)
 		}
 		got.WriteString(c.name + "\t")
 		got.Write(line)

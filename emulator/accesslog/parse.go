@@ -18,7 +18,7 @@ import (
 // not documented in the reference and are refused.
 const MinFields = 27
 
-// fieldNames are the spec §7 names, for error messages.
+// fieldNames are the alb-behaviour §7 names, for error messages.
 var fieldNames = [Fields]string{
 	"type", "time", "elb", "client:port", "target:port",
 	"request_processing_time", "target_processing_time", "response_processing_time",

@@ -7,7 +7,7 @@ import (
 
 // RequestURL builds the URL of the request field as ALB writes it:
 // scheme://host:port followed by the request URI (path and query), e.g.
-// https://petclinic.mission-critical.site:443/petclinic/vets (spec §7). An
+// https://petclinic.mission-critical.site:443/petclinic/vets (alb-behaviour §7). An
 // empty requestURI gives the "scheme://host:port-" of a malformed request.
 func RequestURL(scheme, host string, port int, requestURI string) string {
 	if requestURI == "" {

@@ -1,6 +1,6 @@
 package accesslog
 
-// The real access-log lines of spec §7, copied verbatim (the "…" are the
+// The real access-log lines of alb-behaviour §7, copied verbatim (the "…" are the
 // third-party sources' own redactions and are part of the bytes).
 const (
 	// specForward: a forwarded HEAD over TLS 1.3, 34 fields and two unreleased "-" (2026-09).

@@ -39,7 +39,7 @@ import (
 )
 
 // MaxRevocationBody is the largest CRL upload accepted: ALB's revocation
-// list file size quota (spec §1.2).
+// list file size quota (alb-behaviour §1.2).
 const MaxRevocationBody = alb.MaxRevocationFileSize
 
 // Config is what the admin endpoint serves.

@@ -15,7 +15,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/connfacts"
 )
 
-// Mutual-authentication modes of a listener (spec §1.1), as Conn.Mode spells
+// Mutual-authentication modes of a listener (alb-behaviour §1.1), as Conn.Mode spells
 // them.
 const (
 	ModeOff         = "off"
@@ -62,8 +62,8 @@ type ConnHeaders struct {
 //
 // In verify mode they are the five X-Amzn-Mtls-Clientcert-* detail headers;
 // in passthrough mode X-Amzn-Mtls-Clientcert with the chain, leaf first, and
-// nothing when the client sent no certificate (inferred, spec §10.3); in off
-// mode none (spec §4.1). The TLS headers follow when opts.TLSHeaders is set
+// nothing when the client sent no certificate (inferred, alb-behaviour §10.3); in off
+// mode none (alb-behaviour §4.1). The TLS headers follow when opts.TLSHeaders is set
 // and the connection is TLS.
 func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 	names := opts.Names.withDefaults()
@@ -84,7 +84,7 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 	}
 	if c.Client.Addr().IsValid() {
 		addr := c.Client.Addr().Unmap().WithZone("")
-		if opts.XFFClientPort { // netip prints [v6]:port, as ALB does (spec §4.4)
+		if opts.XFFClientPort { // netip prints [v6]:port, as ALB does (alb-behaviour §4.4)
 			ch.xffClient = netip.AddrPortFrom(addr, c.Client.Port()).String()
 		} else {
 			ch.xffClient = addr.String()
@@ -112,7 +112,7 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 	}
 	if opts.TLSHeaders && c.TLS.Version != 0 {
 		// OpenSSL-style names, as ALB writes them in these headers and in
-		// its logs (spec §4.2).
+		// its logs (alb-behaviour §4.2).
 		add(names.TLSVersion, c.TLS.Protocol)
 		add(names.TLSCipherSuite, c.TLS.Cipher)
 	}
@@ -211,7 +211,7 @@ func (ch *ConnHeaders) strips(k string) bool {
 }
 
 // appendXFF adds client to the incoming X-Forwarded-For lines: "a, b, client"
-// (comma and space, spec §4.4).
+// (comma and space, alb-behaviour §4.4).
 func appendXFF(incoming []string, client string) string {
 	n := len(client)
 	for _, v := range incoming {
@@ -232,7 +232,7 @@ func appendXFF(incoming []string, client string) string {
 }
 
 // XFFCount returns the number of addresses in a request's X-Forwarded-For
-// lines. ALB answers 463 when a request carries more than 30 (spec §4.4).
+// lines. ALB answers 463 when a request carries more than 30 (alb-behaviour §4.4).
 func XFFCount(h http.Header) int {
 	n := 0
 	for _, v := range h.Values(XForwardedFor) {
@@ -246,7 +246,7 @@ func XFFCount(h http.Header) int {
 }
 
 // MaxXFFAddresses is the most X-Forwarded-For addresses ALB accepts; above
-// it the request gets HTTP 463 (spec §4.4).
+// it the request gets HTTP 463 (alb-behaviour §4.4).
 const MaxXFFAddresses = 30
 
 // TraceValue is the X-Amzn-Trace-Id ALB writes for a request whose headers
@@ -264,7 +264,7 @@ func TraceValue(h http.Header, now time.Time, rnd io.Reader) (string, error) {
 	return traceValue(h[TraceID], size > traceRewriteSize, now, rnd)
 }
 
-// traceValue computes the forwarded X-Amzn-Trace-Id (spec §4.4): a new Root
+// traceValue computes the forwarded X-Amzn-Trace-Id (alb-behaviour §4.4): a new Root
 // when the request has none (or its headers exceed 7 KB), a Self inserted in
 // front of an incoming Root, an incoming Self updated in place; other fields
 // are kept. Only the first incoming line is read.

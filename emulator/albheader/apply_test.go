@@ -164,7 +164,7 @@ func TestTLSHeaders(t *testing.T) {
 	}
 }
 
-// TestModes checks which mTLS headers each mode sends (spec §4.1).
+// TestModes checks which mTLS headers each mode sends (alb-behaviour §4.1).
 func TestModes(t *testing.T) {
 	pki := newPKI(t)
 	chain := [][]byte{pki.leaf.Raw, pki.intermediate.Raw}

@@ -73,7 +73,7 @@ func TestGoldenHeaderSets(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 20231126)
 	pki := newPKI(t)
 
-	// The leaf's values must be what OpenSSL prints (spec §4.1, §11).
+	// The leaf's values must be what OpenSSL prints (alb-behaviour §4.1, §11).
 	subject, issuer, serial := pkitest.OpenSSLView(t, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.leaf.Raw}))
 	wantSubject, err := certfmt.DN(pki.leaf.RawSubject)
 	require.NoError(t, err)

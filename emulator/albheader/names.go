@@ -1,5 +1,5 @@
 // Package albheader sets the request headers an ALB HTTPS listener adds
-// before forwarding to a target (spec §4): the mTLS headers of verify and
+// before forwarding to a target (alb-behaviour §4): the mTLS headers of verify and
 // passthrough mode, the TLS version and cipher headers, X-Forwarded-For,
 // -Proto and -Port and X-Amzn-Trace-Id. It removes client-sent copies of the
 // mTLS and TLS headers first, so a client cannot claim an identity, and it
@@ -10,9 +10,9 @@ package albheader
 
 import "slices"
 
-// Default names of the headers ALB adds (spec §4.1, §4.2, §4.4). Go sends
+// Default names of the headers ALB adds (alb-behaviour §4.1, §4.2, §4.4). Go sends
 // them in its canonical casing; the casing real ALBs use on HTTP/1.1 is
-// [UNK] (spec §10.6).
+// [UNK] (alb-behaviour §10.6).
 const (
 	ClientCert             = "X-Amzn-Mtls-Clientcert"
 	ClientCertSerialNumber = "X-Amzn-Mtls-Clientcert-Serial-Number"
@@ -29,7 +29,7 @@ const (
 	TraceID         = "X-Amzn-Trace-Id"
 )
 
-// Listener attribute keys that rename the mTLS and TLS headers (spec §4.3).
+// Listener attribute keys that rename the mTLS and TLS headers (alb-behaviour §4.3).
 const (
 	AttrClientCertName             = "routing.http.request.x_amzn_mtls_clientcert.header_name"
 	AttrClientCertSerialNumberName = "routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name"
@@ -42,7 +42,7 @@ const (
 )
 
 // Attribute keys that switch the TLS headers on, control X-Forwarded-For
-// (spec §4.2, §4.4) and drop invalid header fields. On AWS these four are
+// (alb-behaviour §4.2, §4.4) and drop invalid header fields. On AWS these four are
 // load balancer attributes (config's load_balancer.attributes); the
 // emulator reads them from the same map as the listener's.
 const (
@@ -107,7 +107,7 @@ func (n Names) list() []string {
 }
 
 // withDefaults fills empty names with the default: an empty value means the
-// default on ALB too (spec §4.3).
+// default on ALB too (alb-behaviour §4.3).
 func (n Names) withDefaults() Names {
 	d := DefaultNames()
 	for _, r := range renames {

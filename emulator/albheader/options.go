@@ -8,7 +8,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/certfmt"
 )
 
-// XFFMode is routing.http.xff_header_processing.mode (spec §4.4).
+// XFFMode is routing.http.xff_header_processing.mode (alb-behaviour §4.4).
 //
 //	append   add the client address to X-Forwarded-For (the default)
 //	preserve forward the client's X-Forwarded-For unchanged
@@ -41,7 +41,7 @@ type Options struct {
 	Names Names
 	// StripClientHeaders removes client-sent headers that carry any of the
 	// mTLS or TLS header names before ALB's own are set, in every mode. ALB's
-	// behaviour is [UNK] (spec §10.4); stripping is the safe default, and
+	// behaviour is [UNK] (alb-behaviour §10.4); stripping is the safe default, and
 	// turning it off rehearses a load balancer that lets them through.
 	StripClientHeaders bool
 	// StripDefaultNames also strips the default name of a renamed header.
@@ -49,7 +49,7 @@ type Options struct {
 	// §10.4); the default strips both.
 	StripDefaultNames bool
 	// Equals is how '=' is written in the Leaf and Clientcert values
-	// ([UNK] spec §10.5; literal, the documented rule, by default).
+	// ([UNK] alb-behaviour §10.5; literal, the documented rule, by default).
 	Equals certfmt.EqualsEncoding
 	// TLSHeaders adds X-Amzn-Tls-Version and X-Amzn-Tls-Cipher-Suite
 	// (routing.http.x_amzn_tls_version_and_cipher_suite.enabled, default false).
@@ -64,7 +64,7 @@ type Options struct {
 	// header the emulator owns: any case, with '_', '.' or any other
 	// non-alphanumeric byte in place of '-' (X_Amzn_Mtls_Clientcert_Subject).
 	// Such a target reads them as the header itself, so a client could
-	// claim an identity. Whether ALB removes them is [UNK] (spec §10.4, as
+	// claim an identity. Whether ALB removes them is [UNK] (alb-behaviour §10.4, as
 	// for the exact names); stripping is the safe default, and turning it
 	// off rehearses a load balancer that forwards them. The mTLS and TLS
 	// names are stripped only when StripClientHeaders is on too; the
@@ -80,7 +80,7 @@ type Options struct {
 	// ClientCopies is what happens, with StripClientHeaders off, to a
 	// client's copy of a header the load balancer sets: CopiesReplace (""),
 	// or both lines are forwarded, the client's first or last. Whether ALB
-	// overwrites or passes such copies is [UNK] (spec §10.4); duplicates
+	// overwrites or passes such copies is [UNK] (alb-behaviour §10.4); duplicates
 	// rehearse a backend that reads the first or the last line.
 	ClientCopies Copies
 }
@@ -107,12 +107,12 @@ func DefaultOptions() Options {
 	}
 }
 
-// maxAttributeValue is ALB's limit on an attribute value (spec §4.3).
+// maxAttributeValue is ALB's limit on an attribute value (alb-behaviour §4.3).
 const maxAttributeValue = 1024
 
 // OptionsFromAttributes starts from DefaultOptions and applies the attribute
 // keys listed by Keys; it ignores other keys (see IsKey). An empty value
-// keeps the default, as on ALB (spec §4.3). Errors quote the key and the
+// keeps the default, as on ALB (alb-behaviour §4.3). Errors quote the key and the
 // valid values.
 func OptionsFromAttributes(attrs map[string]string) (Options, error) {
 	o := DefaultOptions()
@@ -146,7 +146,7 @@ func OptionsFromAttributes(attrs map[string]string) (Options, error) {
 }
 
 // validHeaderName checks a renamed header name. ALB's rules for names are
-// [UNK] (spec §4.3); the emulator requires an RFC 7230 token, because nothing
+// [UNK] (alb-behaviour §4.3); the emulator requires an RFC 7230 token, because nothing
 // else can be sent, and ALB's 1 K limit on attribute values.
 func validHeaderName(name string) error {
 	if len(name) > maxAttributeValue {

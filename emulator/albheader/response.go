@@ -7,7 +7,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/alb"
 )
 
-// Response-side listener attribute keys (spec §4.3).
+// Response-side listener attribute keys (alb-behaviour §4.3).
 const (
 	AttrServerEnabled                 = "routing.http.response.server.enabled"
 	AttrStrictTransportSecurity       = "routing.http.response.strict_transport_security.header_value"
@@ -50,7 +50,7 @@ type HeaderValue struct {
 	Name, Value string
 }
 
-// ResponseOptions is the listener's response header modification (spec §4.3).
+// ResponseOptions is the listener's response header modification (alb-behaviour §4.3).
 type ResponseOptions struct {
 	// Server is routing.http.response.server.enabled (default true). When
 	// false, no response carries a Server header: ALB's own lose
@@ -63,7 +63,7 @@ type ResponseOptions struct {
 	Headers []HeaderValue
 	// InsertOnGenerated also inserts Headers into responses ALB generates
 	// (error pages, redirects, fixed responses). ALB's behaviour is [UNK]
-	// (spec §10.15); the default, false, inserts them into target responses
+	// (alb-behaviour §10.15); the default, false, inserts them into target responses
 	// only, the documented case.
 	InsertOnGenerated bool
 }
@@ -96,7 +96,7 @@ func ResponseOptionsFromAttributes(attrs map[string]string) (ResponseOptions, er
 	return o, nil
 }
 
-// validHeaderValue applies ALB's documented value rules (spec §4.3).
+// validHeaderValue applies ALB's documented value rules (alb-behaviour §4.3).
 func validHeaderValue(v string) error {
 	if len(v) > maxAttributeValue {
 		return fmt.Errorf("value of %d bytes is too long: at most %d", len(v), maxAttributeValue)

@@ -194,7 +194,7 @@ func TestFoldEqual(t *testing.T) {
 
 // TestClientCopies: with stripping off, a client's copy of a header the
 // load balancer sets is replaced (the default) or kept beside ALB's line,
-// first or last (emulation.client_header_duplicates, [UNK] spec §10.4).
+// first or last (emulation.client_header_duplicates, [UNK] alb-behaviour §10.4).
 func TestClientCopies(t *testing.T) {
 	pki := newPKI(t)
 	for _, tc := range []struct {

@@ -13,7 +13,7 @@ import (
 )
 
 // FixedResponseContentTypes are the content types ALB accepts for a
-// fixed-response action (spec §8.3, [DOC: API]).
+// fixed-response action (alb-behaviour §8.3, [DOC: API]).
 var FixedResponseContentTypes = []string{"text/plain", "text/css", "text/html", "application/javascript", "application/json"}
 
 // fixedStatusPattern is the API's pattern for FixedResponseActionConfig.StatusCode.
@@ -22,7 +22,7 @@ var fixedStatusPattern = regexp.MustCompile(`^(2|4|5)\d\d$`)
 // fixedBodyMax is the API's limit on MessageBody, in characters.
 const fixedBodyMax = 1024
 
-// FixedResponseConfig is ALB's FixedResponseActionConfig (spec §8.3).
+// FixedResponseConfig is ALB's FixedResponseActionConfig (alb-behaviour §8.3).
 type FixedResponseConfig struct {
 	StatusCode  string `yaml:"status_code" json:"status_code"`                       // ^(2|4|5)\d\d$ (required)
 	ContentType string `yaml:"content_type,omitempty" json:"content_type,omitempty"` // one of FixedResponseContentTypes, or empty

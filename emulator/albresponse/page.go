@@ -5,7 +5,7 @@
 //
 // Byte-exact output matters here: clients, monitoring probes and conformance
 // tests compare status lines, reason phrases and Content-Lengths against what
-// a real ALB sends (spec §8).
+// a real ALB sends (alb-behaviour §8).
 package albresponse
 
 import (

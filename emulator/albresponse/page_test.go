@@ -11,7 +11,7 @@ import (
 )
 
 // TestPageContentLengths pins the Content-Lengths observed on real ALBs
-// (spec §8.1, computed in §11) and the inferred ones.
+// (alb-behaviour §8.1, computed in §11) and the inferred ones.
 func TestPageContentLengths(t *testing.T) {
 	for _, tc := range []struct {
 		code   int

@@ -9,14 +9,14 @@ import (
 	"strings"
 )
 
-// Redirect status codes, as the ELBv2 API spells them (spec §8.2).
+// Redirect status codes, as the ELBv2 API spells them (alb-behaviour §8.2).
 const (
 	RedirectPermanent RedirectStatus = "HTTP_301"
 	RedirectTemporary RedirectStatus = "HTTP_302"
 )
 
 // Redirect placeholders: each reuses one component of the request URI
-// (spec §8.2, [DOC: API RedirectActionConfig]).
+// (alb-behaviour §8.2, [DOC: API RedirectActionConfig]).
 const (
 	PlaceholderProtocol = "#{protocol}"
 	PlaceholderHost     = "#{host}"
@@ -28,7 +28,7 @@ const (
 // redirectFieldMax is the API's length limit for Host, Path and Query.
 const redirectFieldMax = 128
 
-// RedirectConfig is ALB's RedirectActionConfig (spec §8.2). Empty fields keep
+// RedirectConfig is ALB's RedirectActionConfig (alb-behaviour §8.2). Empty fields keep
 // the request's component, i.e. default to their placeholder: Protocol
 // "#{protocol}", Host "#{host}", Port "#{port}", Path "/#{path}", Query
 // "#{query}" ("Any components that you do not modify retain their original
@@ -143,7 +143,7 @@ func contains(list []string, s string) bool {
 
 // Location builds the redirect URL for r arriving on a listener with the
 // given protocol and port. ALB always writes the port, even the scheme's
-// default (https://host:443/path, spec §8.2 [OBS]); Host and Path are not
+// default (https://host:443/path, alb-behaviour §8.2 [OBS]); Host and Path are not
 // percent-encoded; #{path} is the raw request path without its leading "/";
 // an empty query drops the "?". #{host} is the request's Host without its
 // port and #{port} the listener port [INF]; #{protocol} expands to the
@@ -208,7 +208,7 @@ func rawPath(r *http.Request) string {
 	return r.URL.EscapedPath()
 }
 
-// WriteRedirect answers r with ALB's redirect (spec §8.2): 301 or 302 with
+// WriteRedirect answers r with ALB's redirect (alb-behaviour §8.2): 301 or 302 with
 // the Location header, Server: awselb/2.0, Content-Type: text/html and ALB's
 // page for the code (134 bytes for a 301). It returns the Location, for the
 // access log's redirect_url, and the bytes sent. The configuration is

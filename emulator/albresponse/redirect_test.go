@@ -83,7 +83,7 @@ func TestRedirectLocation(t *testing.T) {
 }
 
 // TestWriteRedirectWire reproduces the HTTP:80 -> HTTPS:443 capture of
-// spec §8.2 (Date masked), read off a raw connection.
+// alb-behaviour §8.2 (Date masked), read off a raw connection.
 func TestWriteRedirectWire(t *testing.T) {
 	cfg := RedirectConfig{Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301"}
 	require.NoError(t, cfg.Validate("HTTP"))

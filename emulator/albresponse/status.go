@@ -2,7 +2,7 @@ package albresponse
 
 import "github.com/albmtls/albmtls/internal/enum"
 
-// RedirectStatus is a redirect action's status_code (spec §8.2).
+// RedirectStatus is a redirect action's status_code (alb-behaviour §8.2).
 type RedirectStatus string
 
 // RedirectStatuses lists the redirect status codes.

@@ -1,5 +1,5 @@
 // Package certfmt renders client-certificate facts in the exact text formats
-// ALB uses in its mTLS request headers and connection logs (spec §4.1): the
+// ALB uses in its mTLS request headers and connection logs (alb-behaviour §4.1): the
 // serial number as OpenSSL prints it, distinguished names as OpenSSL's RFC 2253
 // output, the validity window in ISO 8601, and certificates as URL-encoded PEM.
 // It also holds DecodePEMURL, the way a backend should read those headers.
@@ -14,7 +14,7 @@ import (
 // Serial returns the certificate's serial number as ALB sends it in
 // X-Amzn-Mtls-Clientcert-Serial-Number and logs it in connection logs: what
 // `openssl x509 -noout -serial` prints, uppercase hex, two digits per byte of
-// the magnitude, no sign byte (spec §4.1 rule 1). It returns "" for a nil
+// the magnitude, no sign byte (alb-behaviour §4.1 rule 1). It returns "" for a nil
 // certificate or serial.
 func Serial(c *x509.Certificate) string {
 	if c == nil {
@@ -26,7 +26,7 @@ func Serial(c *x509.Certificate) string {
 // SerialNumber formats a serial number held as a big.Int (a CRL entry, say)
 // the same way as Serial: 0 prints "00" and a negative serial gets a leading
 // '-' before the magnitude, as OpenSSL's i2a_ASN1_INTEGER does. (ALB's own
-// handling of negative serials is [UNK], spec §4.1.) Unlike OpenSSL it never
+// handling of negative serials is [UNK], alb-behaviour §4.1.) Unlike OpenSSL it never
 // breaks a serial longer than 35 bytes with a backslash-newline: a header
 // value cannot hold one.
 func SerialNumber(n *big.Int) string {
@@ -59,7 +59,7 @@ func SerialNumber(n *big.Int) string {
 const validityLayout = "2006-01-02T15:04:05Z"
 
 // Validity returns the value of X-Amzn-Mtls-Clientcert-Validity,
-// "NotBefore=2023-09-21T01:50:17Z;NotAfter=2024-09-20T01:50:17Z" (spec §4.1
+// "NotBefore=2023-09-21T01:50:17Z;NotAfter=2024-09-20T01:50:17Z" (alb-behaviour §4.1
 // rule 3). It returns "" for a nil certificate.
 func Validity(c *x509.Certificate) string {
 	if c == nil {

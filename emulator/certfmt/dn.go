@@ -14,7 +14,7 @@ import (
 // DN formats a DER-encoded distinguished name (x509.Certificate.RawSubject or
 // RawIssuer) exactly as OpenSSL's X509_NAME_print_ex with XN_FLAG_RFC2253
 // does, which is what ALB puts in X-Amzn-Mtls-Clientcert-Subject and -Issuer
-// (spec §4.1 rule 2; checked against `openssl x509 -nameopt RFC2253`):
+// (alb-behaviour §4.1 rule 2; checked against `openssl x509 -nameopt RFC2253`):
 //
 //   - attributes in reverse DER order, including inside a multi-valued RDN,
 //     separated by ',' between RDNs and '+' inside one, with no spaces;

@@ -100,7 +100,7 @@ func TestDNGolden(t *testing.T) {
 }
 
 // TestDNCaptures pins the two values that real ALBs and AWS's documentation
-// show (spec §4.1).
+// show (alb-behaviour §4.1).
 func TestDNCaptures(t *testing.T) {
 	got, err := DN(dnCases[0].subject)
 	require.NoError(t, err)

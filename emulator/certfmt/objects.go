@@ -11,7 +11,7 @@ import (
 // reduced to "OID<TAB>short name" lines. X509_NAME_print_ex prints an attribute
 // type by the short name of its table entry and only falls back to the dotted
 // OID (with a #hex value) when the OID is not in the table, so the whole table
-// is needed to match OpenSSL for any name (spec §4.1 rule 2). Regenerate with
+// is needed to match OpenSSL for any name (alb-behaviour §4.1 rule 2). Regenerate with
 // `go test ./emulator/certfmt -run TestObjectTable -update`.
 //
 //go:embed openssl_objects.txt

@@ -13,7 +13,7 @@ import (
 
 // EqualsEncoding chooses how '=' (base64 padding) is written in URL-encoded
 // PEM. ALB's documentation says "+=/" are safe characters, yet its own
-// passthrough example shows "%3D%3D" (spec §9.2, [UNK] §10.5), so the emulator
+// passthrough example shows "%3D%3D" (alb-behaviour §9.2, [UNK] §10.5), so the emulator
 // can produce either.
 type EqualsEncoding int
 
@@ -59,7 +59,7 @@ const (
 // first, in the order given) or, with one certificate, X-Amzn-Mtls-Clientcert-Leaf:
 // each DER certificate as PEM (64-character lines, LF line ends, a final LF),
 // percent-encoded except for A–Z a–z 0–9 - . _ ~ + = / — exactly Python's
-// urllib.parse.quote(pem, safe="+=/") (spec §4.1 rule 4, §11) — and the
+// urllib.parse.quote(pem, safe="+=/") (alb-behaviour §4.1 rule 4, §11) — and the
 // blocks concatenated. PEM holds only base64, '-', space and LF, so only space
 // (%20), LF (%0A) and, with EqualsPercent, '=' (%3D) are ever encoded. It
 // makes one allocation; it runs on every connection that sends a certificate.
@@ -110,7 +110,7 @@ func padding(n int) int {
 // for backends: decode with RFC 3986 percent-decoding, where a literal '+'
 // stays '+'. Form decoding (url.QueryUnescape, Java's URLDecoder, PHP's
 // urldecode) turns the '+' of base64 into a space and corrupts the
-// certificate (spec §9.1). %3D and %2B are accepted too. Each error says what
+// certificate (alb-behaviour §9.1). %3D and %2B are accepted too. Each error says what
 // is wrong, fit to be returned to the client in a 400.
 func DecodePEMURL(s string) ([]*x509.Certificate, error) {
 	if s == "" {

@@ -114,7 +114,7 @@ func TestDecodePEMURLRoundTrip(t *testing.T) {
 	assert.Equal(t, chain[0], certs[0].Raw)
 }
 
-// TestFormDecodingBreaks documents spec §9.1: form semantics turn the '+' of
+// TestFormDecodingBreaks documents alb-behaviour §9.1: form semantics turn the '+' of
 // base64 into spaces and the certificate is lost.
 func TestFormDecodingBreaks(t *testing.T) {
 	chain := testChain(t)

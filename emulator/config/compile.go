@@ -25,7 +25,7 @@ type ListenerPlan struct {
 	Path string
 	Mode listener.Mode
 	// Policy is the security policy of an HTTPS listener (ssl_policy, or
-	// sslpolicy.Default when omitted, as the API does; spec §5); nil for HTTP.
+	// sslpolicy.Default when omitted, as the API does; alb-behaviour §5); nil for HTTP.
 	Policy *sslpolicy.Policy
 	// Headers is how forwarded requests get their headers: the load
 	// balancer's attributes under the listener's, and the emulation knobs.
@@ -166,7 +166,7 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // actionContents validates redirect and fixed-response actions against
-// ALB's rules (spec §8.2, §8.3).
+// ALB's rules (alb-behaviour §8.2, §8.3).
 func (v *validator) actionContents(p string, proto listener.Protocol, a Action) {
 	switch {
 	case a.Redirect != nil:

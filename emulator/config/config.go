@@ -7,7 +7,7 @@
 // (unknown keys, types), enumerated values (modes, protocols, action types,
 // redirect status codes, every emulation knob: typed values owned by their
 // packages and parsed with encoding.TextUnmarshaler), ALB's own
-// control-plane rules (spec §1.1, §1.2, §8.2, §8.3), and what other
+// control-plane rules (alb-behaviour §1.1, §1.2, §8.2, §8.3), and what other
 // packages own (security policy names, listener and load balancer
 // attributes, redirect and fixed-response contents). Every error names the
 // file, the line, the key path and what would be valid. The result is
@@ -79,7 +79,7 @@ type LoadBalancer struct {
 }
 
 // TrustStore is a CA bundle plus CRLs, like an ALB trust store whose files
-// sit in S3 (spec §1.2). Paths are relative to the config file.
+// sit in S3 (alb-behaviour §1.2). Paths are relative to the config file.
 type TrustStore struct {
 	Name                 string   `yaml:"name,omitempty"`
 	CACertificatesBundle string   `yaml:"ca_certificates_bundle,omitempty"`
@@ -134,7 +134,7 @@ type Certificate struct {
 }
 
 // MutualAuthentication is the listener's MutualAuthenticationAttributes
-// (spec §1.1).
+// (alb-behaviour §1.1).
 type MutualAuthentication struct {
 	Mode                          listener.Mode             `yaml:"mode,omitempty"`
 	TrustStore                    string                    `yaml:"trust_store,omitempty"`
@@ -158,7 +158,7 @@ type Action struct {
 	FixedResponse *FixedResponse     `yaml:"fixed_response,omitempty"`
 }
 
-// Redirect is ALB's RedirectActionConfig (spec §8.2).
+// Redirect is ALB's RedirectActionConfig (alb-behaviour §8.2).
 type Redirect struct {
 	Protocol   string                     `yaml:"protocol,omitempty"`
 	Port       string                     `yaml:"port,omitempty"`
@@ -168,7 +168,7 @@ type Redirect struct {
 	StatusCode albresponse.RedirectStatus `yaml:"status_code,omitempty"`
 }
 
-// FixedResponse is ALB's FixedResponseActionConfig (spec §8.3).
+// FixedResponse is ALB's FixedResponseActionConfig (alb-behaviour §8.3).
 type FixedResponse struct {
 	StatusCode  string `yaml:"status_code,omitempty"`
 	ContentType string `yaml:"content_type,omitempty"`
@@ -177,7 +177,7 @@ type FixedResponse struct {
 
 // Rule is a listener rule: conditions (all must match; any value of a
 // condition matches) and one action. Rules see the client's own headers, not
-// the mTLS headers ALB adds (spec §2.4, §9.3).
+// the mTLS headers ALB adds (alb-behaviour §2.4, §9.3).
 type Rule struct {
 	Priority   int        `yaml:"priority,omitempty"`
 	Conditions Conditions `yaml:"conditions,omitempty"`
@@ -282,15 +282,15 @@ func checkAdminToken(tok string) string {
 type Emulation struct {
 	// RejectWith is how a rejected client certificate ends the connection:
 	// "reset" (default; a TLS 1.3 client sees its handshake finish, then a
-	// TCP reset, as observed on ALB, spec §2.3) or "alert" (a TLS alert).
+	// TCP reset, as observed on ALB, alb-behaviour §2.3) or "alert" (a TLS alert).
 	RejectWith listener.RejectWith `yaml:"reject_with,omitempty"`
 	// MissingClientCertificate is the tls_verify_status code logged when a
-	// verify-mode client sends no certificate (spec §10.1); default
+	// verify-mode client sends no certificate (alb-behaviour §10.1); default
 	// UnmappedConnectionError.
 	MissingClientCertificate verify.Code `yaml:"missing_client_certificate,omitempty"`
 	// IgnoreExpiryIncludesNotBefore: with ignore_client_certificate_expiry,
 	// also accept not-yet-valid certificates (default true: the brief, and
-	// s2n disables all time checks; spec §10.9).
+	// s2n disables all time checks; alb-behaviour §10.9).
 	IgnoreExpiryIncludesNotBefore *bool `yaml:"ignore_expiry_includes_not_before,omitempty"`
 	// CRLMissingForIssuer: "skip" (default; a CA without a CRL in the trust
 	// store is not checked) or "fail" (s2n CRL_CHECK_ALL semantics:
@@ -298,27 +298,27 @@ type Emulation struct {
 	CRLMissingForIssuer verify.CRLMissingPolicy `yaml:"crl_missing_for_issuer,omitempty"`
 	// StaleCRL: "apply" (default; a CRL whose nextUpdate has passed or
 	// whose thisUpdate is in the future is still used, as s2n does, s2n
-	// §1.4) or "fail" (ClientCertCrlProcessingError; spec §10.7).
+	// §1.4) or "fail" (ClientCertCrlProcessingError; alb-behaviour §10.7).
 	StaleCRL verify.StaleCRLPolicy `yaml:"stale_crl,omitempty"`
 	// IgnoreExpiryScope: "chain" (default; ignore_client_certificate_expiry
 	// skips the time checks of every certificate of the chain, as s2n's
-	// switch does) or "leaf" (only the client certificate's; spec §10.9).
+	// switch does) or "leaf" (only the client certificate's; alb-behaviour §10.9).
 	IgnoreExpiryScope verify.ExpiryScope `yaml:"ignore_expiry_scope,omitempty"`
 	// UnhandledCriticalExtension is the code for a client certificate with a
 	// critical extension the TLS library does not handle (default
-	// ClientCertUntrusted; s2n §9 gives Invalid or Untrusted).
+	// ClientCertUntrusted; alb-behaviour §S9 gives Invalid or Untrusted).
 	UnhandledCriticalExtension verify.Code `yaml:"unhandled_critical_extension,omitempty"`
 	// PassthroughSizeLimit rejects, in passthrough mode, a client whose
 	// Certificate message exceeds 64 KiB with ClientCertMaxSizeExceeded
 	// (default true: s2n caps every handshake message at 64 KiB in any mode,
-	// s2n §7; spec §10.3 leaves passthrough open).
+	// alb-behaviour §S7; alb-behaviour §10.3 leaves passthrough open).
 	PassthroughSizeLimit *bool `yaml:"passthrough_size_limit,omitempty"`
 	// ClientCertEquals is how '=' is written in the PEM headers: "literal"
 	// (default, as the text of the ALB docs says) or "percent" (%3D, as the
-	// docs' example shows; spec §9.2).
+	// docs' example shows; alb-behaviour §9.2).
 	ClientCertEquals certfmt.EqualsEncoding `yaml:"clientcert_equals,omitempty"`
 	// StripClientHeaders removes client-sent copies of the mTLS and TLS
-	// headers in every mode (default true; spec §10.4). Turn it off to
+	// headers in every mode (default true; alb-behaviour §10.4). Turn it off to
 	// rehearse what a backend does if stripping were ever missing.
 	StripClientHeaders *bool `yaml:"strip_client_headers,omitempty"`
 	// StripHeaderNameVariants also removes client-sent spellings that a
@@ -330,7 +330,7 @@ type Emulation struct {
 	// ClientHeaderDuplicates is, with strip_client_headers false, what
 	// happens to a client's copy of a header the load balancer sets:
 	// "replace" (default) or both lines forwarded, "client-first" or
-	// "client-last" (spec §10.4: overwritten or passed through is unknown).
+	// "client-last" (alb-behaviour §10.4: overwritten or passed through is unknown).
 	ClientHeaderDuplicates albheader.Copies `yaml:"client_header_duplicates,omitempty"`
 	// ForwardedHeaderOrder is the order of a forwarded request's header
 	// lines: "alb" (default; X-Forwarded-*, mTLS, TLS, Host, trace id, the
@@ -340,7 +340,7 @@ type Emulation struct {
 	// HandshakeTimeout bounds a TLS handshake (default 10s).
 	HandshakeTimeout Duration `yaml:"handshake_timeout,omitempty"`
 	// AccessLogUnreleasedFields appends the two trailing "-" fields seen on
-	// real access-log lines (spec §7; default false).
+	// real access-log lines (alb-behaviour §7; default false).
 	AccessLogUnreleasedFields bool `yaml:"access_log_unreleased_fields,omitempty"`
 	// WatchInterval is how often trust store and certificate files are
 	// checked for changes (default 2s; 0s turns watching off).

@@ -34,7 +34,7 @@ const (
 	DefaultRequestHeaderTimeout = 60 * time.Second
 	// DefaultShutdownDrainTimeout is the drain serve always used.
 	DefaultShutdownDrainTimeout = 10 * time.Second
-	DefaultS3Interval           = 5 * time.Minute // ALB delivers logs every 5 minutes (spec §6.1)
+	DefaultS3Interval           = 5 * time.Minute // ALB delivers logs every 5 minutes (alb-behaviour §6.1)
 	DefaultWatchInterval        = 2 * time.Second
 
 	// MaxVerifyListeners is ALB's quota of listeners using mTLS verify mode
@@ -46,7 +46,7 @@ const (
 )
 
 var (
-	// Trust store names (spec §1.2): 1–32 characters.
+	// Trust store names (alb-behaviour §1.2): 1–32 characters.
 	trustStoreNameRE = regexp.MustCompile(`^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`)
 	// Load balancer and target group names: alphanumerics and hyphens, not
 	// starting or ending with a hyphen, 1–32 characters.
@@ -54,7 +54,7 @@ var (
 	accountIDRE      = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	loadBalancerIDRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
-	// ListenerAttributeKey pattern (spec §4.2, API).
+	// ListenerAttributeKey pattern (alb-behaviour §4.2, API).
 	attributeKeyRE = regexp.MustCompile(`^[a-zA-Z0-9._]{1,256}$`)
 )
 
@@ -267,7 +267,7 @@ func (v *validator) trustStores() map[string]bool {
 		case ts.Name == "":
 			v.add(p+".name", "a trust store needs a name")
 		case len(ts.Name) > 32 || !trustStoreNameRE.MatchString(ts.Name):
-			v.add(p+".name", "%q is not a valid trust store name: 1–32 letters and digits, hyphens only between them (spec §1.2)", ts.Name)
+			v.add(p+".name", "%q is not a valid trust store name: 1–32 letters and digits, hyphens only between them (alb-behaviour §1.2)", ts.Name)
 		case names[ts.Name]:
 			v.add(p+".name", "DuplicateTrustStoreName: another trust store is already named %q", ts.Name)
 		}
@@ -400,7 +400,7 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 }
 
 // mutualAuthentication applies ALB's rules for MutualAuthenticationAttributes
-// (spec §1.1: verify needs a trust store; the trust store options are
+// (alb-behaviour §1.1: verify needs a trust store; the trust store options are
 // refused in off and passthrough, as the CDK enforces). It reports whether
 // the listener uses verify mode.
 func (v *validator) mutualAuthentication(p string, m MutualAuthentication, stores map[string]bool) bool {

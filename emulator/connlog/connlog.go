@@ -1,9 +1,9 @@
-// Package connlog writes and reads ALB connection-log lines (spec §6): one
+// Package connlog writes and reads ALB connection-log lines (alb-behaviour §6): one
 // line per connection attempt, 15 space-separated fields, only the client
 // certificate subject quoted.
 //
 // The emulator writes a line for every TLS handshake, failed or not, and for
-// every plain-HTTP connection, as ALB does (spec §6.3 real lines). ParseLine
+// every plain-HTTP connection, as ALB does (alb-behaviour §6.3 real lines). ParseLine
 // reads lines back for the conformance harness and tests; it accepts the
 // older 12-field lines and ignores fields that a newer ALB may append.
 package connlog
@@ -20,7 +20,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/alb"
 )
 
-// Field counts of the two documented versions of the format (spec §6.2):
+// Field counts of the two documented versions of the format (alb-behaviour §6.2):
 // the current one, and the earlier one that stops at conn_trace_id.
 const (
 	Fields       = 15
@@ -28,12 +28,12 @@ const (
 )
 
 // NoLatency is the HandshakeLatency of a connection without a completed TLS
-// handshake: plain HTTP, or a handshake that failed (spec §6.2 field 7).
+// handshake: plain HTTP, or a handshake that failed (alb-behaviour §6.2 field 7).
 // Any negative latency is written as "-".
 const NoLatency time.Duration = -1
 
-// Verification statuses (spec §6.2 field 11). A failure is "Failed:" and the
-// ALB code of spec §3; plain HTTP has no status ("" is written as "-").
+// Verification statuses (alb-behaviour §6.2 field 11). A failure is "Failed:" and the
+// ALB code of alb-behaviour §3; plain HTTP has no status ("" is written as "-").
 const (
 	StatusSuccess = alb.VerifySuccess
 	statusFailed  = alb.VerifyFailedPrefix
@@ -98,7 +98,7 @@ func (e *Entry) AppendFields(b []byte, n int) []byte {
 	return b
 }
 
-// appendField appends field i (1-based, spec §6.2 numbering).
+// appendField appends field i (1-based, alb-behaviour §6.2 numbering).
 func (e *Entry) appendField(b []byte, i int) []byte {
 	switch i {
 	case 1:
@@ -190,7 +190,7 @@ func appendSubject(b []byte, s string) []byte {
 
 // ParseLine reads a connection-log line. It needs at least the 12 fields of
 // the earlier format and ignores fields after the 15th, which ALB may add
-// ("you might see an additional trailing "-"", spec §6.2).
+// ("you might see an additional trailing "-"", alb-behaviour §6.2).
 func ParseLine(line string) (Entry, error) {
 	var buf [Fields + 4]string
 	f, err := SplitFields(line, buf[:0])
@@ -198,7 +198,7 @@ func ParseLine(line string) (Entry, error) {
 		return Entry{}, fmt.Errorf("parse connection log line: %w", err)
 	}
 	if len(f) < LegacyFields {
-		return Entry{}, fmt.Errorf("parse connection log line: %d fields, want at least %d (spec §6.2)", len(f), LegacyFields)
+		return Entry{}, fmt.Errorf("parse connection log line: %d fields, want at least %d (alb-behaviour §6.2)", len(f), LegacyFields)
 	}
 	for len(f) < Fields {
 		f = append(f, "-")
@@ -252,7 +252,7 @@ func undash(s string) string {
 }
 
 // NewTraceID returns a fresh conn_trace_id: "TID_" and 32 lower-case hex
-// digits (spec §6.2 field 12 [OBS]). It reads 16 bytes from rnd, or from
+// digits (alb-behaviour §6.2 field 12 [OBS]). It reads 16 bytes from rnd, or from
 // crypto/rand when rnd is nil or fails, and allocates only the result.
 func NewTraceID(rnd io.Reader) string {
 	var raw [16]byte

@@ -16,7 +16,7 @@ import (
 	"github.com/albmtls/albmtls/internal/golden"
 )
 
-// The example lines of spec §6.3, copied verbatim. The golden file must hold
+// The example lines of alb-behaviour §6.3, copied verbatim. The golden file must hold
 // exactly these (plus the emulator's 15-field forms of the documented ones).
 const (
 	specVerifySuccess = `2023-10-04T17:05:15.514108Z 203.0.113.1 36280 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 "CN=amazondomains.com,O=endEntity,L=Seattle,ST=Washington,C=US" NotBefore=2023-09-21T22:43:21Z;NotAfter=2026-06-17T22:43:21Z FEF257372D5C14D4 Success TID_3180a73013c8ca4bac2f731159d4b0fe`
@@ -119,7 +119,7 @@ func TestGoldenLines(t *testing.T) {
 	for _, c := range cases {
 		line := c.entry.AppendFields(nil, c.fields)
 		if c.spec != "" {
-			assert.Equal(t, c.spec, string(line), "%s must reproduce spec §6.3 byte for byte", c.name)
+			assert.Equal(t, c.spec, string(line), "%s must reproduce alb-behaviour §6.3 byte for byte", c.name)
 		}
 		got.WriteString(c.name + "\t")
 		got.Write(line)
@@ -166,7 +166,7 @@ func TestParseLineRoundTrip(t *testing.T) {
 }
 
 func TestParseLineTolerance(t *testing.T) {
-	// Extra trailing fields (spec §6.2: "an additional trailing "-"").
+	// Extra trailing fields (alb-behaviour §6.2: "an additional trailing "-"").
 	e, err := ParseLine(specOffHTTPS + ` - "-" future` + "\n")
 	require.NoError(t, err)
 	assert.Equal(t, "app/k8s-tileserver-617dd1df30/98e3a879de9d6b42", e.ELB)

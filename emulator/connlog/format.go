@@ -9,7 +9,7 @@ import (
 )
 
 // TimeLayout is the timestamp format of ALB's connection and access logs:
-// ISO 8601, UTC, microseconds, "Z" (spec §6.2 field 1, §7 field 2).
+// ISO 8601, UTC, microseconds, "Z" (alb-behaviour §6.2 field 1, §7 field 2).
 const TimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // AppendTime appends t in TimeLayout, converted to UTC. The access log uses
@@ -59,7 +59,7 @@ func ParseTime(s string) (time.Time, error) {
 
 // AppendSeconds appends d in seconds with millisecond precision (4.036,
 // 0.000), rounded to the nearest millisecond, as ALB writes latencies
-// (spec §6.2 field 7, §7 fields 6-8). d must not be negative.
+// (alb-behaviour §6.2 field 7, §7 fields 6-8). d must not be negative.
 func AppendSeconds(b []byte, d time.Duration) []byte {
 	ms := (d + time.Millisecond/2) / time.Millisecond
 	b = strconv.AppendInt(b, int64(ms/1000), 10)

@@ -15,7 +15,7 @@ func (m *Mode) UnmarshalText(b []byte) (err error) {
 	return err
 }
 
-// Protocol is a listener's protocol (spec §1.1: mutual TLS needs HTTPS).
+// Protocol is a listener's protocol (alb-behaviour §1.1: mutual TLS needs HTTPS).
 type Protocol string
 
 // Listener protocols.
@@ -45,7 +45,7 @@ func (r *RejectWith) UnmarshalText(b []byte) (err error) {
 
 // AdvertiseCANames is the mutual authentication attribute
 // advertise_trust_store_ca_names: whether the CertificateRequest carries
-// the trust store's CA subjects (spec §2.3; off by default, as on ALB).
+// the trust store's CA subjects (alb-behaviour §2.3; off by default, as on ALB).
 type AdvertiseCANames string
 
 // The values of advertise_trust_store_ca_names.

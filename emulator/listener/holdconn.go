@@ -9,8 +9,8 @@ import "net"
 // still in hand when the handshake returns, and can be dropped.
 //
 // ALB (s2n-tls) sends no alert when it rejects a client certificate: a TLS
-// 1.3 client sees its handshake complete and then a TCP reset (spec §2.3,
-// §9.4; s2n §0 item 4). Go's crypto/tls always writes an alert, so without
+// 1.3 client sees its handshake complete and then a TCP reset (alb-behaviour §2.3,
+// §9.4; alb-behaviour §S0 (item 4)). Go's crypto/tls always writes an alert, so without
 // this the emulator could not reproduce that.
 //
 // holdConn is used by one goroutine during the handshake; release or discard

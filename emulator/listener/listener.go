@@ -27,7 +27,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/verify"
 )
 
-// Mode is the listener's mutual authentication mode (spec §1.1).
+// Mode is the listener's mutual authentication mode (alb-behaviour §1.1).
 type Mode string
 
 // Modes.
@@ -43,7 +43,7 @@ type RejectWith string
 // Ways to reject.
 const (
 	// RejectReset drops the TLS alert and resets the TCP connection: a TLS
-	// 1.3 client sees its handshake finish, then a reset (ALB, spec §2.3).
+	// 1.3 client sees its handshake finish, then a reset (ALB, alb-behaviour §2.3).
 	RejectReset RejectWith = "reset"
 	// RejectAlert lets the TLS stack send its alert (bad_certificate).
 	RejectAlert RejectWith = "alert"
@@ -62,8 +62,8 @@ type TLSSettings struct {
 	// PassthroughMaxCertificateMessage, when positive, rejects a
 	// passthrough client whose Certificate message body is larger, with
 	// ClientCertMaxSizeExceeded: s2n caps every handshake message at 64 KiB
-	// whatever the mode (s2n §7); whether ALB's passthrough does is [UNK]
-	// (spec §10.3).
+	// whatever the mode (alb-behaviour §S7); whether ALB's passthrough does is [UNK]
+	// (alb-behaviour §10.3).
 	PassthroughMaxCertificateMessage int
 }
 
@@ -446,8 +446,8 @@ func (l *Listener) connConfig(s *TLSSettings, c *Conn) *tls.Config {
 		cfg.ClientAuth = tls.NoClientCert
 		cfg.ClientCAs = nil
 	case ModePassthrough:
-		// Request any certificate and check nothing (spec §2.2); no
-		// resumption with mTLS (spec §2.4).
+		// Request any certificate and check nothing (alb-behaviour §2.2); no
+		// resumption with mTLS (alb-behaviour §2.4).
 		cfg.ClientAuth = tls.RequestClientCert
 		cfg.ClientCAs = nil
 		cfg.SessionTicketsDisabled = true
@@ -467,7 +467,7 @@ func (l *Listener) connConfig(s *TLSSettings, c *Conn) *tls.Config {
 					c.setPeer(cs.PeerCertificates)
 				}
 				c.Status, c.CertificateRejected = verify.ClientCertMaxSizeExceeded, true
-				return &RejectedError{Code: c.Status, Reason: fmt.Sprintf("the Certificate message is %d bytes, over the %d-byte limit every handshake message has (s2n §7)", size, limit)}
+				return &RejectedError{Code: c.Status, Reason: fmt.Sprintf("the Certificate message is %d bytes, over the %d-byte limit every handshake message has (alb-behaviour §S7)", size, limit)}
 			}
 		}
 	case ModeVerify:

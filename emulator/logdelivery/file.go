@@ -1,6 +1,6 @@
 // Package logdelivery delivers ALB log lines: to a local file as they
 // happen (logs.connection.file, logs.access.file), and to a directory laid
-// out like ALB's S3 delivery (logs.s3_layout_dir, spec §6.1 and §7).
+// out like ALB's S3 delivery (logs.s3_layout_dir, alb-behaviour §6.1 and §7).
 package logdelivery
 
 import (

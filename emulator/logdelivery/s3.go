@@ -23,14 +23,14 @@ import (
 type Kind int
 
 const (
-	// AccessLog objects are named ACCOUNT_elasticloadbalancing_… (spec §7).
+	// AccessLog objects are named ACCOUNT_elasticloadbalancing_… (alb-behaviour §7).
 	AccessLog Kind = iota
-	// ConnectionLog objects are named conn_log_ACCOUNT_elasticloadbalancing_… (spec §6.1).
+	// ConnectionLog objects are named conn_log_ACCOUNT_elasticloadbalancing_… (alb-behaviour §6.1).
 	ConnectionLog
 )
 
 // DefaultInterval is ALB's delivery period: "a log file for each load
-// balancer node every 5 minutes" (spec §6.1).
+// balancer node every 5 minutes" (alb-behaviour §6.1).
 const DefaultInterval = 5 * time.Minute
 
 // S3Config configures an S3Layout.
@@ -86,7 +86,7 @@ type S3Layout struct {
 }
 
 // NewS3Layout validates cfg, writes the ELBAccessLogTestFile for access logs
-// (spec §7) and starts the background goroutine that delivers each window
+// (alb-behaviour §7) and starts the background goroutine that delivers each window
 // when it ends.
 func NewS3Layout(cfg S3Config) (*S3Layout, error) {
 	if cfg.Dir == "" {
@@ -312,7 +312,7 @@ func (s *S3Layout) objectPath(key string) string {
 }
 
 // writeTestFile writes AWSLogs/ACCOUNT/ELBAccessLogTestFile, which ALB puts
-// in the bucket when access logging is enabled (spec §7). Its content is not
+// in the bucket when access logging is enabled (alb-behaviour §7). Its content is not
 // in the reference; the emulator writes the form third-party implementations
 // use: "Enable AccessLog for ELB: NAME at 2006-01-02T15:04:05.000Z".
 func (s *S3Layout) writeTestFile(lbName string) error {
@@ -321,7 +321,7 @@ func (s *S3Layout) writeTestFile(lbName string) error {
 }
 
 // randomString returns the 8 lower-case letters and digits that end an
-// object name, like 57hw2gm1 in the real key of spec §6.1.
+// object name, like 57hw2gm1 in the real key of alb-behaviour §6.1.
 func randomString(r io.Reader) (string, error) {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	var b [8]byte
@@ -335,7 +335,7 @@ func randomString(r io.Reader) (string, error) {
 }
 
 // ObjectKey returns the key, relative to the bucket prefix, of the object
-// for the window ending at end (spec §6.1, §7). yyyy/mm/dd is the window
+// for the window ending at end (alb-behaviour §6.1, §7). yyyy/mm/dd is the window
 // end's UTC date, which is ALB's delivery date except for late deliveries.
 func ObjectKey(cfg S3Config, end time.Time, random string) string {
 	end = end.UTC()

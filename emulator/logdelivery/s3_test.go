@@ -103,7 +103,7 @@ func counting(n int) []byte {
 }
 
 func TestObjectKeyMatchesRealKeys(t *testing.T) {
-	// The real connection-log key of spec §6.1 [OBS].
+	// The real connection-log key of alb-behaviour §6.1 [OBS].
 	conn := S3Config{
 		Kind: ConnectionLog, AccountID: "702656214742", Region: "us-east-1",
 		LoadBalancer: "app/k8s-tileserver-617dd1df30/98e3a879de9d6b42",
@@ -130,7 +130,7 @@ func TestS3LayoutDeliversEachWindowWhenItEnds(t *testing.T) {
 	s, err := NewS3Layout(cfg)
 	require.NoError(t, err)
 
-	// The access-log test file is written at start (spec §7).
+	// The access-log test file is written at start (alb-behaviour §7).
 	test, err := os.ReadFile(filepath.Join(cfg.Dir, "AWSLogs", "123456789012", "ELBAccessLogTestFile"))
 	require.NoError(t, err)
 	assert.Equal(t, "Enable AccessLog for ELB: my-loadbalancer at 2022-02-15T23:36:10.000Z", string(test))

@@ -2,7 +2,7 @@ package routing
 
 import "github.com/albmtls/albmtls/internal/enum"
 
-// ActionType is a listener or rule action's type (spec §8).
+// ActionType is a listener or rule action's type (alb-behaviour §8).
 type ActionType string
 
 // Action types.

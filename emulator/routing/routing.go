@@ -1,7 +1,7 @@
 // Package routing is the HTTP side of an ALB listener: for each request it
 // applies ALB's request limits, evaluates the listener rules, runs the
 // action (forward, redirect, fixed-response), adds ALB's headers to what is
-// forwarded, and writes one access-log entry (spec §7, §8).
+// forwarded, and writes one access-log entry (alb-behaviour §7, §8).
 package routing
 
 import (
@@ -119,7 +119,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	cs, _ := r.Context().Value(connKey{}).(*connState)
 	e := h.entry(r, start)
 	if albheader.XFFCount(r.Header) > albheader.MaxXFFAddresses {
-		// More than 30 X-Forwarded-For addresses: 463 (spec §4.4, §8.1).
+		// More than 30 X-Forwarded-For addresses: 463 (alb-behaviour §4.4, §8.1).
 		e.SentBytes = albresponse.WriteError(w, r, 463, h.cfg.Pages)
 		e.ELBStatusCode = 463
 		h.log(e)
@@ -155,7 +155,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		e.ELBStatusCode = fixedStatus(a.Fixed.StatusCode)
 	}
 	// Answered by the load balancer itself: the three processing times
-	// are -1, as on ALB's fixed-response and redirect lines (spec §7).
+	// are -1, as on ALB's fixed-response and redirect lines (alb-behaviour §7).
 	e.Time = time.Now()
 	h.log(e)
 }
@@ -167,7 +167,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	out := a.Group.Forward(rw, r, func(pr *httputil.ProxyRequest) {
 		pr.Out.Host = targetgroup.TargetHost(pr.In.Host, h.cfg.Port, h.cfg.PreserveHost)
 		// ReverseProxy drops the client's X-Forwarded-For before Rewrite;
-		// ALB appends to it or preserves it (spec §4.4), so put it back
+		// ALB appends to it or preserves it (alb-behaviour §4.4), so put it back
 		// and let the header rules decide.
 		if xff := pr.In.Header.Values(albheader.XForwardedFor); len(xff) > 0 {
 			pr.Out.Header[albheader.XForwardedFor] = xff
@@ -236,7 +236,7 @@ func (h *Handler) connHeaders(cs *connState) *albheader.ConnHeaders {
 }
 
 // traceID computes the X-Amzn-Trace-Id ALB would have sent for a request
-// that is answered without a target (it is still logged, spec §7).
+// that is answered without a target (it is still logged, alb-behaviour §7).
 func (h *Handler) traceID(r *http.Request, headers *albheader.ConnHeaders, now time.Time) string {
 	if headers == nil {
 		return ""
@@ -335,7 +335,7 @@ func (w *responseHeaders) Flush() {
 }
 
 // requestSize estimates the bytes of the request as received: request line,
-// headers and body length (received_bytes, spec §7).
+// headers and body length (received_bytes, alb-behaviour §7).
 func requestSize(r *http.Request) int64 {
 	n := int64(len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2)
 	for k, vs := range r.Header {

@@ -1,14 +1,14 @@
 // Package rules evaluates ALB listener rule conditions. Rules are tried in
 // priority order (lowest number first); the first whose conditions all match
 // wins, otherwise the default action runs (matched_rule_priority 0 in the
-// access log, spec §7).
+// access log, alb-behaviour §7).
 //
 // Condition semantics follow the ALB documentation for listener rules:
 // path-pattern is case-sensitive and matched against the path only; host
 // header and HTTP header values are case-insensitive; '*' matches any run of
 // characters and '?' exactly one; within one condition any value matches.
 // Rules see the client's request as sent — the mTLS headers ALB adds are not
-// visible to them (spec §2.4, §9.3).
+// visible to them (alb-behaviour §2.4, §9.3).
 package rules
 
 import (

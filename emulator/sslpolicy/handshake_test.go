@@ -226,7 +226,7 @@ func TestCipherSuitesPerPolicy(t *testing.T) {
 		policy, cipher string
 		accept         bool
 	}{
-		// TLS-1-2-2017-01 drops CBC-SHA1 (spec §5); 2016-08 has it.
+		// TLS-1-2-2017-01 drops CBC-SHA1 (alb-behaviour §5); 2016-08 has it.
 		{"ELBSecurityPolicy-TLS-1-2-2017-01", "ECDHE-RSA-AES128-SHA", false},
 		{"ELBSecurityPolicy-2016-08", "ECDHE-RSA-AES128-SHA", true},
 		{"ELBSecurityPolicy-TLS-1-2-2017-01", "ECDHE-RSA-AES128-SHA256", true},

@@ -9,9 +9,9 @@ import (
 // the X-Amzn-Tls-* headers never disagree.
 
 // cipherTable maps IANA cipher suite IDs to the OpenSSL-style names that ALB
-// uses in its policy tables (spec §5) and logs (spec §6.2 field 6, §7 field
+// uses in its policy tables (alb-behaviour §5) and logs (alb-behaviour §6.2 field 6, §7 field
 // 15). TLS 1.3 suites keep their RFC 8446 names, as in the real access-log
-// line of spec §7 (TLS_AES_128_GCM_SHA256). The table also holds suites Go
+// line of alb-behaviour §7 (TLS_AES_128_GCM_SHA256). The table also holds suites Go
 // cannot negotiate (0xC024, 0xC028, 0x003D) so that policy tables can name them.
 var cipherTable = []struct {
 	id   uint16
@@ -61,7 +61,7 @@ func init() {
 
 // CipherName returns the name ALB logs for a negotiated cipher suite:
 // OpenSSL names for TLS 1.2 and below (ECDHE-RSA-AES128-GCM-SHA256) and RFC
-// 8446 names for TLS 1.3 (TLS_AES_128_GCM_SHA256), spec §6.2 and §7. It
+// 8446 names for TLS 1.3 (TLS_AES_128_GCM_SHA256), alb-behaviour §6.2 and §7. It
 // returns "" for 0 (no TLS), which log formatters print as "-". An unknown ID
 // falls back to Go's name, or 0xXXXX.
 func CipherName(id uint16) string {
@@ -81,7 +81,7 @@ func CipherID(name string) (id uint16, ok bool) {
 	return id, ok
 }
 
-// VersionName returns the protocol name ALB logs (spec §6.2 field 5, §7 field
+// VersionName returns the protocol name ALB logs (alb-behaviour §6.2 field 5, §7 field
 // 16). TLS 1.0 is "TLSv1", not "TLSv1.0": that is the name in the ELB API's
 // SslProtocols and the value Athena queries for TLS 1.0 clients match. It
 // returns "" for 0 (no TLS), which log formatters print as "-".
@@ -103,9 +103,9 @@ func VersionName(v uint16) string {
 	return tls.VersionName(v)
 }
 
-// KeyExchangeName returns the tls_keyexchange value (spec §6.2 field 13) for
+// KeyExchangeName returns the tls_keyexchange value (alb-behaviour §6.2 field 13) for
 // a negotiated group. The only observed value is "secp256r1"; the spelling of
-// the others is [UNK] (spec §10.13), so they follow s2n-tls, the TLS library
+// the others is [UNK] (alb-behaviour §10.13), so they follow s2n-tls, the TLS library
 // ALB runs: "secp384r1", "secp521r1", "x25519" (lower case) and the IANA
 // spellings of the hybrids, "X25519MLKEM768", "SecP256r1MLKEM768",
 // "SecP384r1MLKEM1024". It returns "" for 0 (no ECDHE: plain HTTP or an RSA

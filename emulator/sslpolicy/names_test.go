@@ -15,9 +15,9 @@ func TestCipherName(t *testing.T) {
 		want string
 	}{
 		{0, ""},
-		{tls.TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256"}, // spec §7 real line
+		{tls.TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256"}, // alb-behaviour §7 real line
 		{tls.TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256"},
-		{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "ECDHE-RSA-AES128-GCM-SHA256"}, // spec §6.3
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "ECDHE-RSA-AES128-GCM-SHA256"}, // alb-behaviour §6.3
 		{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "ECDHE-ECDSA-AES128-GCM-SHA256"},
 		{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, "ECDHE-ECDSA-AES128-SHA256"},
 		{tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, "ECDHE-RSA-AES256-SHA"},
@@ -100,7 +100,7 @@ func TestKeyExchangeName(t *testing.T) {
 		want string
 	}{
 		{0, ""},
-		{tls.CurveP256, "secp256r1"}, // the observed value, spec §6.3
+		{tls.CurveP256, "secp256r1"}, // the observed value, alb-behaviour §6.3
 		{tls.CurveP384, "secp384r1"},
 		{tls.CurveP521, "secp521r1"},
 		{tls.X25519, "x25519"},

@@ -2,13 +2,13 @@ package sslpolicy
 
 import "crypto/tls"
 
-// Cipher lists, in ALB's documented order (spec §5 "Ciphers by policy").
+// Cipher lists, in ALB's documented order (alb-behaviour §5 "Ciphers by policy").
 // Each policy below is assembled from these blocks, so a reader can check a
 // policy against the AWS table by name.
 var (
 	// tls13All is the TLS 1.3 suite list of the non-FIPS TLS13 policies.
 	tls13All = []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
-	// tls13FIPS drops ChaCha20 (spec §5 "FIPS policies").
+	// tls13FIPS drops ChaCha20 (alb-behaviour §5 "FIPS policies").
 	tls13FIPS = []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}
 	// tls13AES256 is the only TLS 1.3 suite RFC 9151 (CNSA 1.0) allows [INF].
 	tls13AES256 = []string{"TLS_AES_256_GCM_SHA384"}
@@ -61,14 +61,14 @@ var (
 // the others come from s2n-tls or are inferred, as each comment says.
 var (
 	// groups2014 is s2n_ecc_preferences_20140601, used by s2n's ELB 2016-08
-	// family (spec §5 "s2n cross-check").
+	// family (alb-behaviour §5 "s2n cross-check").
 	groups2014 = []tls.CurveID{tls.CurveP256, tls.CurveP384}
 	// groups2020 is s2n_ecc_preferences_20200310, which s2n pairs with the
 	// TLS13-1-2-Ext2-2021-06 suite list [INF: s2n-semantics §5.3].
 	groups2020 = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 	// groupsFIPS leaves out X25519, which FIPS 140 does not approve [INF].
 	groupsFIPS = []tls.CurveID{tls.CurveP256, tls.CurveP384}
-	// groupsPQ adds the three hybrids the PQ policies support (spec §5, [DOC]).
+	// groupsPQ adds the three hybrids the PQ policies support (alb-behaviour §5, [DOC]).
 	groupsPQ = []tls.CurveID{
 		tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024,
 		tls.X25519, tls.CurveP256, tls.CurveP384,
@@ -80,7 +80,7 @@ var (
 	}
 	// groupsCNSA1 is RFC 9151's ECDHE group [INF].
 	groupsCNSA1 = []tls.CurveID{tls.CurveP384}
-	// groupsCNSA2 is s2n's secp384r1 + ML-KEM-1024 (spec §5, s2n commit
+	// groupsCNSA2 is s2n's secp384r1 + ML-KEM-1024 (alb-behaviour §5, s2n commit
 	// bffd7d1f1). Go has no pure ML-KEM-1024 group, so the closest Go offers,
 	// the SecP384r1MLKEM1024 hybrid, stands in for it.
 	groupsCNSA2 = []tls.CurveID{tls.SecP384r1MLKEM1024, tls.CurveP384}
@@ -97,16 +97,16 @@ const (
 
 // Provenance notes, shown by the docs and by Policy.Note.
 const (
-	noteDoc        = "protocols and ciphers: AWS table (spec §5); groups: s2n-tls ELB entry"
-	noteDoc13      = "protocols and ciphers: AWS table (spec §5); groups inferred from s2n (x25519, secp256r1, secp384r1)"
-	noteFIPS       = "protocols and ciphers: AWS table (spec §5); groups inferred (FIPS: no x25519)"
-	notePQ         = "ciphers: the non-PQ counterpart's (spec §5 [INF]); hybrid groups: AWS docs"
+	noteDoc        = "protocols and ciphers: AWS table (alb-behaviour §5); groups: s2n-tls ELB entry"
+	noteDoc13      = "protocols and ciphers: AWS table (alb-behaviour §5); groups inferred from s2n (x25519, secp256r1, secp384r1)"
+	noteFIPS       = "protocols and ciphers: AWS table (alb-behaviour §5); groups inferred (FIPS: no x25519)"
+	notePQ         = "ciphers: the non-PQ counterpart's (alb-behaviour §5 [INF]); hybrid groups: AWS docs"
 	noteRFC9151    = "content not in the reference: mapped to RFC 9151 (AES-256-GCM, ECDHE P-384)"
 	noteRFC9151Int = "content not in the reference: mapped to the closest FIPS-2023-04 policy"
 	noteCNSA2      = "groups and versions: s2n commit bffd7d1f1; ciphers not in the reference: mapped to RFC 9151; ML-KEM-1024 replaced by the SecP384r1MLKEM1024 hybrid"
 )
 
-// table is every policy named in spec §5, in the order of the AWS tables.
+// table is every policy named in alb-behaviour §5, in the order of the AWS tables.
 var table = []Policy{
 	// TLS 1.3 policies, 2021-06.
 	{Name: "ELBSecurityPolicy-TLS13-1-3-2021-06", MinVersion: v13, MaxVersion: v13, TLS13Ciphers: tls13All, Groups: groups2020, Note: noteDoc13},

@@ -1,4 +1,4 @@
-// Package sslpolicy maps ALB's named TLS security policies (spec §5) onto Go's
+// Package sslpolicy maps ALB's named TLS security policies (alb-behaviour §5) onto Go's
 // crypto/tls, and names ciphers, versions and groups the way ALB logs them.
 //
 // ALB does not allow custom policies, so a listener's behaviour is fixed by
@@ -17,7 +17,7 @@ import (
 )
 
 // Default is the policy ALB uses when a listener is created through the API,
-// CLI, CloudFormation or the CDK without SslPolicy (spec §5 "Defaults", §9
+// CLI, CloudFormation or the CDK without SslPolicy (alb-behaviour §5 "Defaults", §9
 // item 6). The console default differs (ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09).
 const Default = "ELBSecurityPolicy-2016-08"
 

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// protocolsBySpec is the "Protocols by policy" table of spec §5, written out
+// protocolsBySpec is the "Protocols by policy" table of alb-behaviour §5, written out
 // again here so that the policy table is checked against the reference.
 var protocolsBySpec = map[string]string{
 	"ELBSecurityPolicy-TLS13-1-3-2021-06":           "TLSv1.3",
@@ -38,7 +38,7 @@ var protocolsBySpec = map[string]string{
 	"ELBSecurityPolicy-FS-2018-06":                  "TLSv1.2 TLSv1.1 TLSv1",
 }
 
-// counterpart maps each PQ policy to the policy whose ciphers it shares (spec §5 [INF]).
+// counterpart maps each PQ policy to the policy whose ciphers it shares (alb-behaviour §5 [INF]).
 var counterpart = map[string]string{
 	"ELBSecurityPolicy-TLS13-1-3-PQ-2025-09":           "ELBSecurityPolicy-TLS13-1-3-2021-06",
 	"ELBSecurityPolicy-TLS13-1-2-PQ-2025-09":           "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -108,7 +108,7 @@ func TestPolicyTable(t *testing.T) {
 }
 
 func TestCipherCountsBySpec(t *testing.T) {
-	// Counts from spec §5 "Ciphers by policy", TLS 1.2-and-below suites only.
+	// Counts from alb-behaviour §5 "Ciphers by policy", TLS 1.2-and-below suites only.
 	tests := map[string]int{
 		"ELBSecurityPolicy-2016-08":                     18,
 		"ELBSecurityPolicy-TLS-1-2-2017-01":             12,
@@ -126,12 +126,12 @@ func TestCipherCountsBySpec(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, p.Ciphers, n, name)
 	}
-	// TLS-1-2-2017-01 is 2016-08 without CBC-SHA1 (spec §5).
+	// TLS-1-2-2017-01 is 2016-08 without CBC-SHA1 (alb-behaviour §5).
 	p, _ := Lookup("ELBSecurityPolicy-TLS-1-2-2017-01")
 	for _, c := range p.Ciphers {
 		assert.NotRegexp(t, `-SHA$`, c)
 	}
-	// Ext0-FIPS has no RSA key-transport suite (spec §5).
+	// Ext0-FIPS has no RSA key-transport suite (alb-behaviour §5).
 	p, _ = Lookup("ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04")
 	for _, c := range p.Ciphers {
 		assert.Regexp(t, `^ECDHE-`, c)

@@ -2,7 +2,7 @@
 // a target group of HTTP(S) targets, round robin over the healthy ones,
 // health checks with ALB's settings and states, fail-open when every target is
 // unhealthy, and the classification of target failures into the status codes
-// and access-log fields ALB would write (spec §7, §8.1).
+// and access-log fields ALB would write (alb-behaviour §7, §8.1).
 package targetgroup
 
 import (
@@ -66,7 +66,7 @@ type Config struct {
 	// target's certificate is not verified, as ALB does not verify it.
 	Protocol Protocol
 	// Targets are the registered targets, "host:port". None is valid: every
-	// request then gets ALB's 503 (spec §8.1).
+	// request then gets ALB's 503 (alb-behaviour §8.1).
 	Targets []string
 	// HealthCheck configures the target health checks.
 	HealthCheck HealthCheck

@@ -39,7 +39,7 @@ const (
 const StatusClientClosed = 460
 
 // Attempt is one try to get a response from a target: target:port_list
-// and target_status_code_list hold one entry per attempt (spec §7 fields
+// and target_status_code_list hold one entry per attempt (alb-behaviour §7 fields
 // 25, 26). The emulator makes one attempt per request. Only accesslog
 // formats these values.
 type Attempt struct {
@@ -57,7 +57,7 @@ type Attempt struct {
 }
 
 // Outcome is what the access log needs about one forwarded request
-// (spec §7 fields 5-12, 25-27).
+// (alb-behaviour §7 fields 5-12, 25-27).
 type Outcome struct {
 	// Attempts are the tries made, in order; nil when no target was tried
 	// (none registered, or the client's request was at fault).
@@ -196,7 +196,7 @@ func (f *forward) finish(r *http.Request, start time.Time) {
 	if f.clientFault {
 		// The request never reached a target whole: like ALB's line for
 		// a malformed request, target, times and target status are "-"
-		// and -1 (spec §7; "-1 … if the client sends a malformed
+		// and -1 (alb-behaviour §7; "-1 … if the client sends a malformed
 		// request" [DOC: AL]).
 		out.ErrorReason = f.g.errorReason(out.Failure)
 		out.SentBytes = f.errorPage

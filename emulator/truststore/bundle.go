@@ -20,7 +20,7 @@ const (
 )
 
 // CheckBundle checks a CA certificates bundle against ALB's rules with the
-// default quotas (spec §1.2 "CA bundle format", §1.3). It returns the
+// default quotas (alb-behaviour §1.2 "CA bundle format", §1.3). It returns the
 // certificates it could parse, in file order, and every finding; the bundle
 // is acceptable to ALB iff no finding is fatal.
 func CheckBundle(file string, data []byte) ([]*x509.Certificate, []Finding) {
@@ -92,7 +92,7 @@ func (c *bundleChecker) run(data []byte) {
 }
 
 // scan walks the lines: outside blocks only "#" comments without "-" are
-// allowed (spec §1.2 "CA bundle format" [DOC: MA]); no line may be blank.
+// allowed (alb-behaviour §1.2 "CA bundle format" [DOC: MA]); no line may be blank.
 func (c *bundleChecker) scan(data []byte) {
 	lines := strings.Split(string(data), "\n")
 	if lines[len(lines)-1] == "" {
@@ -193,7 +193,7 @@ func (c *bundleChecker) begin(line string, n int) (bool, int) {
 }
 
 // strayText describes a run of text outside PEM blocks, recognising the
-// `openssl x509 -text` dump that ALB refuses (spec §1.2).
+// `openssl x509 -text` dump that ALB refuses (alb-behaviour §1.2).
 func strayText(lines []string, first int) Finding {
 	l := strings.TrimSpace(lines[first-1])
 	f := Finding{Rule: "bundle-text-outside-pem", Line: first, Fatal: true,
@@ -235,7 +235,7 @@ func (c *bundleChecker) block(line int, b64 string) {
 	c.lines = append(c.lines, line)
 }
 
-// checkCerts applies the rules on the parsed certificates (spec §1.2
+// checkCerts applies the rules on the parsed certificates (alb-behaviour §1.2
 // quotas, §1.3, §10 item 8).
 func (c *bundleChecker) checkCerts() {
 	if len(c.certs) == 0 && !HasFatal(c.findings) {

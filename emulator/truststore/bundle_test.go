@@ -123,7 +123,7 @@ func manyRoots(t *testing.T, n int, ou string) []byte {
 func lines(b []byte) int { return bytes.Count(b, []byte("\n")) }
 
 // TestCheckBundleRefusesOpenSSLTextDump feeds the output of the real
-// `openssl x509 -text`, which ALB refuses (spec §1.2).
+// `openssl x509 -text`, which ALB refuses (alb-behaviour §1.2).
 func TestCheckBundleRefusesOpenSSLTextDump(t *testing.T) {
 	k := testKit(t)
 	in := writeFile(t, "root.pem", k.root.PEM())

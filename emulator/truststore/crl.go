@@ -21,7 +21,7 @@ const (
 )
 
 // Unusable says why a loaded CRL cannot be applied. A handshake that needs
-// an unusable CRL fails (s2n §1.4, AWS-LC check_crl order: issuer key usage,
+// an unusable CRL fails (alb-behaviour §S1.4, AWS-LC check_crl order: issuer key usage,
 // scope, signature, then critical extensions).
 type Unusable int
 
@@ -56,7 +56,7 @@ type CRL struct {
 	ThisUpdate         time.Time
 	NextUpdate         time.Time // zero if absent
 	SignatureAlgorithm x509.SignatureAlgorithm
-	// NegativeSerials counts entries ALB cannot apply (spec §1.2).
+	// NegativeSerials counts entries ALB cannot apply (alb-behaviour §1.2).
 	NegativeSerials int
 	// Unusable is Usable unless handshakes needing this CRL must fail;
 	// UnusableReason then says why, in one sentence.
@@ -73,12 +73,12 @@ type CRL struct {
 func (c *CRL) Len() int { return c.entries }
 
 // Contains reports in O(1), without allocating, whether the CRL revokes the
-// serial. Negative serials are never revoked (spec §1.2).
+// serial. Negative serials are never revoked (alb-behaviour §1.2).
 func (c *CRL) Contains(serial *big.Int) bool { return c.set.containsInt(serial) }
 
 // Stale reports whether the CRL is outside its validity window at now:
 // thisUpdate in the future or nextUpdate passed. s2n still applies a stale
-// CRL (s2n §1.4); the verifier decides.
+// CRL (alb-behaviour §S1.4); the verifier decides.
 func (c *CRL) Stale(now time.Time) bool {
 	return now.Before(c.ThisUpdate) || (!c.NextUpdate.IsZero() && !now.Before(c.NextUpdate))
 }
@@ -91,7 +91,7 @@ func (c *CRL) ScopeExcludes(cert *x509.Certificate) bool {
 	return c.scope.onlyUser && isCA || c.scope.onlyCA && !isCA
 }
 
-// ParseCRL checks one revocation file against ALB's rules (spec §1.2 "CRL
+// ParseCRL checks one revocation file against ALB's rules (alb-behaviour §1.2 "CRL
 // format", quotas) and attributes it to the bundle CA that issued it. It
 // returns nil when the file cannot be used at all; the findings say why.
 // A fatal finding means ALB refuses the file (InvalidRevocationContent).
@@ -156,7 +156,7 @@ func (l Limits) ParseCRL(file string, data []byte, cas []*x509.Certificate) (*CR
 		reason := fmt.Sprintf("issuer %s has a keyUsage without cRLSign", subjectString(issuer))
 		unusable(UnusableIssuerNoCRLSign, reason)
 		add(Finding{Rule: "crl-issuer-no-crlsign", Line: line, Problem: reason,
-			Fix: "handshakes that need this CRL fail with ClientCertUntrusted (s2n §1.4); re-issue the CA with cRLSign"})
+			Fix: "handshakes that need this CRL fail with ClientCertUntrusted (alb-behaviour §S1.4); re-issue the CA with cRLSign"})
 	}
 	if raw.delta || raw.idp.indirect || raw.idp.onlySomeReasons || raw.idp.onlyAttr {
 		reason := "delta, indirect or reason-partitioned CRL, which AWS-LC never uses"
@@ -174,7 +174,7 @@ func (l Limits) ParseCRL(file string, data []byte, cas []*x509.Certificate) (*CR
 		reason := fmt.Sprintf("critical extension(s) %v that AWS-LC does not handle", oidList(raw.unhandledCritical))
 		unusable(UnusableCriticalExtension, reason)
 		add(Finding{Rule: "crl-critical-extension", Line: line, Problem: reason,
-			Fix: "handshakes that need this CRL fail with ClientCertCrlProcessingError (s2n §1.4); re-issue it without them"})
+			Fix: "handshakes that need this CRL fail with ClientCertCrlProcessingError (alb-behaviour §S1.4); re-issue it without them"})
 	}
 	if raw.negative > 0 {
 		add(Finding{Rule: "crl-negative-serial", Line: line, Basis: BasisDOC,
@@ -186,7 +186,7 @@ func (l Limits) ParseCRL(file string, data []byte, cas []*x509.Certificate) (*CR
 		add(Finding{Rule: "crl-stale", Line: line,
 			Problem: fmt.Sprintf("CRL is outside its validity window (thisUpdate %s, nextUpdate %s)",
 				fmtTime(crl.ThisUpdate), fmtTime(crl.NextUpdate)),
-			Fix: "ALB's TLS library still applies a stale CRL (s2n §1.4); upload the CA's current CRL"})
+			Fix: "ALB's TLS library still applies a stale CRL (alb-behaviour §S1.4); upload the CA's current CRL"})
 	}
 	return crl, fs
 }
@@ -272,7 +272,7 @@ func crlPEM(data []byte, file string, add func(Finding)) ([]byte, int) {
 
 // findIssuer picks the bundle CA that issued the CRL: same subject as the
 // CRL's issuer, the signature verifying with its key (s2n matches CRLs to
-// certificates by issuer name hash, s2n §2). It returns the signature error
+// certificates by issuer name hash, alb-behaviour §S2). It returns the signature error
 // when only name matches exist.
 func findIssuer(raw *rawCRL, cas []*x509.Certificate) (*x509.Certificate, error) {
 	var first *x509.Certificate

@@ -30,7 +30,7 @@ type rawCRL struct {
 	negative int // entries with a negative serial (never revocable)
 	set      *serialSet
 
-	// Extensions AWS-LC does not handle when critical (s2n §1.4: the CRL
+	// Extensions AWS-LC does not handle when critical (alb-behaviour §S1.4: the CRL
 	// then fails with S2N_ERR_CRL_UNHANDLED_CRITICAL_EXTENSION).
 	unhandledCritical []encasn1.ObjectIdentifier
 	delta             bool // deltaCRLIndicator present: AWS-LC never uses delta CRLs

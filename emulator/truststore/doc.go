@@ -1,6 +1,6 @@
 // Package truststore models ALB trust stores: a CA certificates bundle and
 // the certificate revocation lists (CRLs) added to it, with the upload rules
-// and quotas ALB applies (spec §1.2, §1.3, §9 item 7).
+// and quotas ALB applies (alb-behaviour §1.2, §1.3, §9 item 7).
 //
 // One implementation checks the files for Load, for Live (runtime
 // revocations and reload) and for `albmtls truststore check`, so that the

@@ -8,7 +8,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/alb"
 )
 
-// ALB API error names (ELBv2 API model, spec §1.2). Findings carry them so
+// ALB API error names (ELBv2 API model, alb-behaviour §1.2). Findings carry them so
 // that a refusal reads as it would from `aws elbv2 create-trust-store` or
 // `add-trust-store-revocations`.
 const (
@@ -33,7 +33,7 @@ const (
 )
 
 // Quota names used as the ALBError of findings for which the ELBv2 API
-// documents no error shape (spec §1.2 "Quotas"). They name the quota as the
+// documents no error shape (alb-behaviour §1.2 "Quotas"). They name the quota as the
 // Service Quotas console does; the error a real ALB returns is not
 // documented (Basis "INF").
 const (
@@ -44,7 +44,7 @@ const (
 	QuotaRevocationListsPerStore     = "RevocationListsPerTrustStore"
 )
 
-// Basis values say where a rule comes from (spec §0).
+// Basis values say where a rule comes from (alb-behaviour §0).
 const (
 	BasisDOC = "DOC" // stated in AWS documentation or the API model
 	BasisINF = "INF" // inferred; see the rule's comment
@@ -161,7 +161,7 @@ func (e *RevocationIDNotFoundError) Error() string {
 func (e *RevocationIDNotFoundError) ALBError() string { return ErrRevocationIDNotFound }
 
 // Limits are the quotas and knobs applied when checking files. The zero
-// value means ALB's documented defaults (spec §1.2 "Quotas").
+// value means ALB's documented defaults (alb-behaviour §1.2 "Quotas").
 type Limits struct {
 	// MaxCACertificates is "CA certificates per trust store" (default
 	// alb.DefaultMaxCACertificates).
@@ -174,9 +174,9 @@ type Limits struct {
 	MaxRevocationLists int
 	// AcceptBadCRLSignature keeps a CRL whose signature does not verify
 	// with its issuer's key, as a warning instead of a refusal. Whether ALB
-	// checks the signature at upload is [UNK] (spec §10 item 7); with this
+	// checks the signature at upload is [UNK] (alb-behaviour §10.7); with this
 	// knob the CRL is loaded as unusable and every handshake that needs it
-	// fails with ClientCertCrlProcessingError (s2n §1.4, S2N_ERR_CRL_SIGNATURE).
+	// fails with ClientCertCrlProcessingError (alb-behaviour §S1.4, S2N_ERR_CRL_SIGNATURE).
 	AcceptBadCRLSignature bool
 	// Now is the clock for expiry warnings; nil means time.Now.
 	Now func() time.Time

@@ -26,7 +26,7 @@ type Live struct {
 }
 
 // NewLive loads the trust store and wraps it. Revocation IDs start at 1 in
-// file order and are never reused for the life of the Live (spec §1.2
+// file order and are never reused for the life of the Live (alb-behaviour §1.2
 // "Revocation IDs" [DOC: CFG]; the start value is [INF]).
 func NewLive(spec Spec) (*Live, error) {
 	s, err := Load(spec)

@@ -29,7 +29,7 @@ type Spec struct {
 // DescribeTrustStoreRevocation plus what the emulator knows of the CRL.
 type RevocationInfo struct {
 	RevocationID           int64     `json:"RevocationId"`
-	RevocationType         string    `json:"RevocationType"` // always "CRL" (spec §1.2)
+	RevocationType         string    `json:"RevocationType"` // always "CRL" (alb-behaviour §1.2)
 	NumberOfRevokedEntries int64     `json:"NumberOfRevokedEntries"`
 	File                   string    `json:"File"`
 	Issuer                 string    `json:"Issuer"`
@@ -83,7 +83,7 @@ type storeRevocation struct {
 var nameRE = regexp.MustCompile(`^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`)
 
 // Load reads and checks a trust store's files and returns its snapshot,
-// with revocation IDs 1, 2, … in file order (spec §1.2 "Revocation IDs"
+// with revocation IDs 1, 2, … in file order (alb-behaviour §1.2 "Revocation IDs"
 // [INF]). The error is a *LoadError naming ALB's error, the file, the line
 // and the fix; a loaded store keeps its warnings (Store.Warnings).
 func Load(spec Spec) (*Store, error) {
@@ -270,7 +270,7 @@ func (s *Store) CAsBySubject(subject []byte) []*x509.Certificate {
 }
 
 // Contains reports whether cert (byte for byte) is in the bundle; with
-// PARTIAL_CHAIN any bundle certificate is a trust anchor (s2n §1.2).
+// PARTIAL_CHAIN any bundle certificate is a trust anchor (alb-behaviour §S1.2).
 func (s *Store) Contains(cert *x509.Certificate) bool {
 	for _, c := range s.bySubject[string(cert.RawSubject)] {
 		if bytes.Equal(c.Raw, cert.Raw) {

@@ -14,12 +14,12 @@ import (
 // limit (4) plus one store certificate above it, and room to spare.
 const maxPath = 8
 
-// buildPath builds the chain as AWS-LC's X509_verify_cert does (s2n §1.3):
+// buildPath builds the chain as AWS-LC's X509_verify_cert does (alb-behaviour §S1.3):
 // from the leaf, each issuer is looked up in the trust store first and only
 // then among the certificates the client sent; once a store certificate is
 // in the path only the store is searched, up to a self-signed certificate.
 // Building stops when the path holds depth+1 certificates. Any store
-// certificate makes the path trusted (X509_V_FLAG_PARTIAL_CHAIN, s2n §1.2);
+// certificate makes the path trusted (X509_V_FLAG_PARTIAL_CHAIN, alb-behaviour §S1.2);
 // so does a leaf that is itself in the store. It returns the path, the
 // number of certificates in it the client sent (the "untrusted" ones, a
 // prefix), or a failure.
@@ -137,7 +137,7 @@ func kuRejects(c *x509.Certificate, want x509.KeyUsage) bool {
 	return false
 }
 
-// isCA is AWS-LC's check_ca (s2n §1.3): keyUsage, if present, allows
+// isCA is AWS-LC's check_ca (alb-behaviour §S1.3): keyUsage, if present, allows
 // keyCertSign, and basicConstraints says CA:TRUE, or the certificate is a
 // self-signed X.509v1 root.
 func isCA(c *x509.Certificate) bool {
@@ -188,9 +188,9 @@ next:
 }
 
 // checkExtensions is AWS-LC's check_chain_extensions over the certificates
-// the client sent (s2n §1.3 step 3): no unhandled critical extension; every
+// the client sent (alb-behaviour §S1.3 step 3): no unhandled critical extension; every
 // one above the leaf a CA (→ INVALID_CA); pathLenConstraint respected.
-// All of these are ClientCertUntrusted in s2n's mapping (s2n §1.2), except
+// All of these are ClientCertUntrusted in s2n's mapping (alb-behaviour §S1.2), except
 // the critical extension, whose code is a knob.
 func (v *Verifier) checkExtensions(path []*x509.Certificate, untrusted int, _ *truststore.Store, _ time.Time) Result {
 	plen := 0

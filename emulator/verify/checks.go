@@ -11,7 +11,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
 
-// checkRevocation is AWS-LC's check_revocation with CRL_CHECK_ALL (s2n §1.3
+// checkRevocation is AWS-LC's check_revocation with CRL_CHECK_ALL (alb-behaviour §S1.3
 // step 5, §2): every certificate of the path, leaf first and the anchor
 // included, against the CRLs of its issuer. It runs before signatures and
 // validity, so a revoked and expired certificate is ClientCertCrlHit.
@@ -58,7 +58,7 @@ func (v *Verifier) checkRevocation(path []*x509.Certificate, _ int, st *truststo
 }
 
 // unusable maps an unusable CRL: s2n reports a CRL issuer without cRLSign
-// as CERT_UNTRUSTED and every other CRL failure as a CRL error (s2n §1.4).
+// as CERT_UNTRUSTED and every other CRL failure as a CRL error (alb-behaviour §S1.4).
 func unusable(path []*x509.Certificate, i int, r truststore.Revocation) Result {
 	code := ClientCertCrlProcessingError
 	if r.Unusable == truststore.UnusableIssuerNoCRLSign {
@@ -68,7 +68,7 @@ func unusable(path []*x509.Certificate, i int, r truststore.Revocation) Result {
 		r.RevocationID, role(path, i), r.Reason)}
 }
 
-// checkSignaturesAndTime is AWS-LC's internal_verify (s2n §1.3 step 6):
+// checkSignaturesAndTime is AWS-LC's internal_verify (alb-behaviour §S1.3 step 6):
 // from the anchor down, each certificate's signature by the one above
 // (the anchor's own is not checked), then its validity, notBefore before
 // notAfter. So an expired intermediate is reported before a bad leaf
@@ -99,7 +99,7 @@ func (v *Verifier) checkSignaturesAndTime(path []*x509.Certificate, _ int, _ *tr
 var oidNetscapeCertType = asn1.ObjectIdentifier{2, 16, 840, 1, 113730, 1, 1}
 
 // checkPurpose is s2n's intent check, X509_check_purpose(SSL_CLIENT) on
-// every certificate of the path but the anchor (s2n §1.5): an EKU, if
+// every certificate of the path but the anchor (alb-behaviour §S1.5): an EKU, if
 // present, must include clientAuth (anyExtendedKeyUsage alone does not);
 // the leaf's keyUsage, if present, must allow digitalSignature or
 // keyAgreement, and its Netscape cert type, if present, SSL client; a CA

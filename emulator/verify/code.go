@@ -1,6 +1,6 @@
 // Package verify makes ALB's client-certificate decision in verify mode:
 // given the certificates a client sent and the trust store, it returns
-// exactly one of ALB's connection-log codes (spec §3) and a sentence saying
+// exactly one of ALB's connection-log codes (alb-behaviour §3) and a sentence saying
 // which certificate failed which check.
 //
 // It implements the order of s2n-tls and AWS-LC (s2n-semantics.md §1, §8,
@@ -38,26 +38,26 @@ import (
 )
 
 // Code is an ALB client-certificate verification result, as logged in the
-// connection log's tls_verify_status field (spec §3, [DOC: CL]).
+// connection log's tls_verify_status field (alb-behaviour §3, [DOC: CL]).
 //
 //	Code                             ALB's description                                   Emitted for (basis)
 //	Success                          —                                                   verified chain (DOC)
-//	ClientCertMaxChainDepthExceeded  maximum client certificate chain depth exceeded     > 4 certificates sent (INF, s2n §1.6)
-//	ClientCertMaxSizeExceeded        maximum client certificate size exceeded            Certificate message > 64 KiB (INF, s2n §7)
-//	ClientCertCrlHit                 client certificate has been revoked by the CA       a chain serial in its issuer's CRL (INF, s2n §1.4)
+//	ClientCertMaxChainDepthExceeded  maximum client certificate chain depth exceeded     > 4 certificates sent (INF, alb-behaviour §S1.6)
+//	ClientCertMaxSizeExceeded        maximum client certificate size exceeded            Certificate message > 64 KiB (INF, alb-behaviour §S7)
+//	ClientCertCrlHit                 client certificate has been revoked by the CA       a chain serial in its issuer's CRL (INF, alb-behaviour §S1.4)
 //	ClientCertCrlProcessingError     CRL processing error                                unusable CRL; missing CRL with the "fail" knob (INF)
-//	ClientCertUntrusted              client certificate is untrusted                     no path, bad signature, invalid CA (INF, s2n §1.2)
-//	ClientCertNotYetValid            client certificate is not yet valid                 notBefore > now, any chain cert (INF, s2n §1.3)
-//	ClientCertExpired                client certificate is expired                       notAfter ≤ now, any chain cert (INF, s2n §1.3)
-//	ClientCertTypeUnsupported        client certificate type is unsupported              key type or size, v1 leaf (INF, spec §1.3)
-//	ClientCertInvalid                client certificate is invalid                       unparseable DER (INF, s2n §9)
-//	ClientCertPurposeInvalid         client certificate purpose is invalid               EKU / key usage (INF, s2n §1.5)
+//	ClientCertUntrusted              client certificate is untrusted                     no path, bad signature, invalid CA (INF, alb-behaviour §S1.2)
+//	ClientCertNotYetValid            client certificate is not yet valid                 notBefore > now, any chain cert (INF, alb-behaviour §S1.3)
+//	ClientCertExpired                client certificate is expired                       notAfter ≤ now, any chain cert (INF, alb-behaviour §S1.3)
+//	ClientCertTypeUnsupported        client certificate type is unsupported              key type or size, v1 leaf (INF, alb-behaviour §1.3)
+//	ClientCertInvalid                client certificate is invalid                       unparseable DER (INF, alb-behaviour §S9)
+//	ClientCertPurposeInvalid         client certificate purpose is invalid               EKU / key usage (INF, alb-behaviour §S1.5)
 //	ClientCertRejected               rejected by custom server validation                never by this package (no custom validation)
 //	UnmappedConnectionError          unmapped runtime connection error                   no certificate (knob), other TLS failures (INF)
 //	ClientCertIncompatible           incompatible with the listener's security policy    never by this package (policy checks are elsewhere)
 type Code string
 
-// The ALB codes (spec §3). Success is logged as "Success", every other code
+// The ALB codes (alb-behaviour §3). Success is logged as "Success", every other code
 // as "Failed:<Code>".
 const (
 	Success                         Code = alb.VerifySuccess
@@ -76,7 +76,7 @@ const (
 	ClientCertIncompatible          Code = "ClientCertIncompatible"
 )
 
-// Codes lists every code in the order of spec §3, Success first.
+// Codes lists every code in the order of alb-behaviour §3, Success first.
 var Codes = []Code{
 	Success, ClientCertMaxChainDepthExceeded, ClientCertMaxSizeExceeded, ClientCertCrlHit,
 	ClientCertCrlProcessingError, ClientCertUntrusted, ClientCertNotYetValid, ClientCertExpired,
@@ -110,7 +110,7 @@ func (c Code) LogValue() string {
 	return alb.VerifyFailedPrefix + string(c)
 }
 
-// Description is ALB's documented description of the code (spec §3).
+// Description is ALB's documented description of the code (alb-behaviour §3).
 func (c Code) Description() string { return descriptions[c] }
 
 // Valid reports whether c is one of ALB's codes.

@@ -10,7 +10,7 @@ import (
 )
 
 func TestCodes(t *testing.T) {
-	require.Len(t, verify.Codes, 14, "spec §3 lists 13 failure codes plus Success")
+	require.Len(t, verify.Codes, 14, "alb-behaviour §3 lists 13 failure codes plus Success")
 	for _, c := range verify.Codes {
 		assert.True(t, c.Valid())
 		assert.NotEmpty(t, c.Description())

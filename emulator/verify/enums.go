@@ -25,7 +25,7 @@ func (p *StaleCRLPolicy) UnmarshalText(b []byte) (err error) {
 }
 
 // ExpiryScope is emulation.ignore_expiry_scope: which certificates
-// ignore_client_certificate_expiry exempts from the time checks (spec §10
+// ignore_client_certificate_expiry exempts from the time checks (alb-behaviour §10
 // item 9 [UNK]).
 type ExpiryScope string
 

@@ -19,7 +19,7 @@ var handshakeErrors = []struct {
 	// The Certificate message exceeded Go's 256 KiB cap (ALB's is 64 KiB).
 	{"exceeds maximum of 262144 bytes", ClientCertMaxSizeExceeded},
 	// CertificateVerify failures: s2n maps them to no certificate code
-	// (s2n §9), so UnmappedConnectionError, but they are about the client
+	// (alb-behaviour §S9), so UnmappedConnectionError, but they are about the client
 	// certificate.
 	{"tls: invalid signature by the client certificate", UnmappedConnectionError},
 	{"tls: client certificate used with invalid signature algorithm", UnmappedConnectionError},
@@ -33,7 +33,7 @@ const missingCertificate = "tls: client didn't provide a certificate"
 // Go's TLS stack refused the client certificate itself. The bool is false
 // when the error is not about the client certificate (no shared cipher,
 // protocol version, network errors…); the caller then logs
-// UnmappedConnectionError as ALB does for other TLS failures (spec §3). A
+// UnmappedConnectionError as ALB does for other TLS failures (alb-behaviour §3). A
 // missing certificate maps to UnmappedConnectionError; use the Verifier
 // method to honour Options.MissingCertificate.
 func CodeForHandshakeError(err error) (Code, bool) {

@@ -48,7 +48,7 @@ func bigRSAPublicKey(bits int) *rsa.PublicKey {
 }
 
 // TestWireChecks pins the checks on the certificates as sent: message
-// size, parsing, key types and depth, and their order (s2n §1.1, §1.6, §7).
+// size, parsing, key types and depth, and their order (alb-behaviour §S1.1, §S1.6, §S7).
 func TestWireChecks(t *testing.T) {
 	k := testKit(t)
 	st := storeSpec{bundle: []*tt.Cert{k.inter, k.root}}.load(t)
@@ -100,7 +100,7 @@ func TestWireChecks(t *testing.T) {
 }
 
 // TestMessageSize: the Certificate message body may be at most 65,536
-// bytes; the size is checked before anything else (s2n §7).
+// bytes; the size is checked before anything else (alb-behaviour §S7).
 func TestMessageSize(t *testing.T) {
 	v := verify.New(func() *truststore.Store { return nil }, verify.Options{})
 	// TLS 1.3: 1 + 3 + (3 + len + 2); TLS 1.2: 3 + (3 + len).

@@ -16,7 +16,7 @@ const (
 	// not checked (the product brief; ALB docs describe CRLs as optional).
 	CRLMissingSkip CRLMissingPolicy = "skip"
 	// CRLMissingFail: every certificate of the chain, anchor included, must
-	// find its issuer's CRL, as s2n's CRL_CHECK_ALL does (s2n §2) →
+	// find its issuer's CRL, as s2n's CRL_CHECK_ALL does (alb-behaviour §S2) →
 	// ClientCertCrlProcessingError.
 	CRLMissingFail CRLMissingPolicy = "fail"
 )
@@ -27,7 +27,7 @@ type StaleCRLPolicy string
 
 const (
 	// StaleCRLApply (default, ""): the CRL is used as if current, as s2n
-	// does (s2n §1.4, §2: CRL time errors are forgiven).
+	// does (alb-behaviour §S1.4, §S2: CRL time errors are forgiven).
 	StaleCRLApply StaleCRLPolicy = "apply"
 	// StaleCRLFail: a handshake that needs a stale CRL fails with
 	// ClientCertCrlProcessingError, as an application using s2n's
@@ -41,30 +41,30 @@ const (
 type Options struct {
 	// Now is the clock (default time.Now). Validity is compared at
 	// one-second granularity, valid iff notBefore ≤ now < notAfter, as in
-	// AWS-LC (s2n §1.3).
+	// AWS-LC (alb-behaviour §S1.3).
 	Now func() time.Time
 	// IgnoreClientCertificateExpiry is the listener attribute (default
-	// false, spec §1.1).
+	// false, alb-behaviour §1.1).
 	IgnoreClientCertificateExpiry bool
 	// IgnoreExpiryKeepsNotBefore: with IgnoreClientCertificateExpiry, still
 	// reject not-yet-valid certificates. Default false: both checks are
 	// skipped, as the brief says and s2n's time-check switch does (s2n
-	// §1.4); spec §10 item 9 leaves it open.
+	// §1.4); alb-behaviour §10.9 leaves it open.
 	IgnoreExpiryKeepsNotBefore bool
 	// IgnoreExpiryLeafOnly: with IgnoreClientCertificateExpiry, skip the
 	// time checks of the leaf only. Default false: every certificate of the
-	// chain, as s2n's switch does (spec §10 item 9).
+	// chain, as s2n's switch does (alb-behaviour §10.9).
 	IgnoreExpiryLeafOnly bool
 	// MissingCertificate is the code for a client that sends no certificate
-	// (default UnmappedConnectionError, spec §10 item 1 [UNK]).
+	// (default UnmappedConnectionError, alb-behaviour §10.1 [UNK]).
 	MissingCertificate Code
-	// CRLMissingForIssuer (default CRLMissingSkip, spec §10 item 7 [UNK]).
+	// CRLMissingForIssuer (default CRLMissingSkip, alb-behaviour §10.7 [UNK]).
 	CRLMissingForIssuer CRLMissingPolicy
-	// StaleCRL (default StaleCRLApply, s2n §1.4).
+	// StaleCRL (default StaleCRLApply, alb-behaviour §S1.4).
 	StaleCRL StaleCRLPolicy
 	// UnhandledCriticalExtension is the code for a certificate sent with a
 	// critical extension AWS-LC does not handle (default ClientCertUntrusted;
-	// s2n §9 gives "ClientCertInvalid or ClientCertUntrusted").
+	// alb-behaviour §S9 gives "ClientCertInvalid or ClientCertUntrusted").
 	UnhandledCriticalExtension Code
 	// MaxChainDepth is the most certificates a client may send (default
 	// alb.MaxChainDepth, the ALB quota, counted as s2n counts: leaf and any

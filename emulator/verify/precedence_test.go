@@ -27,7 +27,7 @@ var (
 func tmpl(f func(*x509.Certificate)) tt.Option { return tt.WithTemplate(f) }
 
 // TestPrecedence pins the order of checks with certificates that fail more
-// than one, and the chain-building rules (s2n §1.3, §9).
+// than one, and the chain-building rules (alb-behaviour §S1.3, §S9).
 func TestPrecedence(t *testing.T) {
 	k := testKit(t)
 	root, inter := k.root, k.inter
@@ -155,7 +155,7 @@ func TestPrecedence(t *testing.T) {
 }
 
 // TestValidityBoundaries: valid iff notBefore ≤ now < notAfter, compared in
-// whole seconds as AWS-LC does (s2n §1.3); Go's Verify would accept
+// whole seconds as AWS-LC does (alb-behaviour §S1.3); Go's Verify would accept
 // now == notAfter.
 func TestValidityBoundaries(t *testing.T) {
 	k := testKit(t)

@@ -48,7 +48,7 @@ func (v *Verifier) Options() Options { return v.opts }
 
 // CertificateMessageSize is the length of the body of the Certificate
 // handshake message that carries raw, as s2n measures it against its
-// 64 KiB cap (s2n §7): TLS 1.2 = 3 + Σ(3+len); TLS 1.3 = 1 (empty request
+// 64 KiB cap (alb-behaviour §S7): TLS 1.2 = 3 + Σ(3+len); TLS 1.3 = 1 (empty request
 // context) + 3 + Σ(3+len+2), assuming empty per-entry extensions.
 func CertificateMessageSize(tlsVersion uint16, lens func(yield func(int) bool)) int {
 	n := 3
@@ -77,7 +77,7 @@ func (v *Verifier) Verify(tlsVersion uint16, raw [][]byte) Result {
 		return r
 	}
 	// s2n parses at most max_depth certificates; the rest are never looked
-	// at, so a bad fifth certificate is reported as too deep (s2n §1.6).
+	// at, so a bad fifth certificate is reported as too deep (alb-behaviour §S1.6).
 	n := min(len(raw), v.opts.MaxChainDepth)
 	certs := make([]*x509.Certificate, n)
 	for i := range n {
@@ -133,8 +133,8 @@ func (v *Verifier) VerifyParsed(tlsVersion uint16, certs []*x509.Certificate) Re
 }
 
 // preflight applies the checks made before any certificate is parsed:
-// message size (s2n §7: on the handshake header, before anything else) and
-// an empty certificate list (spec §10 item 1).
+// message size (alb-behaviour §S7: on the handshake header, before anything else) and
+// an empty certificate list (alb-behaviour §10.1).
 func (v *Verifier) preflight(size, count int) (Result, bool) {
 	if size > v.opts.MaxCertificateMessageSize {
 		return Result{Code: ClientCertMaxSizeExceeded, Reason: fmt.Sprintf(
@@ -146,11 +146,11 @@ func (v *Verifier) preflight(size, count int) (Result, bool) {
 	return Result{}, false
 }
 
-// keyCheck applies ALB's key rule to one certificate sent (spec §1.3
+// keyCheck applies ALB's key rule to one certificate sent (alb-behaviour §1.3
 // "Supported public keys" [DOC]); the brief places it before the depth
-// check, as s2n checks each certificate as it reads it (s2n §1.1 step 3c).
+// check, as s2n checks each certificate as it reads it (alb-behaviour §S1.1 step 3c).
 // An X.509v1 leaf is refused too: "X.509v1 client certificates are not
-// supported" [DOC: MA], mapped to ClientCertTypeUnsupported (spec §3 [INF]).
+// supported" [DOC: MA], mapped to ClientCertTypeUnsupported (alb-behaviour §3 [INF]).
 func (v *Verifier) keyCheck(i int, c *x509.Certificate) (Result, bool) {
 	if desc, ok := alb.SupportedPublicKey(c.PublicKey); !ok {
 		return Result{Code: ClientCertTypeUnsupported, Reason: fmt.Sprintf(

@@ -5,7 +5,7 @@ import (
 )
 
 // The size limits of every file albmtls reads, in one place. Each is either
-// an ALB quota (spec §1.2 "Quotas", [DOC: Q]) or, where ALB documents none,
+// an ALB quota (alb-behaviour §1.2 "Quotas", [DOC: Q]) or, where ALB documents none,
 // a bound far above any legitimate file, chosen so that a wrong path (a
 // device, a huge or sparse file) fails at once with a clear error instead of
 // exhausting memory. Sizes are in bytes; "MB"/"KB" of the quotas are read as
@@ -20,7 +20,7 @@ const (
 	// MaxBundleFile bounds a CA certificates bundle. ALB documents "CA
 	// certificate size: 16 KB" and "CA certificates per trust store: 25"
 	// (adjustable), i.e. about 550 KB of PEM at the default quotas; whether
-	// ALB limits the bundle file itself is [UNK] (spec §10 item 8). 8 MiB
+	// ALB limits the bundle file itself is [UNK] (alb-behaviour §10.8). 8 MiB
 	// holds more than 350 certificates of the maximum size with comments
 	// and text dumps, so a raised CA quota still fits.
 	MaxBundleFile = 8 << 20
@@ -32,7 +32,7 @@ const (
 	MaxCertificateFile = 1 << 20
 
 	// MaxKeyFile bounds a private key file: an RSA 8192 key (the largest
-	// ALB supports, spec §1.3) is under 7 KB of PEM.
+	// ALB supports, alb-behaviour §1.3) is under 7 KB of PEM.
 	MaxKeyFile = 1 << 20
 
 	// MaxConfigFile bounds the YAML config file (no ALB counterpart); a

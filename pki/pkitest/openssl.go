@@ -12,7 +12,7 @@ import (
 // OpenSSLView is what `openssl x509 -noout -subject -issuer -serial -nameopt
 // RFC2253` prints for a PEM certificate: the values ALB's
 // X-Amzn-Mtls-Clientcert-Subject, -Issuer and -Serial-Number must equal
-// (spec §4.1). A missing openssl skips the test locally and fails it under CI
+// (alb-behaviour §4.1). A missing openssl skips the test locally and fails it under CI
 // (testtool.Need).
 func OpenSSLView(tb testing.TB, certPEM []byte) (subject, issuer, serial string) {
 	tb.Helper()

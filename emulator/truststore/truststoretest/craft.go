@@ -17,7 +17,7 @@ import (
 
 // V1 makes an X.509v1 certificate (no version field, no extensions) for
 // key, issued by issuer, or self-signed when issuer is nil. Go cannot make
-// these; AWS-LC treats a non-self-signed v1 CA as invalid (s2n §1.4).
+// these; AWS-LC treats a non-self-signed v1 CA as invalid (alb-behaviour §S1.4).
 func V1(tb testing.TB, cn string, key crypto.Signer, issuer *Cert) *Cert {
 	tb.Helper()
 	subject, err := asn1.Marshal(testName(cn).ToRDNSequence())
