@@ -110,7 +110,9 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 	reading := file + " (the config file)"
 	done := make(chan result, 1)
 	go func() {
-		opts := emulator.Options{Logger: a.logger(), OnLoad: func(key, f string) {
+		log := a.logger()
+		opts := emulator.Options{Logger: log, OnLoad: func(key, f string) {
+			log.Debug("loading", "key", key, "file", f)
 			mu.Lock()
 			reading = f + " (" + key + ")"
 			mu.Unlock()

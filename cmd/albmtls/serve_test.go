@@ -199,7 +199,7 @@ func TestServeSIGTERMWhileLoadingFIFO(t *testing.T) {
 	fifo := filepath.Join(dir, "bundle.fifo")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	file := writeServeConfig(t, dir, "bundle.fifo", "127.0.0.1:9", "1s")
-	cmd := testbin.Command(t, "serve", "-c", file)
+	cmd := testbin.Command(t, "--log-level", "debug", "serve", "-c", file)
 	cmd.Dir = dir
 	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
@@ -211,7 +211,11 @@ func TestServeSIGTERMWhileLoadingFIFO(t *testing.T) {
 			_ = cmd.Wait()
 		}
 	})
-	time.Sleep(500 * time.Millisecond) // let it reach the open
+	// The debug line comes just before the open that blocks: the signal
+	// handler is in place by then (a fixed sleep raced a slow start-up).
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "bundle.fifo") }, 20*time.Second, 20*time.Millisecond,
+		"serve never reached the FIFO; stderr:\n%s", stderr)
+	time.Sleep(100 * time.Millisecond) // from the log line into the open itself
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	s.exitWithin(t, 10*time.Second)
 	assert.NotEqual(t, 0, cmd.ProcessState.ExitCode())
