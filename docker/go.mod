@@ -3,7 +3,7 @@ module github.com/albmtls/albmtls/docker
 go 1.26.0
 
 require (
-	github.com/albmtls/albmtls v0.0.0
+	github.com/albmtls/albmtls v0.1.0
 	github.com/moby/moby/api v1.56.1
 	github.com/moby/moby/client v0.6.2
 	github.com/stretchr/testify v1.12.1
@@ -69,4 +69,3 @@ require (
 	k8s.io/klog/v2 v2.100.1 // indirect
 )
 
-replace github.com/albmtls/albmtls => ../
