@@ -53,7 +53,9 @@ func TestVersionMatchesMakefile(t *testing.T) {
 		{"no tag", func() {}, `^[0-9a-f]{7,}$`},
 		{"core tag", func() { run(git, "tag", "v0.1.0") }, `^v0\.1\.0$`},
 		{"docker tag after the core tag", func() { commit(); run(git, "tag", "docker/v0.2.0") }, `^v0\.1\.0-1-g[0-9a-f]+$`},
-		{"uncommitted change", func() { require.NoError(t, os.WriteFile(filepath.Join(dir, "Makefile"), append(makefile, '\n'), 0o644)) }, `^v0\.1\.0-1-g[0-9a-f]+-dirty$`},
+		{"uncommitted change", func() {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "Makefile"), append(makefile, '\n'), 0o644))
+		}, `^v0\.1\.0-1-g[0-9a-f]+-dirty$`},
 	} {
 		step.do()
 		got := checkoutVersion(context.Background(), dir)
