@@ -151,18 +151,37 @@ func TestConsumerModule(t *testing.T) {
 	goIn("vet", "./...")
 	require.Equal(t, version, strings.TrimSpace(goIn("list", "-m", "-f", "{{.Version}}", coreModulePath+"/docker")))
 
-	// The docker module on its own, as the release's GOWORK=off tidy sees
-	// it: only the core's checksums, which exist once it is tagged, may be
-	// missing.
-	diff, err := goCmd(ctx, filepath.Join(root, "docker"), env, "mod", "tidy", "-diff")
-	if err != nil {
-		proxyDown(t, diff)
-		for _, line := range strings.Split(string(diff), "\n") {
-			if (strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-")) && !strings.HasPrefix(line, "+++") &&
-				!strings.HasPrefix(line, "---") && !strings.HasPrefix(line, "+"+coreModulePath+" "+version+" ") &&
-				!strings.HasPrefix(line, "+"+coreModulePath+" "+version+"/go.mod ") {
-				t.Fatalf("docker/go.mod or go.sum is not tidy on its own (GOWORK=off go mod tidy -diff):\n%s", diff)
-			}
+	// The docker module on its own, as the release's GOWORK=off go mod tidy
+	// sees it (in a copy, which may record the core's checksums): go.mod and
+	// go.sum are tidy but for the core's checksums, which exist once it is
+	// tagged, and the workspace builds it with the versions users get.
+	alone := filepath.Join(t.TempDir(), "docker")
+	for _, f := range gitFiles(t, filepath.Join(root, "docker")) {
+		data, err := os.ReadFile(filepath.Join(root, "docker", filepath.FromSlash(f.Path())))
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(alone, f.Path())), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(alone, filepath.FromSlash(f.Path())), data, 0o644))
+	}
+	if out, err := goCmd(ctx, alone, env, "mod", "tidy"); err != nil {
+		proxyDown(t, out)
+		t.Fatalf("GOWORK=off go mod tidy in a copy of docker/: %v\n%s", err, out)
+	}
+	tidyMod, err := os.ReadFile(filepath.Join(alone, "go.mod"))
+	require.NoError(t, err)
+	require.Equal(t, string(gomod), string(tidyMod), "docker/go.mod is not tidy on its own (GOWORK=off go mod tidy)")
+	tidySum, err := os.ReadFile(filepath.Join(alone, "go.sum"))
+	require.NoError(t, err)
+	var kept []string
+	for _, line := range strings.SplitAfter(string(tidySum), "\n") {
+		if !strings.HasPrefix(line, coreModulePath+" ") {
+			kept = append(kept, line)
+		}
+	}
+	require.Equal(t, string(sums), strings.Join(kept, ""), "docker/go.sum is not tidy on its own (GOWORK=off go mod tidy), the core's checksums aside")
+	standalone := moduleVersions(t, ctx, alone, env)
+	for path, v := range moduleVersions(t, ctx, filepath.Join(root, "docker"), nil) {
+		if path != coreModulePath && standalone[path] != v {
+			t.Errorf("the workspace builds the docker module with %s %s, users get %q: align docker/go.mod (or go.mod) as go work sync would", path, v, standalone[path])
 		}
 	}
 
@@ -179,20 +198,29 @@ func TestConsumerModule(t *testing.T) {
 	require.Regexp(t, "^albmtls "+regexp.QuoteMeta(version)+" ", versionOf(t, bin), "what go install …@"+version+" reports")
 }
 
+// moduleVersions is the version of each module whose packages the tests of
+// the module in dir build, with env (nil: this process's, the workspace).
+func moduleVersions(t *testing.T, ctx context.Context, dir string, env []string) map[string]string {
+	t.Helper()
+	out, err := goCmd(ctx, dir, env, "list", "-deps", "-test", "-f", "{{with .Module}}{{.Path}} {{.Version}}{{end}}", "./...")
+	if err != nil {
+		proxyDown(t, out)
+		t.Fatalf("go list -deps in %s: %v\n%s", dir, err, out)
+	}
+	versions := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if path, v, ok := strings.Cut(line, " "); ok {
+			versions[path] = v
+		}
+	}
+	return versions
+}
+
 // publish writes module m, from the files git would commit under dir, to a
 // file-based GOPROXY (the layout of `go help goproxy`).
 func publish(t *testing.T, proxy string, m module.Version, dir string) {
 	t.Helper()
-	out, err := exec.Command("git", "-C", dir, "ls-files", "-z", "--cached", "--others", "--exclude-standard", ".").Output()
-	require.NoError(t, err, "git ls-files in %s", dir)
-	var files []modzip.File
-	for _, p := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
-		info, err := os.Lstat(filepath.Join(dir, p))
-		if err != nil { // deleted but not yet committed
-			continue
-		}
-		files = append(files, gitFile{dir: dir, path: filepath.ToSlash(p), info: info})
-	}
+	files := gitFiles(t, dir)
 	at := filepath.Join(proxy, filepath.FromSlash(m.Path), "@v")
 	require.NoError(t, os.MkdirAll(at, 0o755))
 	z, err := os.Create(filepath.Join(at, m.Version+".zip"))
@@ -205,6 +233,23 @@ func publish(t *testing.T, proxy string, m module.Version, dir string) {
 	for name, data := range map[string][]byte{"list": []byte(m.Version + "\n"), m.Version + ".mod": gomod, m.Version + ".info": info} {
 		require.NoError(t, os.WriteFile(filepath.Join(at, name), data, 0o644))
 	}
+}
+
+// gitFiles lists the files git would commit under dir: tracked or new, not
+// ignored, not deleted.
+func gitFiles(t *testing.T, dir string) []modzip.File {
+	t.Helper()
+	out, err := exec.Command("git", "-C", dir, "ls-files", "-z", "--cached", "--others", "--exclude-standard", ".").Output()
+	require.NoError(t, err, "git ls-files in %s", dir)
+	var files []modzip.File
+	for _, p := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		info, err := os.Lstat(filepath.Join(dir, p))
+		if err != nil || !info.Mode().IsRegular() { // deleted but not yet committed
+			continue
+		}
+		files = append(files, gitFile{dir: dir, path: filepath.ToSlash(p), info: info})
+	}
+	return files
 }
 
 type gitFile struct {
