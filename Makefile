@@ -2,7 +2,10 @@
 # test command and what .ci/run calls.
 
 GO       ?= go
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The core's tags are vX.Y.Z; docker/vX.Y.Z tags the nested module and is
+# never the binary's version. The docker module's BuildImage stamps the same
+# (docker/albmtls/image.go, checkoutVersion; a test keeps them in step).
+VERSION  ?= $(shell git describe --tags --match 'v[0-9]*' --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/albmtls
 # Docker code lives in its own module so the core module stays lean.
@@ -11,7 +14,7 @@ DOCKER_MODULE := docker
 # testcontainers' reaper image cannot be pulled on machines without a registry.
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all help build test test-core test-race test-docker vet lint fmt bench docker clean
+.PHONY: all help version build test test-core test-race test-docker vet lint fmt bench docker clean
 
 all: build
 
@@ -23,6 +26,10 @@ help:
 ## build: static binary in bin/albmtls (CGO disabled, so it runs FROM scratch)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/albmtls
+
+## version: the version make build and make docker stamp into the binary
+version:
+	@echo $(VERSION)
 
 ## vet: gofmt and go vet over every module
 vet:
@@ -126,7 +133,8 @@ soak: build
 	echo "soak: RLIMIT_NOFILE $$(ulimit -n)"; \
 	$(BIN) bench soak $(SOAK_FLAGS)
 
-## docker: the FROM scratch image, from a binary built on the host
+## docker: the FROM scratch image, from a binary built on the host (same
+## version and flags as the docker module's BuildImage)
 docker: build
 	docker build -t albmtls:dev .
 

@@ -266,7 +266,7 @@ func ensureImage(ctx context.Context, img string) error {
 		pull.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("image %s is not in the local Docker daemon and pulling it failed (%v): build it with albmtls.BuildImage(ctx, repoRoot) or `make docker` in the albmtls repository", img, err)
+		return fmt.Errorf("image %s is not in the local Docker daemon and pulling it failed (%v): build it with albmtls.BuildImage(ctx, \"\") or `make docker` in the albmtls repository", img, err)
 	}
 	return nil
 }

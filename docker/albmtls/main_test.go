@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 		switch {
 		case dockerErr == nil:
 			start := time.Now()
-			image, buildErr = albmtls.BuildImage(ctx, "../..")
+			image, buildErr = albmtls.BuildImage(ctx, "") // the core go list -m names: the go.work checkout
 			if buildErr == nil {
 				fmt.Fprintf(os.Stderr, "albmtls: built %s in %s\n", image, time.Since(start).Round(time.Millisecond))
 			}
