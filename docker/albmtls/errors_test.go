@@ -52,7 +52,7 @@ func startFailure(t *testing.T, img string, opts ...testcontainers.ContainerCust
 func TestRunRefusedListenerAttribute(t *testing.T) {
 	err := startFailure(t, image, albmtls.WithListenerAttribute("routing.http.no_such_header.header_name", "X-Nope"))
 	// The emulator's own message, with the key path and the file.
-	assert.Contains(t, err.Error(), "the emulator ("+image+") exited with code 1 at start-up")
+	assert.Contains(t, err.Error(), "the emulator ("+image+") exited with code 2 at start-up") // a configuration error (README: exit statuses)
 	assert.Contains(t, err.Error(), "listeners[0].attributes")
 	assert.Contains(t, err.Error(), "routing.http.no_such_header.header_name")
 }
