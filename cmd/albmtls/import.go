@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/importer"
@@ -18,7 +19,8 @@ import (
 	"github.com/albmtls/albmtls/pki"
 )
 
-// importConfig holds the flags of `import`, shared by every source.
+// importConfig holds the flags of `import`, shared by every source (and by
+// `serve --from`, which imports and serves in one command).
 type importConfig struct {
 	out          string
 	allowPartial bool
@@ -47,14 +49,7 @@ with its resource address and attribute, and the import fails unless
 	}
 	flags := cmd.PersistentFlags()
 	flags.StringVarP(&c.out, "out", "o", "", "write the config to this file (default standard output)")
-	flags.BoolVar(&c.allowPartial, "allow-partial", false, "write the config even if some fields could not be mapped (they are still listed on stderr)")
-	flags.StringVar(&c.s3Dir, "s3-dir", "", "directory mirroring S3: s3://BUCKET/KEY is DIR/BUCKET/KEY")
-	flags.StringVar(&c.baseDir, "base-dir", "", "directory relative local paths of the definition are read from (default: the definition's directory)")
-	flags.StringVar(&c.pkiDir, "pki", "", "test PKI directory (albmtls pki init) whose server certificate stands in for ACM certificates not given with --cert")
-	flags.StringArrayVar(&c.certs, "cert", nil, "ARN=cert.pem,key.pem: a local certificate chain and key for an ACM certificate (repeatable)")
-	flags.StringArrayVar(&c.targets, "target", nil, "ID=host:port: the local address of a registered instance or IP target (repeatable)")
-	flags.StringArrayVar(&c.trustStores, "trust-store", nil, "NAME=bundle.pem[,crl.pem...]: the local files of a trust store the definition names but does not define (repeatable)")
-	flags.StringArrayVar(&c.ports, "port", nil, "PORT=LOCAL: bind the listener of PORT on LOCAL instead (0 picks a free port; repeatable)")
+	c.addFlags(flags)
 	cmd.AddCommand(&cobra.Command{
 		Use:     "terraform PLAN.json",
 		Short:   "Import the ALB of a Terraform plan (terraform show -json PLAN)",
@@ -71,17 +66,11 @@ with its resource address and attribute, and the import fails unless
 		Example: "  cdk synth EdgeStack > edge.template.yaml\n  albmtls import cloudformation edge.template.yaml --pki pki --s3-dir s3 --parameter Environment=dev -o albmtls.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			params := map[string]string{}
-			for _, p := range c.params {
-				k, v, ok := strings.Cut(p, "=")
-				if !ok || k == "" {
-					return fmt.Errorf("import: --parameter %q: want KEY=VALUE", p)
-				}
-				params[k] = v
+			imp, err := cloudFormationSource(c)
+			if err != nil {
+				return usageError(err)
 			}
-			return runImport(a, c, args[0], func(data []byte, o importer.Options) (*config.Config, importer.Problems, error) {
-				return cloudformation.Import(data, cloudformation.Options{Options: o, Parameters: params})
-			})
+			return runImport(a, c, args[0], imp)
 		},
 	}
 	cf.Flags().StringArrayVar(&c.params, "parameter", nil, "KEY=VALUE: a template parameter's value (repeatable; default: its Default)")
@@ -99,30 +88,78 @@ with its resource address and attribute, and the import fails unless
 	return cmd
 }
 
-func runImport(a *app, c importConfig, src string, imp func([]byte, importer.Options) (*config.Config, importer.Problems, error)) error {
+// addFlags registers the flags that say how AWS resources are stood in for
+// locally; import and serve --from share them.
+func (c *importConfig) addFlags(flags *pflag.FlagSet) {
+	flags.BoolVar(&c.allowPartial, "allow-partial", false, "write the config even if some fields could not be mapped (they are still listed on stderr)")
+	flags.StringVar(&c.s3Dir, "s3-dir", "", "directory mirroring S3: s3://BUCKET/KEY is DIR/BUCKET/KEY")
+	flags.StringVar(&c.baseDir, "base-dir", "", "directory relative local paths of the definition are read from (default: the definition's directory)")
+	flags.StringVar(&c.pkiDir, "pki", "", "test PKI directory (albmtls pki init) whose server certificate stands in for ACM certificates not given with --cert")
+	flags.StringArrayVar(&c.certs, "cert", nil, "ARN=cert.pem,key.pem: a local certificate chain and key for an ACM certificate (repeatable)")
+	flags.StringArrayVar(&c.targets, "target", nil, "ID=host:port: the local address of a registered instance or IP target (repeatable)")
+	flags.StringArrayVar(&c.trustStores, "trust-store", nil, "NAME=bundle.pem[,crl.pem...]: the local files of a trust store the definition names but does not define (repeatable)")
+	flags.StringArrayVar(&c.ports, "port", nil, "PORT=LOCAL: bind the listener of PORT on LOCAL instead (0 picks a free port; repeatable)")
+}
+
+// importSources are the definitions `serve --from KIND:FILE` reads, by
+// kind and alias, as the import subcommands name them.
+var importSources = map[string]func(c importConfig) (func([]byte, importer.Options) (*config.Config, importer.Problems, error), error){
+	"terraform": func(importConfig) (func([]byte, importer.Options) (*config.Config, importer.Problems, error), error) {
+		return terraform.Import, nil
+	},
+	"cloudformation": cloudFormationSource, "cfn": cloudFormationSource, "cdk": cloudFormationSource,
+	"k8s": k8sSource, "kubernetes": k8sSource, "ingress": k8sSource,
+}
+
+func cloudFormationSource(c importConfig) (func([]byte, importer.Options) (*config.Config, importer.Problems, error), error) {
+	params := map[string]string{}
+	for _, p := range c.params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("import: --parameter %q: want KEY=VALUE", p)
+		}
+		params[k] = v
+	}
+	return func(data []byte, o importer.Options) (*config.Config, importer.Problems, error) {
+		return cloudformation.Import(data, cloudformation.Options{Options: o, Parameters: params})
+	}, nil
+}
+
+func k8sSource(importConfig) (func([]byte, importer.Options) (*config.Config, importer.Problems, error), error) {
+	return k8s.Import, nil
+}
+
+// importDefinition reads src, imports it, lists what cannot be emulated on
+// stderr, and returns the config written for file (its validated YAML).
+func importDefinition(a *app, c importConfig, src, file string, imp func([]byte, importer.Options) (*config.Config, importer.Problems, error)) (*config.Config, []byte, error) {
 	opts, err := c.options(src)
 	if err != nil {
-		return usageError(err)
+		return nil, nil, usageError(err)
 	}
 	data, err := boundedio.ReadFile(src, "the definition", 64<<20)
 	if err != nil {
-		return configError(fmt.Errorf("import: reading %s: %w", src, err))
+		return nil, nil, configError(fmt.Errorf("import: reading %s: %w", src, err))
 	}
 	cfg, problems, err := imp(data, opts)
 	if err != nil { // not a plan, template or manifest at all
-		return configError(fmt.Errorf("import: %s: %w", src, err))
+		return nil, nil, configError(fmt.Errorf("import: %s: %w", src, err))
 	}
 	for _, p := range problems {
 		fmt.Fprintln(a.stderr, p.String())
 	}
 	if len(problems) > 0 && !c.allowPartial {
-		return fmt.Errorf("import: %s: %d field(s) listed above cannot be emulated or resolved; fix them or pass --allow-partial to write the rest", src, len(problems))
+		return nil, nil, fmt.Errorf("import: %s: %d field(s) listed above cannot be emulated or resolved; fix them or pass --allow-partial to write the rest", src, len(problems))
 	}
+	out, err := importer.Write(cfg, file)
+	return cfg, out, err
+}
+
+func runImport(a *app, c importConfig, src string, imp func([]byte, importer.Options) (*config.Config, importer.Problems, error)) error {
 	file := c.out
 	if file == "" {
 		file = "albmtls.yaml"
 	}
-	out, err := importer.Write(cfg, file)
+	cfg, out, err := importDefinition(a, c, src, file, imp)
 	if err != nil {
 		return err
 	}

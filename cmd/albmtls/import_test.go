@@ -1,12 +1,20 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/internal/testbin"
@@ -105,4 +113,69 @@ func TestImportK8s(t *testing.T) {
 	b, err = testbin.Command(t, "serve", "--check", "-c", out).CombinedOutput()
 	require.NoError(t, err, string(b))
 	require.Contains(t, string(b), "config OK")
+}
+
+// TestServeFromTerraform is issue 18's one command: serve --from imports the
+// plan and serves it at once. The valid client reaches the target through
+// the imported HTTPS listener; the revoked one is refused, as the imported
+// trust store's CRL says.
+func TestServeFromTerraform(t *testing.T) {
+	dir := t.TempDir()
+	pkiDir := pkitest.Dir(t)
+	for _, f := range []string{"ca/bundle.pem", "crl/intermediate.crl.pem"} {
+		b, err := os.ReadFile(filepath.Join(pkiDir, f))
+		require.NoError(t, err)
+		p := filepath.Join(dir, "s3", "example-alb-truststore", f)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+	}
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "target saw %s", r.Header.Get("X-Amzn-Mtls-Clientcert-Subject"))
+	}))
+	t.Cleanup(target.Close)
+	plan, err := filepath.Abs(filepath.Join("..", "..", "importer", "terraform", "testdata", "plan.json"))
+	require.NoError(t, err) // the process runs in dir
+	cmd, out, stderr := startProcess(t, dir, "serve", "--from", "terraform:"+plan, "--base-dir", filepath.Dir(pkiDir), "--pki", pkiDir,
+		"--s3-dir", filepath.Join(dir, "s3"), "--target", "i-0abc1234def567890="+target.Listener.Addr().String(),
+		"--port", "443=0", "--port", "80=0")
+	var https string
+	for _, line := range readUntil(t, out, "listener HTTPS", stderr) {
+		if f := strings.Fields(line); len(f) == 3 && f[1] == "HTTPS" {
+			https = strings.TrimPrefix(f[2], "https://")
+		}
+	}
+	require.NotEmpty(t, https)
+	go func() {
+		for out.Scan() {
+		}
+	}()
+	roots := x509.NewCertPool()
+	ca, err := os.ReadFile(filepath.Join(pkiDir, "ca", "bundle.pem"))
+	require.NoError(t, err)
+	require.True(t, roots.AppendCertsFromPEM(ca))
+	get := func(client string) (*http.Response, error) {
+		cert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir, "clients", client+"-chain.pem"), filepath.Join(pkiDir, "clients", client+"-key.pem"))
+		require.NoError(t, err)
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			RootCAs: roots, ServerName: "localhost", Certificates: []tls.Certificate{cert}}}}
+		return c.Get("https://" + https + "/")
+	}
+	resp, err := get("valid")
+	require.NoError(t, err, "stderr:\n%s", stderr)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode, "%s", body)
+	assert.Equal(t, "target saw CN=valid", string(body), "forwarded to the --target with the mTLS headers")
+	_, err = get("revoked")
+	require.Error(t, err, "the imported trust store's CRL revokes the client")
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Wait(), "stderr:\n%s", stderr)
+
+	// Both sources at once is a usage error.
+	code, _, errOut := runBin(t, "serve", "--from", "terraform:"+plan, "-c", "albmtls.yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--from and --config")
+	code, _, errOut = runBin(t, "serve", "--from", "pulumi:x.json")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "want KIND:FILE")
 }

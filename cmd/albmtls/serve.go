@@ -18,8 +18,9 @@ import (
 )
 
 func newServeCmd(a *app) *cobra.Command {
-	var file string
+	var file, from string
 	var check bool
+	var imp importConfig
 	cmd := &cobra.Command{
 		Use:   "serve -c albmtls.yaml",
 		Short: "Run the emulated ALB from a config file",
@@ -38,11 +39,29 @@ certificates) without starting anything: it prints "config OK: …" and exits
 0, or prints every problem found, each with its file, line and key path,
 and exits 1. Without --check the same problems end the command with status
 2 (a configuration error: nothing was started); a failure after start-up
-(a port in use) ends it with 1.`,
+(a port in use) ends it with 1.
+
+--from KIND:FILE imports the definition you deploy your ALB with (a
+Terraform plan from terraform show -json, a CloudFormation or cdk synth
+template, a Kubernetes Ingress or Gateway; docs/import.md) and serves it in
+one command, with the same flags as albmtls import. What cannot be emulated
+is listed and the command fails unless --allow-partial.`,
 		Example: `  albmtls serve -c albmtls.yaml
-  albmtls serve -c albmtls.yaml --check --log-format json`,
+  albmtls serve -c albmtls.yaml --check --log-format json
+  albmtls serve --from terraform:plan.json --pki pki --s3-dir s3 --target i-0abc=127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from != "" {
+				if cmd.Flags().Changed("config") {
+					return usageErrorf("--from and --config: give one of them")
+				}
+				imported, cleanup, err := importForServe(a, imp, from)
+				if err != nil {
+					return err
+				}
+				defer cleanup()
+				file = imported
+			}
 			if check {
 				return checkConfig(a, file)
 			}
@@ -57,6 +76,9 @@ and exits 1. Without --check the same problems end the command with status
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "albmtls.yaml", "config `FILE` (YAML; see docs/configuration.md)")
 	cmd.Flags().BoolVar(&check, "check", false, "validate the config and the files it names, print every problem, and exit without serving")
+	cmd.Flags().StringVar(&from, "from", "", "serve the ALB of a `KIND:FILE` you deploy with (terraform:plan.json, cloudformation:template.yaml, k8s:ingress.yaml), as albmtls import would write it; the import flags below apply")
+	imp.addFlags(cmd.Flags())
+	cmd.Flags().StringArrayVar(&imp.params, "parameter", nil, "with --from cloudformation: KEY=VALUE, a template parameter's value (repeatable)")
 	completeFiles(cmd, "config", extYAML...)
 	return cmd
 }
@@ -176,4 +198,36 @@ func serve(ctx context.Context, a *app, cfg *config.Config, srv *emulator.Server
 			return srv.Shutdown(sctx)
 		}
 	}
+}
+
+// importForServe imports a KIND:FILE definition into a temporary
+// albmtls.yaml (its paths are absolute) and returns its path and a
+// function that removes it.
+func importForServe(a *app, c importConfig, from string) (string, func(), error) {
+	kind, src, ok := strings.Cut(from, ":")
+	source, known := importSources[strings.ToLower(kind)]
+	if !ok || src == "" || !known {
+		return "", nil, usageErrorf("--from %q: want KIND:FILE with KIND terraform, cloudformation (cfn, cdk) or k8s (kubernetes, ingress)", from)
+	}
+	imp, err := source(c)
+	if err != nil {
+		return "", nil, usageError(err)
+	}
+	tmp, err := os.CreateTemp("", "albmtls-imported-*.yaml")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { _ = os.Remove(tmp.Name()) }
+	_, data, err := importDefinition(a, c, src, tmp.Name(), imp)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return tmp.Name(), cleanup, nil
 }
