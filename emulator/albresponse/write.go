@@ -180,6 +180,11 @@ func writeRaw(w http.ResponseWriter, r *http.Request, resp response, opts Respon
 	if brw.Reader.Buffered() > 0 {
 		keepAlive = false
 	}
+	if keepAlive {
+		// Before the client can read the response: a Shutdown it then
+		// triggers must find the companion's shutdown hook registered.
+		companionFor(srv)
+	}
 	raw := appendRaw(nil, r, resp, w.Header(), opts, keepAlive)
 	_ = conn.SetWriteDeadline(time.Now().Add(hijackWriteTimeout))
 	n, err := conn.Write(raw)
