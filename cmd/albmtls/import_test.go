@@ -27,13 +27,7 @@ import (
 func TestImportTerraform(t *testing.T) {
 	dir := t.TempDir()
 	pkiDir := pkitest.Dir(t)
-	for _, f := range []string{"ca/bundle.pem", "crl/intermediate.crl.pem"} {
-		b, err := os.ReadFile(filepath.Join(pkiDir, f))
-		require.NoError(t, err)
-		p := filepath.Join(dir, "s3", "example-alb-truststore", f)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, b, 0o644))
-	}
+	mirrorPlanS3(t, pkiDir, dir)
 	plan := filepath.Join("..", "..", "importer", "terraform", "testdata", "plan.json")
 	out := filepath.Join(dir, "albmtls.yaml")
 
@@ -67,13 +61,7 @@ func TestImportTerraform(t *testing.T) {
 func TestImportCloudFormation(t *testing.T) {
 	dir := t.TempDir()
 	pkiDir := pkitest.Dir(t)
-	for _, f := range []string{"ca/bundle.pem", "crl/intermediate.crl.pem"} {
-		b, err := os.ReadFile(filepath.Join(pkiDir, f))
-		require.NoError(t, err)
-		p := filepath.Join(dir, "s3", "example-alb-truststore", f)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, b, 0o644))
-	}
+	mirrorPlanS3(t, pkiDir, dir)
 	tmpl := filepath.Join("..", "..", "importer", "cloudformation", "testdata", "template.yaml")
 	out := filepath.Join(dir, "albmtls.yaml")
 	args := []string{"import", "cloudformation", tmpl, "--pki", pkiDir, "--s3-dir", filepath.Join(dir, "s3"),
@@ -122,13 +110,7 @@ func TestImportK8s(t *testing.T) {
 func TestServeFromTerraform(t *testing.T) {
 	dir := t.TempDir()
 	pkiDir := pkitest.Dir(t)
-	for _, f := range []string{"ca/bundle.pem", "crl/intermediate.crl.pem"} {
-		b, err := os.ReadFile(filepath.Join(pkiDir, f))
-		require.NoError(t, err)
-		p := filepath.Join(dir, "s3", "example-alb-truststore", f)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, b, 0o644))
-	}
+	mirrorPlanS3(t, pkiDir, dir)
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "target saw %s", r.Header.Get("X-Amzn-Mtls-Clientcert-Subject"))
 	}))
@@ -178,4 +160,17 @@ func TestServeFromTerraform(t *testing.T) {
 	code, _, errOut = runBin(t, "serve", "--from", "pulumi:x.json")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "want KIND:FILE")
+}
+
+// mirrorPlanS3 puts the PKI's bundle and intermediate CRL where the test
+// plan's trust store objects are, under DIR/s3 (the --s3-dir layout).
+func mirrorPlanS3(t *testing.T, pkiDir, dir string) {
+	t.Helper()
+	for _, f := range []string{"ca/bundle.pem", "crl/intermediate.crl.pem"} {
+		b, err := os.ReadFile(filepath.Join(pkiDir, f))
+		require.NoError(t, err)
+		p := filepath.Join(dir, "s3", "example-alb-truststore", f)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+	}
 }
