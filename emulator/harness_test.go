@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -292,4 +293,39 @@ func httpGet(url string) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
+}
+
+// serveConfig writes text as DIR/albmtls.yaml, starts the emulator it
+// describes with its log in the test log, and shuts it down at cleanup.
+func serveConfig(t *testing.T, dir string, text []byte) *emulator.Server {
+	t.Helper()
+	file := filepath.Join(dir, "albmtls.yaml")
+	require.NoError(t, os.WriteFile(file, text, 0o644))
+	cfg, err := config.Load(file)
+	require.NoError(t, err)
+	srv, err := emulator.New(cfg, emulator.Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Shutdown(ctx))
+	})
+	return srv
+}
+
+// serveEach runs serve on every connection ln accepts, in its own
+// goroutine, until the test ends and ln is closed: the raw-socket targets
+// that record or script the exact bytes.
+func serveEach(t *testing.T, ln net.Listener, serve func(net.Conn)) {
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
 }

@@ -2,16 +2,13 @@ package emulator_test
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,8 +16,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/albmtls/albmtls/emulator"
-	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/internal/golden"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
@@ -176,16 +171,7 @@ func tlsCGITarget(t *testing.T) string {
 	cfg.NextProtos = []string{"http/1.1"}
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveCGI(c)
-		}
-	}()
+	serveEach(t, ln, serveCGI)
 	return ln.Addr().String()
 }
 
@@ -198,18 +184,7 @@ func TestForwardedHeaderOrderHTTPSTarget(t *testing.T) {
 	require.NoError(t, err)
 	text := strings.Replace(fmt.Sprintf(variantsConfig, "", target, ""),
 		"health_check: {enabled: false}}]", "protocol: HTTPS, health_check: {enabled: false}}]", 1)
-	file := filepath.Join(dir, "albmtls.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(text), 0o644))
-	c, err := config.Load(file)
-	require.NoError(t, err)
-	srv, err := emulator.New(c, emulator.Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, srv.Shutdown(ctx))
-	})
+	srv := serveConfig(t, dir, []byte(text))
 	leaf, ok := set.Client("valid")
 	require.True(t, ok)
 	cfg := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}} //nolint:gosec // the server certificate is not under test

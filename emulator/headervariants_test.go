@@ -2,16 +2,12 @@ package emulator_test
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +18,6 @@ import (
 
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/certfmt"
-	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -41,16 +36,7 @@ func cgiTarget(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveCGI(c)
-		}
-	}()
+	serveEach(t, ln, serveCGI)
 	return ln.Addr().String()
 }
 
@@ -133,18 +119,7 @@ func startVariantsLB(t *testing.T, lb, target, emulation string) (*emulator.Serv
 	dir := pkitest.Dir(t)
 	set, err := pki.Load(dir)
 	require.NoError(t, err)
-	file := filepath.Join(dir, "albmtls.yaml")
-	require.NoError(t, os.WriteFile(file, fmt.Appendf(nil, variantsConfig, lb, target, emulation), 0o644))
-	cfg, err := config.Load(file)
-	require.NoError(t, err)
-	srv, err := emulator.New(cfg, emulator.Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, srv.Shutdown(ctx))
-	})
+	srv := serveConfig(t, dir, fmt.Appendf(nil, variantsConfig, lb, target, emulation))
 	return srv, set, dir
 }
 

@@ -1,16 +1,12 @@
 package emulator_test
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -19,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/emulator"
-	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/pki"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
@@ -54,18 +49,7 @@ func startTimeoutLB(t *testing.T, idle, header string) *timeoutLB {
 	dir := pkitest.Dir(t)
 	set, err := pki.Load(dir)
 	require.NoError(t, err)
-	file := filepath.Join(dir, "albmtls.yaml")
-	require.NoError(t, os.WriteFile(file, fmt.Appendf(nil, timeoutConfig, idle, header), 0o644))
-	cfg, err := config.Load(file)
-	require.NoError(t, err)
-	srv, err := emulator.New(cfg, emulator.Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, srv.Shutdown(ctx))
-	})
+	srv := serveConfig(t, dir, fmt.Appendf(nil, timeoutConfig, idle, header))
 	return &timeoutLB{srv: srv, set: set}
 }
 
