@@ -44,16 +44,7 @@ func (s *Server) buildTrustStores(errs *config.Errors) {
 
 // loadTrustStore reads trust store i's bundle and CRLs.
 func loadTrustStore(cfg *config.Config, i int) (*truststore.Live, *config.Error) {
-	ts := cfg.TrustStores[i]
-	files := make([]string, len(ts.Revocations))
-	for j, f := range ts.Revocations {
-		files[j] = cfg.Path(f)
-	}
-	live, err := truststore.NewLive(truststore.Spec{
-		Name:            ts.Name,
-		BundleFile:      cfg.Path(ts.CACertificatesBundle),
-		RevocationFiles: files,
-	})
+	live, err := truststore.NewLive(trustStoreSpec(cfg, i))
 	if err != nil {
 		return nil, cfg.Errorf(fmt.Sprintf("trust_stores[%d]", i), "%v", err)
 	}

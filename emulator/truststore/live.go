@@ -33,13 +33,52 @@ func NewLive(spec Spec) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{spec: spec, fromSpec: make(map[int64]string, len(spec.RevocationFiles))}
+	l := &Live{}
+	l.install(spec, s)
+	return l, nil
+}
+
+// install makes s, loaded from spec, the current snapshot.
+func (l *Live) install(spec Spec, s *Store) {
+	l.spec = spec
+	l.fromSpec = make(map[int64]string, len(spec.RevocationFiles))
 	for _, r := range s.revocations {
 		l.fromSpec[r.id] = r.crl.File
+		l.nextID = max(l.nextID, r.id+1)
 	}
-	l.nextID = int64(len(spec.RevocationFiles)) + 1
+	l.nextID = max(l.nextID, int64(len(spec.RevocationFiles))+1)
 	l.cur.Store(s)
-	return l, nil
+}
+
+// Prepare loads spec without publishing it; Publish makes it current. The
+// two halves let a caller change several trust stores all or nothing.
+func Prepare(spec Spec) (*Prepared, error) {
+	s, err := Load(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{spec: spec, store: s}, nil
+}
+
+// Prepared is a loaded, not yet published trust store (see Prepare).
+type Prepared struct {
+	spec  Spec
+	store *Store
+}
+
+// Publish makes p the current snapshot of l.
+func (l *Live) Publish(p *Prepared) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.install(p.spec, p.store)
+}
+
+// Spec is the spec the current snapshot was loaded from (revocations added
+// at runtime through AddRevocations are not in it).
+func (l *Live) Spec() Spec {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.spec
 }
 
 // Current returns the current snapshot. It never blocks.
