@@ -401,7 +401,11 @@ type listenerRuntime struct {
 
 func (lr *listenerRuntime) listen() error {
 	s := lr.s
-	addr := net.JoinHostPort(lr.cfg.Address, strconv.Itoa(lr.cfg.Port))
+	port := lr.cfg.Port
+	if lr.cfg.BindPort != 0 {
+		port = lr.cfg.BindPort
+	}
+	addr := net.JoinHostPort(lr.cfg.Address, strconv.Itoa(port))
 	ln, err := listener.Listen(addr, listener.Config{
 		Protocol:         lr.cfg.Protocol,
 		Port:             lr.cfg.Port,

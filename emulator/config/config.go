@@ -48,6 +48,7 @@ type Config struct {
 	Listeners    []Listener    `yaml:"listeners,omitempty"`
 	Logs         Logs          `yaml:"logs,omitempty"`
 	Admin        Admin         `yaml:"admin,omitempty"`
+	AWSAPI       AWSAPI        `yaml:"aws_api,omitempty"`
 	Emulation    Emulation     `yaml:"emulation,omitempty"`
 
 	file   string         // path of the file, for error messages
@@ -114,7 +115,12 @@ type Listener struct {
 	Protocol listener.Protocol `yaml:"protocol,omitempty"` // HTTP | HTTPS
 	// Address is the local address to bind (not an ALB setting); default
 	// 127.0.0.1. Use 0.0.0.0 in containers.
-	Address              string               `yaml:"address,omitempty"`
+	Address string `yaml:"address,omitempty"`
+	// BindPort, when set, is the local port to bind instead of Port (not
+	// an ALB setting): the AWS API binds a listener created on port 443 at
+	// 8443 so that no root is needed, and Port stays what ALB logs and
+	// forwards (X-Forwarded-Port, the access log, #{port} in redirects).
+	BindPort             int                  `yaml:"bind_port,omitempty"`
 	SSLPolicy            string               `yaml:"ssl_policy,omitempty"`
 	Certificates         []Certificate        `yaml:"certificates,omitempty"`
 	MutualAuthentication MutualAuthentication `yaml:"mutual_authentication,omitempty"`
@@ -231,6 +237,69 @@ type Admin struct {
 	// unauthenticated requests, besides localhost, 127.0.0.1, [::1] and the
 	// listen host (a DNS-rebinding defence).
 	AllowedHosts []string `yaml:"allowed_hosts,omitempty"`
+}
+
+// AWSAPI is the AWS API endpoint (docs/aws-api.md): ELBv2, ACM and S3 on
+// one port, so that the AWS SDKs, the AWS CLI and Terraform drive the
+// emulator. Off unless Listen is set.
+type AWSAPI struct {
+	// Listen is host:port, e.g. 127.0.0.1:4566 (LocalStack's port); an
+	// empty host means 127.0.0.1.
+	Listen string `yaml:"listen,omitempty"`
+	// StateDir keeps the resources created through the API (and the
+	// embedded S3 store's objects) across restarts; empty keeps them in
+	// memory for the life of the process.
+	StateDir string `yaml:"state_dir,omitempty"`
+	// S3Endpoint, when set, is an S3-compatible endpoint (MinIO,
+	// LocalStack, real S3) that trust store bundles and CRLs are read
+	// from, through the AWS SDK and its default credentials, instead of
+	// the embedded store.
+	S3Endpoint string `yaml:"s3_endpoint,omitempty"`
+	// AccessKeys, when set, are the only credentials accepted: each
+	// request's SigV4 signature is checked against the secret. Without
+	// them any well-formed signature is accepted, as LocalStack does.
+	AccessKeys []AccessKey `yaml:"access_keys,omitempty"`
+	// ListenerAddress is the host that listeners created through the API
+	// bind (default 127.0.0.1). Ports below 1024 are bound at
+	// port + PrivilegedPortOffset (default 8000: 443 → 8443, 80 → 8080) so
+	// that no root is needed; DescribeListeners still says 443.
+	ListenerAddress      string `yaml:"listener_address,omitempty"`
+	PrivilegedPortOffset *int   `yaml:"privileged_port_offset,omitempty"`
+}
+
+// AccessKey is one AWS access key pair accepted by the AWS API endpoint.
+type AccessKey struct {
+	AccessKeyID     string `yaml:"access_key_id,omitempty"`
+	SecretAccessKey string `yaml:"secret_access_key,omitempty"`
+}
+
+// DefaultAWSAPIListen is the AWS API endpoint's address when it is turned
+// on without one (the demo, serve --aws-api): LocalStack's edge port.
+const DefaultAWSAPIListen = "127.0.0.1:4566"
+
+// DefaultPrivilegedPortOffset is added to a listener port below 1024 that
+// the AWS API creates.
+const DefaultPrivilegedPortOffset = 8000
+
+// Address is the address the AWS API endpoint binds: Listen with an empty
+// host read as 127.0.0.1.
+func (a AWSAPI) Address() string { return Admin{Listen: a.Listen}.Address() }
+
+// BindAddress is where a listener the AWS API creates on ALB port port
+// binds (see ListenerAddress).
+func (a AWSAPI) BindAddress(port int) string {
+	host := a.ListenerAddress
+	if host == "" {
+		host = DefaultListenAddress
+	}
+	offset := DefaultPrivilegedPortOffset
+	if a.PrivilegedPortOffset != nil {
+		offset = *a.PrivilegedPortOffset
+	}
+	if port > 0 && port < 1024 {
+		port += offset
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // AdminTokenEnv is the environment variable that sets admin.token for

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net"
@@ -72,6 +73,7 @@ func (c *Config) validate(bad map[string]bool) Errors {
 	groups := v.targetGroups()
 	v.listeners(stores, groups)
 	v.logsAndAdmin()
+	v.awsAPI()
 	v.emulation()
 	c.plans = v.compile()
 	return v.errs
@@ -327,8 +329,11 @@ func (v *validator) listeners(stores, groups map[string]bool) {
 		if l.Port < 0 || l.Port > 65535 {
 			v.add(p+".port", "%d is not a port (1–65535; 0 picks a free port, for tests)", l.Port)
 		}
-		if l.Port != 0 {
-			key := net.JoinHostPort(l.Address, strconv.Itoa(l.Port))
+		if l.BindPort < 0 || l.BindPort > 65535 {
+			v.add(p+".bind_port", "%d is not a port (1–65535)", l.BindPort)
+		}
+		if local := cmp.Or(l.BindPort, l.Port); local != 0 {
+			key := net.JoinHostPort(l.Address, strconv.Itoa(local))
 			if j, dup := bound[key]; dup {
 				v.add(p+".port", "listeners[%d] already uses %s", j, key)
 			}
@@ -484,6 +489,30 @@ func (v *validator) logsAndAdmin() {
 	for i, h := range v.c.Admin.AllowedHosts {
 		if h == "" || net.ParseIP(strings.Trim(h, "[]")) == nil && strings.ContainsAny(h, ":/ []") {
 			v.add(fmt.Sprintf("admin.allowed_hosts[%d]", i), "%q is not a host name (no port, no scheme; e.g. alb.internal)", h)
+		}
+	}
+}
+
+// awsAPI checks the aws_api section (docs/aws-api.md).
+func (v *validator) awsAPI() {
+	a := v.c.AWSAPI
+	if l := a.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil || (port != "0" && !validPort(port)) {
+			v.add("aws_api.listen", "%q is not host:port (e.g. 127.0.0.1:4566)", l)
+		}
+	}
+	if u := a.S3Endpoint; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		v.add("aws_api.s3_endpoint", "%q is not an http:// or https:// URL (e.g. http://127.0.0.1:9000 for MinIO)", u)
+	}
+	if h := a.ListenerAddress; h != "" && net.ParseIP(strings.Trim(h, "[]")) == nil && h != "localhost" {
+		v.add("aws_api.listener_address", "%q is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 in a container)", h)
+	}
+	if o := a.PrivilegedPortOffset; o != nil && (*o < 0 || *o+1023 > 65535) {
+		v.add("aws_api.privileged_port_offset", "%d is out of range: 0 (bind the port as given; needs root below 1024) to 64512", *o)
+	}
+	for i, k := range a.AccessKeys {
+		if k.AccessKeyID == "" || k.SecretAccessKey == "" {
+			v.add(fmt.Sprintf("aws_api.access_keys[%d]", i), "both access_key_id and secret_access_key are needed")
 		}
 	}
 }
