@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/albmtls/albmtls/awsapi"
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/admin"
 	"github.com/albmtls/albmtls/emulator/config"
@@ -18,7 +19,7 @@ import (
 )
 
 func newServeCmd(a *app) *cobra.Command {
-	var file, from string
+	var file, from, awsAPI, state string
 	var check bool
 	var imp importConfig
 	cmd := &cobra.Command{
@@ -71,10 +72,31 @@ is listed and the command fails unless --allow-partial.`,
 			if err != nil {
 				return configError(err)
 			}
-			return serve(ctx, a, cfg, srv)
+			if cmd.Flags().Changed("aws-api") {
+				cfg.AWSAPI.Listen = awsAPI
+			}
+			if state != "" {
+				cfg.AWSAPI.StateDir = state
+				if cfg.AWSAPI.Listen == "" {
+					cfg.AWSAPI.Listen = config.DefaultAWSAPIListen
+				}
+			}
+			if cfg.AWSAPI.Listen == "" {
+				return serve(ctx, a, cfg, serverRunner{srv})
+			}
+			api, err := awsapi.New(ctx, awsapi.Options{Config: cfg, Server: srv, Logger: a.logger()})
+			if err != nil {
+				_ = srv.Shutdown(context.Background())
+				return configError(err)
+			}
+			return serve(ctx, a, cfg, apiRunner{api})
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "albmtls.yaml", "config `FILE` (YAML; see docs/configuration.md)")
+	cmd.Flags().StringVar(&awsAPI, "aws-api", "", "also serve the AWS API (ELBv2, ACM, S3; docs/aws-api.md) on `ADDR` (default "+config.DefaultAWSAPIListen+" when given without a value); overrides aws_api.listen")
+	cmd.Flags().Lookup("aws-api").NoOptDefVal = config.DefaultAWSAPIListen
+	cmd.Flags().StringVar(&state, "state", "", "keep what is created through the AWS API in `DIR` across restarts (aws_api.state_dir; turns the AWS API on)")
+	completeDirs(cmd, "state")
 	cmd.Flags().BoolVar(&check, "check", false, "validate the config and the files it names, print every problem, and exit without serving")
 	cmd.Flags().StringVar(&from, "from", "", "serve the ALB of a `KIND:FILE` you deploy with (terraform:plan.json, cloudformation:template.yaml, k8s:ingress.yaml), as albmtls import would write it; the import flags below apply")
 	imp.addFlags(cmd.Flags())
@@ -165,21 +187,45 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 	}
 }
 
+// runner is what serve runs: one emulated load balancer, or the AWS API
+// endpoint with the load balancers it runs.
+type runner interface {
+	Start(ctx context.Context) error
+	Reload() error
+	Shutdown(ctx context.Context) error
+	each(fn func(srv *emulator.Server))
+}
+
+type serverRunner struct{ *emulator.Server }
+
+func (r serverRunner) each(fn func(*emulator.Server)) { fn(r.Server) }
+
+type apiRunner struct{ *awsapi.Server }
+
+func (r apiRunner) each(fn func(*emulator.Server)) {
+	r.LoadBalancers(func(_ string, srv *emulator.Server) { fn(srv) })
+}
+
 // serve runs a started server until ctx ends, reloading on SIGHUP.
-func serve(ctx context.Context, a *app, cfg *config.Config, srv *emulator.Server) error {
+func serve(ctx context.Context, a *app, cfg *config.Config, srv runner) error {
 	log := a.logger()
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	for _, l := range srv.Listeners() {
-		fmt.Fprintf(a.stdout, "listener %s %s\n", l.Protocol, l.URL())
-	}
-	if addr := srv.AdminAddr(); addr != nil {
-		fmt.Fprintf(a.stdout, "admin http://%s\n", addr)
-		// Also when --log-level hides the logged warning.
-		if msg := admin.ExposureWarning(addr, cfg.Admin.Token != ""); msg != "" {
-			fmt.Fprintf(a.stderr, "WARNING: %s\n", msg)
+	srv.each(func(s *emulator.Server) {
+		for _, l := range s.Listeners() {
+			fmt.Fprintf(a.stdout, "listener %s %s\n", l.Protocol, l.URL())
 		}
+		if addr := s.AdminAddr(); addr != nil {
+			fmt.Fprintf(a.stdout, "admin http://%s\n", addr)
+			// Also when --log-level hides the logged warning.
+			if msg := admin.ExposureWarning(addr, cfg.Admin.Token != ""); msg != "" {
+				fmt.Fprintf(a.stderr, "WARNING: %s\n", msg)
+			}
+		}
+	})
+	if api, ok := srv.(apiRunner); ok {
+		fmt.Fprintf(a.stdout, "aws api %s (AWS_ENDPOINT_URL=%s; elasticloadbalancing, acm, s3)\n", api.URL(), api.URL())
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
