@@ -20,7 +20,7 @@ const internalPrefix = "/_albmtls/"
 type BoundListener struct {
 	Protocol string `json:"Protocol"`
 	Port     int    `json:"Port"`    // as ALB reports and logs it (443)
-	Address  string `json:"Address"` // where to connect (127.0.0.1:8443)
+	Address  string `json:"Address"` // where to connect (127.0.0.1:10443)
 	URL      string `json:"URL"`
 }
 

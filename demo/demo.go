@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/albmtls/albmtls/awsapi"
 	"github.com/albmtls/albmtls/backend"
 	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/config"
@@ -59,6 +60,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress receives one line per preparation step (nil: none).
 	Progress func(string)
+	// AWSAPI is the address of the AWS API endpoint (ELBv2, ACM, S3;
+	// package awsapi), e.g. 127.0.0.1:4566; "" for none. `albmtls demo`
+	// serves it by default.
+	AWSAPI string
 }
 
 // PortError is a listener address that is already in use. Which says
@@ -86,6 +91,7 @@ type Demo struct {
 	ws       *Workspace
 	opts     Options
 	srv      *emulator.Server
+	api      *awsapi.Server
 	config   string
 	backends []Backend
 	stop     context.CancelFunc
@@ -152,6 +158,12 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		opts.AdminAddr = net.JoinHostPort(host, strconv.Itoa(port))
 	}
 
+	if opts.AWSAPI != "" {
+		if _, err := reserve("aws-api", opts.AWSAPI); err != nil {
+			return nil, err
+		}
+	}
+
 	ws, err := Prepare(opts.Dir, opts.Progress)
 	if err != nil {
 		return nil, err
@@ -178,19 +190,34 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: the generated config is invalid (a bug): %w", err)
 	}
 	events := d.newEventPrinter()
-	d.srv, err = emulator.New(cfg, emulator.Options{
+	eopts := emulator.Options{
 		Logger:       opts.Logger,
 		OnConnection: events.onConnection,
 		OnRequest:    events.onRequest,
-	})
+	}
+	d.srv, err = emulator.New(cfg, eopts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.AWSAPI != "" {
+		// The API owns the demo's load balancer: ELBv2 calls change it,
+		// and what the API creates runs beside it.
+		cfg.AWSAPI.Listen = opts.AWSAPI
+		if d.api, err = awsapi.New(ctx, awsapi.Options{Config: cfg, Server: d.srv, Emulator: eopts, Logger: opts.Logger}); err != nil {
+			_ = d.srv.Shutdown(context.Background())
+			return nil, err
+		}
 	}
 	for _, ln := range reserved {
 		ln.Close()
 	}
 	reserved = nil
-	if err := d.srv.Start(ctx); err != nil {
+	if d.api != nil {
+		if err := d.api.Start(ctx); err != nil {
+			_ = d.api.Shutdown(context.Background())
+			return nil, portError(err, opts)
+		}
+	} else if err := d.srv.Start(ctx); err != nil {
 		_ = d.srv.Shutdown(context.Background())
 		return nil, portError(err, opts)
 	}
@@ -313,13 +340,24 @@ func (d *Demo) newEventPrinter() *eventPrinter {
 // logs are flushed) and then the backends.
 func (d *Demo) Shutdown(ctx context.Context) error {
 	var errs []error
-	if d.srv != nil {
+	if d.api != nil {
+		errs = append(errs, d.api.Shutdown(ctx))
+	} else if d.srv != nil {
 		errs = append(errs, d.srv.Shutdown(ctx))
 	}
 	if d.backends != nil {
 		errs = append(errs, d.stopBackends())
 	}
 	return errors.Join(errs...)
+}
+
+// AWSAPIURL is the AWS API endpoint (AWS_ENDPOINT_URL), or "" when the
+// demo runs without one.
+func (d *Demo) AWSAPIURL() string {
+	if d.api == nil {
+		return ""
+	}
+	return d.api.URL()
 }
 
 // Workspace is the demo's directory.

@@ -78,8 +78,8 @@ named by absolute path.`,
 		Short: "List the load balancers the AWS API runs and where their listeners are bound",
 		Long: `status lists the load balancers of a running albmtls and, for each
 listener, its ALB port and the local address it is bound to: a listener
-created on port 443 through the API is bound at 127.0.0.1:8443 (ports below
-1024 get aws_api.privileged_port_offset, default 8000).`,
+created on port 443 through the API is bound at 127.0.0.1:10443 (ports below
+1024 get aws_api.privileged_port_offset, default 10000).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			body, err := getInternal(cmd.Context(), base()+"/_albmtls/load-balancers")

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/albmtls/albmtls/demo"
+	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/internal/enum"
 )
 
@@ -27,6 +28,7 @@ type demoConfig struct {
 	httpPort  int
 	httpsPort int
 	admin     string
+	awsAPI    string
 	color     string
 }
 
@@ -64,6 +66,7 @@ half-written by an interrupted run is regenerated.`,
 	cmd.Flags().IntVar(&c.httpPort, "http-port", 8080, "`PORT` of the HTTP listener on 127.0.0.1 (redirects to HTTPS; 0 picks one)")
 	cmd.Flags().IntVar(&c.httpsPort, "https-port", 8443, "`PORT` of the HTTPS listener on 127.0.0.1 (0 picks one)")
 	cmd.Flags().StringVar(&c.admin, "admin-addr", "127.0.0.1:9090", "admin endpoint `ADDR` (\"\" for none)")
+	cmd.Flags().StringVar(&c.awsAPI, "aws-api", config.DefaultAWSAPIListen, "serve the AWS API (ELBv2, ACM, S3; docs/aws-api.md) on `ADDR`, or off")
 	cmd.Flags().StringVar(&c.color, "color", "auto", "colour the connection lines, `WHEN`: auto (when stdout is a terminal), always or never")
 	completeDirs(cmd, "dir")
 	completeValues(cmd, "mode", modeNames(demo.Modes)...)
@@ -112,6 +115,7 @@ func runDemo(ctx context.Context, a *app, c demoConfig) error {
 		HTTPPort:  c.httpPort,
 		HTTPSPort: c.httpsPort,
 		AdminAddr: c.admin,
+		AWSAPI:    awsAPIAddr(c.awsAPI),
 		Events:    events,
 		Color:     color,
 		Logger:    a.logger(),
@@ -120,7 +124,7 @@ func runDemo(ctx context.Context, a *app, c demoConfig) error {
 	if err != nil {
 		var pe *demo.PortError
 		if errors.As(err, &pe) {
-			flag := map[string]string{"http": "--http-port", "https": "--https-port", "admin": "--admin-addr"}[pe.Which]
+			flag := map[string]string{"http": "--http-port", "https": "--https-port", "admin": "--admin-addr", "aws-api": "--aws-api"}[pe.Which]
 			return fmt.Errorf("%s: %s is already in use or not available (%v); free it or choose another with %s", flag, pe.Addr, pe.Err, flag)
 		}
 		if errors.Is(err, context.Canceled) {
@@ -140,6 +144,14 @@ func runDemo(ctx context.Context, a *app, c demoConfig) error {
 	}
 	fmt.Fprintf(a.stdout, "stopped; the logs are in %s\n", d.Workspace().Dir+"/logs")
 	return nil
+}
+
+// awsAPIAddr reads --aws-api: "off" (or "") turns it off.
+func awsAPIAddr(v string) string {
+	if v == "off" {
+		return ""
+	}
+	return v
 }
 
 // useColor decides whether to colour the connection lines.

@@ -65,11 +65,12 @@ func readUntil(t *testing.T, sc *bufio.Scanner, marker string, stderr *syncbuf.B
 func TestDemoBinary(t *testing.T) {
 	testtool.Need(t, "curl") // the guide's commands run through sh and find curl on PATH
 	work := t.TempDir()
-	cmd, out, stderr := startProcess(t, work, "demo", "--http-port", "0", "--https-port", "0", "--admin-addr", "127.0.0.1:0")
+	cmd, out, stderr := startProcess(t, work, "demo", "--http-port", "0", "--https-port", "0", "--admin-addr", "127.0.0.1:0", "--aws-api", "127.0.0.1:0")
 	guide := readUntil(t, out, "Connections as they happen", stderr)
 	text := strings.Join(guide, "\n")
 	assert.Contains(t, text, "albmtls demo: an emulated ALB with mutual TLS in verify mode")
 	assert.Contains(t, text, "albmtls-demo/albmtls.yaml")
+	assert.Regexp(t, `http://127\.0\.0\.1:\d+ +AWS API: ELBv2, ACM and S3`, text)
 	assert.Contains(t, stderr.String(), "demo: generating the test PKI in albmtls-demo")
 
 	// The command printed under each client, by client name.
@@ -133,7 +134,7 @@ func TestDemoBinary(t *testing.T) {
 	assert.Equal(t, 5, strings.Count(string(log), "\n"), "one connection-log line per curl run:\n%s", log)
 
 	// A second run reuses the PKI.
-	cmd, out, stderr = startProcess(t, work, "demo", "--mode", "passthrough", "--http-port", "0", "--https-port", "0", "--admin-addr", "")
+	cmd, out, stderr = startProcess(t, work, "demo", "--mode", "passthrough", "--http-port", "0", "--https-port", "0", "--admin-addr", "", "--aws-api", "off")
 	guide = readUntil(t, out, "Connections as they happen", stderr)
 	assert.Contains(t, strings.Join(guide, "\n"), "the test PKI of an earlier run")
 	assert.Contains(t, strings.Join(guide, "\n"), "revoked                Success → 403 from the backend: client certificate rejected")
@@ -167,16 +168,16 @@ func TestDemoErrors(t *testing.T) {
 		want string
 		code int
 	}{
-		{"https port in use", []string{"demo", "--dir", dir, "--https-port", port, "--http-port", "0"},
+		{"https port in use", []string{"demo", "--aws-api", "off", "--dir", dir, "--https-port", port, "--http-port", "0"},
 			"albmtls: --https-port: 127.0.0.1:" + port + " is already in use or not available (bind: address already in use); free it or choose another with --https-port\n", 1},
-		{"http port in use", []string{"demo", "--dir", dir, "--http-port", port, "--https-port", "0"},
+		{"http port in use", []string{"demo", "--aws-api", "off", "--dir", dir, "--http-port", port, "--https-port", "0"},
 			"albmtls: --http-port: 127.0.0.1:" + port + " is already in use", 1},
-		{"admin in use", []string{"demo", "--dir", dir, "--http-port", "0", "--https-port", "0", "--admin-addr", "127.0.0.1:" + port},
+		{"admin in use", []string{"demo", "--aws-api", "off", "--dir", dir, "--http-port", "0", "--https-port", "0", "--admin-addr", "127.0.0.1:" + port},
 			"albmtls: --admin-addr: 127.0.0.1:" + port + " is already in use", 1},
-		{"bad mode", []string{"demo", "--dir", dir, "--mode", "strict", "--http-port", "0", "--https-port", "0"},
+		{"bad mode", []string{"demo", "--aws-api", "off", "--dir", dir, "--mode", "strict", "--http-port", "0", "--https-port", "0"},
 			`albmtls: demo: "strict" is not a mode; use verify, passthrough or off`, 2},
-		{"bad colour", []string{"demo", "--dir", dir, "--color", "pink"}, `albmtls: --color "pink": use auto, always or never`, 2},
-		{"foreign PKI", []string{"demo", "--dir", pkitest.Dir(t), "--http-port", "0", "--https-port", "0", "--admin-addr", ""},
+		{"bad colour", []string{"demo", "--aws-api", "off", "--dir", dir, "--color", "pink"}, `albmtls: --color "pink": use auto, always or never`, 2},
+		{"foreign PKI", []string{"demo", "--aws-api", "off", "--dir", pkitest.Dir(t), "--http-port", "0", "--https-port", "0", "--admin-addr", ""},
 			"holds a PKI that the demo did not create", 1},
 	}
 	for _, tt := range tests {

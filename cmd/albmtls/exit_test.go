@@ -136,6 +136,7 @@ func TestExitStatus(t *testing.T) {
 			{"check a bad quota value", []string{"truststore", "check", p("ca/bundle.pem"), "--max-ca-certificates", "many"}, 2, "albmtls truststore check", "--max-ca-certificates"},
 		},
 		"serve": {
+			{"a bad --aws-api", []string{"serve", "--aws-api=nope"}, 2, "albmtls serve", `--aws-api "nope": want HOST:PORT`},
 			{"--check ok", []string{"serve", "--check", "-c", good}, 0, "", ""},
 			{"--check finds problems", []string{"serve", "--check", "-c", badCfg}, 1, "", "verifyy"},
 			{"--check of a missing file", []string{"serve", "--check", "-c", filepath.Join(tmp, "nope.yaml")}, 2, "", "nope.yaml"},
@@ -151,7 +152,7 @@ func TestExitStatus(t *testing.T) {
 		"demo": {
 			{"a bad --color", []string{"demo", "--dir", filepath.Join(tmp, "demo"), "--color", "pink"}, 2, "albmtls demo", `--color "pink"`},
 			{"a bad --mode", []string{"demo", "--dir", filepath.Join(tmp, "demo"), "--mode", "strict"}, 2, "albmtls demo", `"strict" is not a mode`},
-			{"a busy port", []string{"demo", "--dir", filepath.Join(tmp, "demo"), "--https-port", busyPort, "--http-port", "0", "--admin-addr", ""}, 1, "", "already in use"},
+			{"a busy port", []string{"demo", "--aws-api", "off", "--dir", filepath.Join(tmp, "demo"), "--https-port", busyPort, "--http-port", "0", "--admin-addr", ""}, 1, "", "already in use"},
 		},
 		"conformance": {
 			{"--list", []string{"conformance", "--list"}, 0, "", ""},
@@ -178,13 +179,19 @@ func TestExitStatus(t *testing.T) {
 			{"unhealthy", []string{"healthcheck", okSrv.URL + "/other"}, 1, "", "503"},
 			{"a bad URL", []string{"healthcheck", "::"}, 2, "albmtls healthcheck", "healthcheck:"},
 		},
+		"aws": {
+			{"export with nothing listening", []string{"aws", "export", "--endpoint", "http://127.0.0.1:1"}, 1, "", "no albmtls AWS API answers at 127.0.0.1:1"},
+			{"status with nothing listening", []string{"aws", "status", "--endpoint", "http://127.0.0.1:1"}, 1, "", "start one with albmtls serve --aws-api"},
+			{"a bad --endpoint", []string{"aws", "export", "--endpoint", "::"}, 2, "albmtls aws export", "--endpoint"},
+			{"an unknown subcommand", []string{"aws", "bogus"}, 2, "albmtls aws", `unknown command "bogus"`},
+		},
 		"completion": {
 			{"bash", []string{"completion", "bash"}, 0, "", ""},
 			{"an unknown shell", []string{"completion", "tcsh"}, 2, "albmtls completion", `unknown command "tcsh"`},
 		},
 	}
 	// The PKI rows depend on each other (init, then issue, then revoke).
-	order := []string{"root", "version", "pki", "crl", "truststore", "serve", "backend", "demo", "conformance", "bench", "healthcheck", "completion", "import"}
+	order := []string{"root", "version", "pki", "crl", "truststore", "serve", "backend", "demo", "conformance", "bench", "healthcheck", "completion", "import", "aws"}
 	require.Len(t, order, len(groups))
 	for _, g := range order {
 		t.Run(g, func(t *testing.T) {

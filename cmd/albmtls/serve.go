@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -62,6 +63,11 @@ is listed and the command fails unless --allow-partial.`,
 				}
 				defer cleanup()
 				file = imported
+			}
+			if cmd.Flags().Changed("aws-api") {
+				if _, _, err := net.SplitHostPort(awsAPI); err != nil {
+					return usageErrorf("--aws-api %q: want HOST:PORT, e.g. %s", awsAPI, config.DefaultAWSAPIListen)
+				}
 			}
 			if check {
 				return checkConfig(a, file)

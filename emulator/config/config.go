@@ -118,7 +118,7 @@ type Listener struct {
 	Address string `yaml:"address,omitempty"`
 	// BindPort, when set, is the local port to bind instead of Port (not
 	// an ALB setting): the AWS API binds a listener created on port 443 at
-	// 8443 so that no root is needed, and Port stays what ALB logs and
+	// 10443 so that no root is needed, and Port stays what ALB logs and
 	// forwards (X-Forwarded-Port, the access log, #{port} in redirects).
 	BindPort             int                  `yaml:"bind_port,omitempty"`
 	SSLPolicy            string               `yaml:"ssl_policy,omitempty"`
@@ -261,7 +261,7 @@ type AWSAPI struct {
 	AccessKeys []AccessKey `yaml:"access_keys,omitempty"`
 	// ListenerAddress is the host that listeners created through the API
 	// bind (default 127.0.0.1). Ports below 1024 are bound at
-	// port + PrivilegedPortOffset (default 8000: 443 → 8443, 80 → 8080) so
+	// port + PrivilegedPortOffset (default 10000: 443 → 10443, 80 → 10080) so
 	// that no root is needed; DescribeListeners still says 443.
 	ListenerAddress      string `yaml:"listener_address,omitempty"`
 	PrivilegedPortOffset *int   `yaml:"privileged_port_offset,omitempty"`
@@ -279,7 +279,7 @@ const DefaultAWSAPIListen = "127.0.0.1:4566"
 
 // DefaultPrivilegedPortOffset is added to a listener port below 1024 that
 // the AWS API creates.
-const DefaultPrivilegedPortOffset = 8000
+const DefaultPrivilegedPortOffset = 10000
 
 // Address is the address the AWS API endpoint binds: Listen with an empty
 // host read as 127.0.0.1.

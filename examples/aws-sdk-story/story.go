@@ -394,7 +394,7 @@ func (st *story) modifyMode(ctx context.Context, mode string) error {
 }
 
 // locate finds where to connect: on albmtls its /_albmtls/load-balancers
-// route says where each listener is bound (443 is bound at 8443 unless
+// route says where each listener is bound (443 is bound at 10443 unless
 // configured otherwise); on AWS the load balancer's DNS name.
 func (st *story) locate(ctx context.Context, lb types.LoadBalancer, httpListener string) error {
 	if st.o.Endpoint == "" {
