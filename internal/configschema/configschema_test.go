@@ -163,7 +163,6 @@ func rel(p string) string {
 	return filepath.ToSlash(r)
 }
 
-
 // TestExamplesValidate validates every example config of the docs and the
 // repository against the generated schema with a JSON Schema validator, so
 // that what the docs show is what an editor accepts. The list must hold
