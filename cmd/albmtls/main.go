@@ -90,6 +90,7 @@ Shell completion (flag values included): albmtls completion bash|zsh|fish|powers
 		newBenchCmd(a),
 		newHealthCheckCmd(a),
 		newImportCmd(a),
+		newConfigCmd(a),
 	)
 	root.InitDefaultCompletionCmd()
 	conventions(root)
