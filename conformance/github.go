@@ -11,7 +11,7 @@ import (
 // shows a ::error line as an annotation on the run's summary page; it shows
 // the Markdown appended to the file named by $GITHUB_STEP_SUMMARY on the
 // same page. Both formats are documented at
-// https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands
+// https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions
 // (escaping: "%", CR and LF in the message; also ":" and "," in a
 // property).
 
