@@ -426,7 +426,7 @@ func (h *harness) runSteps(ctx context.Context, s *scenarios.Scenario, lb balanc
 			rec.Revoke = "revoke " + fmt.Sprint(names) + ": " + desc
 			if err != nil {
 				rec.Revoke = "revoke " + fmt.Sprint(names)
-				rec.Checks = []Check{{Name: "revoke", Expected: "the revocation accepted", Seen: err.Error()}}
+				rec.Checks = []Check{{Name: "revoke", Expected: "the revocation accepted", Seen: err.Error(), CouldNotRun: true}}
 				return
 			}
 			rec.Checks = []Check{{Name: "revoke", Expected: "the revocation accepted", Seen: "accepted", OK: true}}
@@ -448,7 +448,7 @@ func (h *harness) runRequest(ctx context.Context, s *scenarios.Scenario, st scen
 	rec.Client, rec.TLSVersion = client, version
 	base, serverName, unavailable := lb.base(listener)
 	if unavailable != "" {
-		rec.Checks = []Check{{Name: "listener", Expected: "the " + listener + " listener", Seen: unavailable}}
+		rec.Checks = []Check{{Name: "listener", Expected: "the " + listener + " listener", Seen: unavailable, CouldNotRun: true}}
 		return
 	}
 	r := request{base: base, serverName: serverName, version: version, roots: h.roots, method: "GET", path: "/", timeout: h.opts.Timeout}
@@ -458,7 +458,7 @@ func (h *harness) runRequest(ctx context.Context, s *scenarios.Scenario, st scen
 	if client != "" {
 		leaf, ok := h.set.Client(client)
 		if !ok {
-			rec.Checks = []Check{{Name: "client", Expected: "client certificate " + client, Seen: "not in the PKI"}}
+			rec.Checks = []Check{{Name: "client", Expected: "client certificate " + client, Seen: "not in the PKI", CouldNotRun: true}}
 			return
 		}
 		cert := leaf.TLSCertificate()
@@ -477,7 +477,7 @@ func (h *harness) runRequest(ctx context.Context, s *scenarios.Scenario, st scen
 		for _, name := range sortedKeys(req.Headers) {
 			m, err := vc.resolve(req.Headers[name])
 			if err != nil {
-				rec.Checks = []Check{{Name: "request.headers." + name, Expected: req.Headers[name].String(), Seen: err.Error()}}
+				rec.Checks = []Check{{Name: "request.headers." + name, Expected: req.Headers[name].String(), Seen: err.Error(), CouldNotRun: true}}
 				return
 			}
 			r.headers = append(r.headers, [2]string{name, m.value})

@@ -46,6 +46,7 @@ type junitCase struct {
 	File      string        `xml:"file,attr,omitempty"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure"`
+	Error     *junitMessage `xml:"error"`
 	Skipped   *junitMessage `xml:"skipped"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -59,22 +60,29 @@ type junitMessage struct {
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 // WriteJUnit writes the report as JUnit XML: one testcase per scenario,
-// classname "albmtls.conformance.<mode or first name part>", a failure
-// element with every failed check and the connection-log line, or a skipped
-// element with the reason.
+// classname "albmtls.conformance.<behaviour group>" (Group), and for a
+// failed scenario a failure element ("ran and differed": every failed check
+// and the connection-log line) or an error element ("could not run": the
+// setup failed, the load balancer could not be reached, a step timed out;
+// CouldNotRun), or a skipped element with the reason. The two kinds differ
+// so that a CI dashboard tells a broken emulator from a broken job.
 func (r *Report) WriteJUnit(w io.Writer) error {
 	pass, fail, skip := r.Counts()
+	errs := r.Errors()
+	fail -= errs
 	suite := junitSuite{
-		Name: "albmtls " + r.Title, Tests: pass + fail + skip, Failures: fail, Skipped: skip,
+		Name: "albmtls " + r.Title, Tests: pass + fail + errs + skip, Failures: fail, Errors: errs, Skipped: skip,
 		Time: seconds(r.Duration), Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
 		Properties: []junitProperty{{"target", r.Target}, {"pki", r.PKI}},
 	}
 	for _, res := range r.Results {
 		c := junitCase{Name: res.Name, Classname: classname(res.Name), File: res.File, Time: seconds(res.Duration)}
-		switch res.Status {
-		case StatusFail:
+		switch why := res.CouldNotRun(); {
+		case why != "":
+			c.Error = &junitMessage{Message: "could not run: " + why, Type: "ConformanceError", Text: failureText(res)}
+		case res.Status == StatusFail:
 			c.Failure = &junitMessage{Message: res.Message(), Type: "ConformanceFailure", Text: failureText(res)}
-		case StatusSkip:
+		case res.Status == StatusSkip:
 			c.Skipped = &junitMessage{Message: res.Reason}
 		}
 		if nc := res.NotChecked(); len(nc) > 0 {
@@ -86,7 +94,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
-	doc := junitSuites{Name: "albmtls", Tests: suite.Tests, Failures: fail, Skipped: skip, Time: suite.Time, Suites: []junitSuite{suite}}
+	doc := junitSuites{Name: "albmtls", Tests: suite.Tests, Failures: fail, Errors: errs, Skipped: skip, Time: suite.Time, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -99,13 +107,10 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	return err
 }
 
-// classname groups scenarios by their first word (verify, passthrough,
-// off, truststore, xff, …), which CI reporters show as a package.
-func classname(name string) string {
-	first, _, _ := strings.Cut(name, "-")
-	first, _, _ = strings.Cut(first, "/")
-	return "albmtls.conformance." + first
-}
+// classname groups scenarios by behaviour (Group: verify, passthrough,
+// off, truststore, forwarded-headers, …), which CI reporters show as a
+// package.
+func classname(name string) string { return "albmtls.conformance." + Group(name) }
 
 // failureText is the body of a failure: the description, then expected
 // versus seen per check, then what was seen per step.

@@ -180,7 +180,10 @@ func TestBadTargetsFailWithTheReason(t *testing.T) {
 				assert.Equal(t, StatusFail, r.Status, r.Name)
 				assert.Contains(t, r.Message(), "connection: expected a TLS connection and an answer, saw error (")
 				assert.Contains(t, r.Message(), tc.want)
+				assert.Contains(t, r.CouldNotRun(), tc.want, "an unreachable target is \"could not run\", not a difference")
 			}
+			j := parseJUnit(t, rep)
+			assert.Equal(t, []int{0, 2}, []int{j.Failures, j.Errors}, "JUnit: errors, not failures")
 			t.Logf("%s: %s", tc.name, time.Since(started).Round(time.Millisecond))
 		})
 	}

@@ -61,9 +61,12 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// WriteMarkdown writes the report as Markdown: the totals, a summary table,
-// and for each failure a section with expected versus seen, the status,
-// the headers the target received and the connection-log line.
+// WriteMarkdown writes the report as Markdown, opening on what needs
+// attention: the totals, then a section per failed scenario (expected
+// versus seen, the outcome, the headers the target received, the
+// connection-log line), then the table of every scenario, failures first.
+// With FailedOnly the table lists the failures only. PEM values are cut
+// with a note (the HTML report folds them instead).
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	pass, fail, skip := r.Counts()
@@ -72,10 +75,26 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.PKIRemoved {
 		pkiNote = " (generated for this run and removed at its end; --keep DIR keeps it)"
 	}
-	fmt.Fprintf(&b, "- target: %s\n- PKI: `%s`%s\n- started: %s\n- wall time: %s\n- **%s: %d passed, %d failed, %d skipped**\n\n",
-		r.Target, r.PKI, pkiNote, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), plural(len(r.Results), "scenario"), pass, fail, skip)
-	b.WriteString("| scenario | result | basis | time | detail |\n|---|---|---|---|---|\n")
-	for _, res := range r.Results {
+	fmt.Fprintf(&b, "- target: %s\n- PKI: `%s`%s\n- started: %s\n- wall time: %s\n- **%s: %d passed, %d failed, %d skipped**%s\n",
+		r.Target, r.PKI, pkiNote, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), plural(len(r.Results), "scenario"), pass, fail, skip, errorsNote(r.Errors()))
+	if fail > 0 {
+		fmt.Fprintf(&b, "\n## Failures (%d)\n", fail)
+		for _, res := range r.Ordered() {
+			if res.Status == StatusFail {
+				writeFailureMD(&b, res)
+			}
+		}
+	}
+	if r.FailedOnly {
+		fmt.Fprintf(&b, "\n## Scenarios\n\nFailed scenarios only (--report-failed-only): %d passed and %d skipped are left out.\n", pass, skip)
+	} else {
+		b.WriteString("\n## All scenarios\n")
+	}
+	b.WriteString("\n| scenario | result | group | basis | time | detail |\n|---|---|---|---|---|---|\n")
+	for _, res := range r.Ordered() {
+		if r.FailedOnly && res.Status != StatusFail {
+			continue
+		}
 		detail := ""
 		if res.Status != StatusPass {
 			detail = truncate(res.Message(), 200)
@@ -84,25 +103,27 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		if res.Status == StatusFail {
 			name = "[" + res.Name + "](#" + anchor(res.Name) + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, verdictMark(res.Status), res.Basis, res.Duration.Round(time.Millisecond), mdCell(detail))
-	}
-	if fail > 0 {
-		b.WriteString("\n## Failures\n")
-		for _, res := range r.Results {
-			if res.Status == StatusFail {
-				writeFailureMD(&b, res)
-			}
-		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", name, verdictMark(res), Group(res.Name), res.Basis, res.Duration.Round(time.Millisecond), mdCell(detail))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func verdictMark(s Status) string {
-	switch s {
-	case StatusPass:
+// errorsNote says how many of the failures could not run, or "".
+func errorsNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d of the failures could not run)", n)
+}
+
+func verdictMark(res *Result) string {
+	switch {
+	case res.CouldNotRun() != "":
+		return "**ERROR** (could not run)"
+	case res.Status == StatusPass:
 		return "pass"
-	case StatusFail:
+	case res.Status == StatusFail:
 		return "**FAIL**"
 	}
 	return "skip"
@@ -126,8 +147,10 @@ func mdCell(s string) string {
 }
 
 func writeFailureMD(b *strings.Builder, res *Result) {
-	fmt.Fprintf(b, "\n### %s\n\n%s\n\nSource: %s, <%s> (%s). File: `%s`.\n", res.Name, oneLine(res.Description), res.Reference, res.URL, res.Basis, res.File)
-	if res.Reason != "" {
+	fmt.Fprintf(b, "\n### %s\n\n%s\n\nSource: %s, <%s> (%s). File: `%s`. Group: %s.\n", res.Name, oneLine(res.Description), res.Reference, res.URL, res.Basis, res.File, Group(res.Name))
+	if why := res.CouldNotRun(); why != "" {
+		fmt.Fprintf(b, "\n**Could not run:** %s\n", mdCell(why))
+	} else if res.Reason != "" {
 		fmt.Fprintf(b, "\n**%s**\n", mdCell(res.Reason))
 	}
 	for _, st := range res.Steps {
@@ -184,8 +207,11 @@ func writeFailureMD(b *strings.Builder, res *Result) {
 
 func mdCode(s string) string {
 	s = strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+	if short, ok := fold(s); ok {
+		return short
+	}
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		s = cut(s, 300) + "…"
 	}
 	return s
 }
@@ -197,7 +223,8 @@ func orNone(s string) string {
 	return "`" + s + "`"
 }
 
-// headerText prints headers sorted, long values cut.
+// headerText prints headers sorted, long values cut and PEM values folded
+// to their first characters with a note.
 func headerText(h http.Header) string {
 	keys := make([]string, 0, len(h))
 	for k := range h {
@@ -207,8 +234,10 @@ func headerText(h http.Header) string {
 	var b strings.Builder
 	for _, k := range keys {
 		for _, v := range h[k] {
-			if len(v) > 200 {
-				v = v[:200] + fmt.Sprintf("… (%d bytes)", len(v))
+			if short, ok := fold(v); ok {
+				v = short
+			} else if len(v) > 200 {
+				v = cut(v, 200) + fmt.Sprintf("… (%d bytes)", len(v))
 			}
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
@@ -225,10 +254,27 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms":       func(d time.Duration) time.Duration { return d.Round(time.Millisecond) },
 	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"checkBad": func(c Check) bool { return !c.OK && c.NotChecked == "" },
+	"value":    foldHTML,
+	"group":    Group,
+	"sorted":   sortedHeaders,
 }).Parse(htmlTemplate))
 
-// WriteHTML writes the same report as a self-contained HTML page.
+// WriteHTML writes the same report as a self-contained HTML page without
+// scripts: the totals, a Failures section with one section per failed
+// scenario, then the table of every scenario, failures first, with a
+// "failures only" switch that works in CSS alone (FailedOnly leaves the
+// other rows out). PEM values and long values sit folded in <details>.
 func (r *Report) WriteHTML(w io.Writer) error {
 	pass, fail, skip := r.Counts()
-	return reportHTML.Execute(w, map[string]any{"R": r, "Pass": pass, "Fail": fail, "Skip": skip})
+	var rows, failed []*Result
+	for _, res := range r.Ordered() {
+		if res.Status == StatusFail {
+			failed = append(failed, res)
+		}
+		if !r.FailedOnly || res.Status == StatusFail {
+			rows = append(rows, res)
+		}
+	}
+	return reportHTML.Execute(w, map[string]any{"R": r, "Pass": pass, "Fail": fail, "Skip": skip, "Errors": r.Errors(),
+		"Failed": failed, "Rows": rows})
 }

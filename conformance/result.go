@@ -29,6 +29,11 @@ type Check struct {
 	// NotChecked, when set, says why the harness could not look (a remote
 	// target's connection log, for instance); such a check does not fail.
 	NotChecked string
+	// CouldNotRun marks a failed check that is about the harness's own
+	// set-up (a listener the target does not offer, a certificate the PKI
+	// lacks, a refused runtime revocation), not about the load balancer's
+	// answer: the scenario could not be run (a JUnit error).
+	CouldNotRun bool
 }
 
 // String is "NAME: expected X, saw Y".
@@ -42,10 +47,13 @@ func (c Check) String() string {
 // short cuts a value for one-line messages; reports show more.
 func short(s string) string {
 	const n = 120
+	if isPEM(s) && len(s) > foldHead {
+		return fmt.Sprintf("%s… (PEM, %d bytes)", cut(s, foldHead), len(s))
+	}
 	if len(s) <= n {
 		return s
 	}
-	return fmt.Sprintf("%s… (%d bytes)", s[:n], len(s))
+	return fmt.Sprintf("%s… (%d bytes)", cut(s, n), len(s))
 }
 
 // StepRecord is what one step did and what was seen, for the report.
@@ -140,6 +148,38 @@ func (r *Result) Message() string {
 	return ""
 }
 
+// CouldNotRun says why a failed scenario could not be run to a verdict,
+// or "" when it ran and what it saw differed from what was expected (or it
+// did not fail). A scenario could not run when its setup failed before any
+// step (the setup did not load, the emulator did not start, the run was
+// cancelled), when a step could not reach the load balancer (connection
+// refused, a timeout, an untrusted server certificate: the "error"
+// outcome) or when the harness could not set a step up. JUnit reports the
+// former as an error and the latter as a failure.
+func (r *Result) CouldNotRun() string {
+	if r.Status != StatusFail {
+		return ""
+	}
+	if r.Reason != "" {
+		return r.Reason
+	}
+	for _, st := range r.Steps {
+		prefix := ""
+		if len(r.Steps) > 1 {
+			prefix = fmt.Sprintf("step %d: ", st.Index)
+		}
+		if st.Handshake == outcomeError {
+			return prefix + "could not reach the load balancer: " + st.Error
+		}
+		for _, c := range st.Failed() {
+			if c.CouldNotRun {
+				return prefix + c.String()
+			}
+		}
+	}
+	return ""
+}
+
 // NotChecked lists the checks the harness could not make.
 func (r *Result) NotChecked() []Check {
 	var out []Check
@@ -180,6 +220,9 @@ type Report struct {
 	// Duration is the wall time of the whole run.
 	Duration time.Duration
 	Results  []*Result
+	// FailedOnly makes the Markdown and HTML reports list the failed
+	// scenarios only (--report-failed-only); the totals still count all.
+	FailedOnly bool
 }
 
 // Counts returns how many scenarios passed, failed and were skipped.
@@ -195,6 +238,32 @@ func (r *Report) Counts() (pass, fail, skip int) {
 		}
 	}
 	return
+}
+
+// Errors counts the failed scenarios that could not run (CouldNotRun).
+func (r *Report) Errors() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.CouldNotRun() != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// Ordered returns the results failures first (in catalogue order), then
+// the skipped scenarios, then the passes: the order the reports use, so
+// that they open on what needs attention.
+func (r *Report) Ordered() []*Result {
+	out := make([]*Result, 0, len(r.Results))
+	for _, st := range []Status{StatusFail, StatusSkip, StatusPass} {
+		for _, res := range r.Results {
+			if res.Status == st {
+				out = append(out, res)
+			}
+		}
+	}
+	return out
 }
 
 // Failed reports whether any scenario failed (the CLI then exits 1).

@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,10 +10,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/internal/golden"
 	"github.com/albmtls/albmtls/scenarios"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestTemplateConfigGolden: a scenario's albmtls.yaml is written through
 // config.Marshal from a config.Config; it is the golden file, and loads
@@ -32,11 +30,11 @@ func TestTemplateConfigGolden(t *testing.T) {
 	require.NoError(t, err)
 	data, err := config.Marshal(cfg)
 	require.NoError(t, err)
-	golden := filepath.Join("testdata", "template.yaml.golden")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, data, 0o644))
+	goldenFile := filepath.Join("testdata", "template.yaml.golden")
+	if golden.Update() {
+		require.NoError(t, os.WriteFile(goldenFile, data, 0o644))
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(goldenFile)
 	require.NoError(t, err, "run go test -update")
 	assert.Equal(t, string(want), string(data))
 

@@ -39,6 +39,8 @@ type conformanceConfig struct {
 	json      bool
 	printCfg  bool
 	quiet     bool
+	// failedOnly is --report-failed-only.
+	failedOnly bool
 }
 
 func newConformanceCmd(a *app) *cobra.Command {
@@ -62,7 +64,12 @@ backend, whose answers are checked against --expect FILE (default: member
 allowed, outsider 403, missing or spoofed headers refused).
 
 Writes a progress line on stderr, a summary table on stdout, JUnit XML with
---junit and a Markdown (or, for *.html, HTML) report with --report. The exit
+--junit (a scenario that could not run is an <error>, one whose outcome
+differed a <failure>) and a Markdown (or, for *.html, HTML) report with
+--report, which opens on the failures. Under GitHub Actions
+(GITHUB_ACTIONS=true) each failure is also an ::error annotation on stdout,
+and the Markdown summary is appended to $GITHUB_STEP_SUMMARY when it is set.
+The exit
 status is 1 when any scenario failed, 2 when the flags, --pki, --scenarios or
 --expect cannot be used. --list --json prints the catalogue as a JSON array
 of {name, description, basis, reference, url, file}.`,
@@ -94,6 +101,7 @@ of {name, description, basis, reference, url, file}.`,
 	f.StringVar(&cfg.run, "run", "", "run only the scenarios whose name matches this `REGEXP`")
 	f.StringVar(&cfg.junit, "junit", "", "write JUnit XML to `FILE`")
 	f.StringVar(&cfg.report, "report", "", "write a Markdown report (HTML when FILE ends in .html) to `FILE`")
+	f.BoolVar(&cfg.failedOnly, "report-failed-only", false, "list only the failed scenarios in the --report and $GITHUB_STEP_SUMMARY tables")
 	f.StringVar(&cfg.backend, "backend", "", "test your backend at `URL` with the in-process emulator in front of it")
 	f.StringVar(&cfg.expect, "expect", "", "expectation `FILE` for --backend (YAML; see docs/conformance.md)")
 	f.StringArrayVar(&cfg.sets, "set", nil, "change a key of every generated config, `PATH=VALUE` (repeatable), e.g. emulation.strip_client_headers=false")
@@ -196,7 +204,11 @@ func runConformance(ctx context.Context, a *app, cfg conformanceConfig) error {
 	if err != nil {
 		return err
 	}
+	rep.FailedOnly = cfg.failedOnly
 	if err := rep.WriteSummary(a.stdout); err != nil {
+		return err
+	}
+	if err := rep.PublishGitHub(conformance.GitHubFromEnv(os.Getenv), a.stdout); err != nil {
 		return err
 	}
 	if cfg.junit != "" {

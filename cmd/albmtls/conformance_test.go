@@ -83,11 +83,17 @@ func TestConformanceFromAFreshCheckout(t *testing.T) {
 
 // TestConformanceBreakingABehaviourExits1: --set breaks stripping; the
 // spoofing scenarios fail, the exit status is 1, and the reports say why.
+//
+// It runs as under GitHub Actions: each failure is an ::error annotation on
+// stdout and the failed-only summary (--report-failed-only) is appended to
+// $GITHUB_STEP_SUMMARY.
 func TestConformanceBreakingABehaviourExits1(t *testing.T) {
 	dir := t.TempDir()
-	junit, html := filepath.Join(dir, "out.xml"), filepath.Join(dir, "out.html")
+	junit, html, summary := filepath.Join(dir, "out.xml"), filepath.Join(dir, "out.html"), filepath.Join(dir, "summary.md")
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
 	code, stdout, stderr := runConformanceCLI("--pki", pkitest.Dir(t), "--run", "spoof", "--set", "emulation.strip_client_headers=false",
-		"--junit", junit, "--report", html)
+		"--junit", junit, "--report", html, "--report-failed-only")
 	assert.Equal(t, 1, code, stderr)
 	assert.Regexp(t, `verify-replaces-spoofed-mtls-headers +FAIL +\d+ms +target_headers_absent.X-Amzn-Mtls-Clientcert: expected \(absent\)`, stdout)
 	assert.Contains(t, stderr, "FAIL off-strips-spoofed-mtls-headers: target_headers_absent.X-Amzn-Mtls-Clientcert-Subject: expected (absent), saw CN=member")
@@ -100,7 +106,15 @@ func TestConformanceBreakingABehaviourExits1(t *testing.T) {
 	page, err := os.ReadFile(html)
 	require.NoError(t, err)
 	assert.Contains(t, string(page), "<!DOCTYPE html>")
-	assert.Contains(t, string(page), `<section id="off-strips-spoofed-mtls-headers">`)
+	assert.Contains(t, string(page), `<section class="failure" id="off-strips-spoofed-mtls-headers">`)
+	assert.Contains(t, string(page), "Failed scenarios only (--report-failed-only)")
+
+	assert.Equal(t, 5, strings.Count(stdout, "\n::error title=albmtls conformance%3A "), stdout)
+	assert.Regexp(t, `(?m)^::error title=albmtls conformance%3A off-strips-spoofed-mtls-headers failed::target_headers_absent\.X-Amzn-Mtls-Clientcert-Subject: expected \(absent\), saw CN=member`, stdout)
+	sum, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	assert.Contains(t, string(sum), "**5 scenarios: 0 passed, 5 failed, 0 skipped**")
+	assert.Contains(t, string(sum), "\n### off-strips-spoofed-mtls-headers\n")
 }
 
 func TestConformanceBackendFlag(t *testing.T) {

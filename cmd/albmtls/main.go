@@ -91,6 +91,7 @@ Shell completion (flag values included): albmtls completion bash|zsh|fish|powers
 		newHealthCheckCmd(a),
 		newImportCmd(a),
 		newAWSCmd(a),
+		newConfigCmd(a),
 	)
 	root.InitDefaultCompletionCmd()
 	conventions(root)

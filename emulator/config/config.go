@@ -510,7 +510,7 @@ func ParseAll(file string, data []byte) (*Config, Errors) {
 		return nil, Errors(yamlstrict.As(err))
 	}
 	c.root = root
-	errs := Errors(yamlstrict.DecodeAll(file, root, c))
+	errs := Errors(yamlstrict.DecodeAllHinted(file, root, c, aliasHint))
 	bad := map[string]bool{}
 	for _, e := range errs {
 		bad[e.Path] = true

@@ -39,3 +39,29 @@ func Distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// SnakeCase writes a CamelCase or PascalCase name (CloudFormation's
+// SslPolicy, MutualAuthentication, TrustStoreArn) in snake_case
+// (ssl_policy, mutual_authentication, trust_store_arn); a run of capitals
+// is one word (HTTPCode → http_code). A name without capitals is returned
+// as it is.
+func SnakeCase(s string) string {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		upper := r >= 'A' && r <= 'Z'
+		if upper && i > 0 && rs[i-1] != '_' {
+			prevLower := rs[i-1] >= 'a' && rs[i-1] <= 'z' || rs[i-1] >= '0' && rs[i-1] <= '9'
+			nextLower := i+1 < len(rs) && rs[i+1] >= 'a' && rs[i+1] <= 'z'
+			prevUpper := rs[i-1] >= 'A' && rs[i-1] <= 'Z'
+			if prevLower || prevUpper && nextLower {
+				b.WriteByte('_')
+			}
+		}
+		if upper {
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

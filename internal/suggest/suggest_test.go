@@ -23,3 +23,22 @@ func TestClosest(t *testing.T) {
 	assert.Equal(t, "", Closest("completely-different", keys, 2))
 	assert.Equal(t, "mode", Closest("completely-different", keys[:1], -1), "any distance")
 }
+
+func TestSnakeCase(t *testing.T) {
+	for in, want := range map[string]string{
+		"SslPolicy":                     "ssl_policy",
+		"MutualAuthentication":          "mutual_authentication",
+		"TrustStoreArn":                 "trust_store_arn",
+		"Port":                          "port",
+		"HTTPCode":                      "http_code",
+		"HealthCheckIntervalSeconds":    "health_check_interval_seconds",
+		"CaCertificatesBundleS3Bucket":  "ca_certificates_bundle_s3_bucket",
+		"ssl_policy":                    "ssl_policy",
+		"trustStoreArn":                 "trust_store_arn",
+		"IgnoreClientCertificateExpiry": "ignore_client_certificate_expiry",
+	} {
+		if got := SnakeCase(in); got != want {
+			t.Errorf("SnakeCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

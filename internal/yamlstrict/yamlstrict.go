@@ -107,8 +107,20 @@ func Decode(file string, root *yaml.Node, v any) error {
 // left out), so that the caller can go on validating the rest and report
 // all problems in one run.
 func DecodeAll(file string, root *yaml.Node, v any) Errors {
+	return DecodeAllHinted(file, root, v, nil)
+}
+
+// Hint explains an unknown key that is another tool's name for a key
+// (Terraform's trust_store_arn for trust_store), or returns "". parent is
+// the key path of the mapping the key is in ("listeners[0].mutual_authentication",
+// "" at the top), valid the keys that mapping takes.
+type Hint func(parent, key string, valid []string) string
+
+// DecodeAllHinted is DecodeAll whose unknown-key errors carry hint's
+// explanation, when it has one, instead of the nearest valid key.
+func DecodeAllHinted(file string, root *yaml.Node, v any, hint Hint) Errors {
 	bad := map[*yaml.Node]bool{}
-	errs := checkKeys(file, root, "", reflect.TypeOf(v), bad)
+	errs := (&checker{file: file, bad: bad, hint: hint}).keys(root, "", reflect.TypeOf(v))
 	if err := withoutNodes(root, bad).Decode(v); err != nil {
 		errs = append(errs, Positioned(file, err)...)
 	}
@@ -183,12 +195,19 @@ func Positioned(file string, err error) Errors {
 	return es
 }
 
-// checkKeys walks the YAML tree alongside the Go type it decodes into and
+// keys walks the YAML tree alongside the Go type it decodes into and
 // reports every mapping key the type does not have, with the valid keys and
 // the nearest one, and every enumerated scalar its type refuses (checkText),
 // recording those nodes in bad. Scalars and sequences given for structs are
 // left to the decoder, which reports type errors.
-func checkKeys(file string, n *yaml.Node, keyPath string, t reflect.Type, bad map[*yaml.Node]bool) Errors {
+type checker struct {
+	file string
+	bad  map[*yaml.Node]bool
+	hint Hint
+}
+
+func (c *checker) keys(n *yaml.Node, keyPath string, t reflect.Type) Errors {
+	file, bad := c.file, c.bad
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -214,28 +233,37 @@ func checkKeys(file string, n *yaml.Node, keyPath string, t reflect.Type, bad ma
 			f, ok := fieldByKey(t, k.Value)
 			if !ok {
 				msg := fmt.Sprintf("unknown key %q", k.Value)
-				if s := suggest.Closest(k.Value, keys, 3); s != "" {
+				if h := c.hintFor(keyPath, k.Value, keys); h != "" {
+					msg += " (" + h + ")"
+				} else if s := suggest.Closest(k.Value, keys, 3); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				errs = append(errs, &Error{File: file, Line: k.Line, Path: sub, Msg: msg + "; valid keys here: " + strings.Join(keys, ", ")})
 				continue
 			}
-			errs = append(errs, checkKeys(file, val, sub, f.Type, bad)...)
+			errs = append(errs, c.keys(val, sub, f.Type)...)
 		}
 	case reflect.Slice:
 		if n.Kind == yaml.SequenceNode {
 			for i, item := range n.Content {
-				errs = append(errs, checkKeys(file, item, keyPath+"["+strconv.Itoa(i)+"]", t.Elem(), bad)...)
+				errs = append(errs, c.keys(item, keyPath+"["+strconv.Itoa(i)+"]", t.Elem())...)
 			}
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				errs = append(errs, checkKeys(file, n.Content[i+1], Join(keyPath, n.Content[i].Value), t.Elem(), bad)...)
+				errs = append(errs, c.keys(n.Content[i+1], Join(keyPath, n.Content[i].Value), t.Elem())...)
 			}
 		}
 	}
 	return errs
+}
+
+func (c *checker) hintFor(parent, key string, valid []string) string {
+	if c.hint == nil {
+		return ""
+	}
+	return c.hint(parent, key, valid)
 }
 
 func yamlKeys(t reflect.Type) []string {
