@@ -83,9 +83,7 @@ func (r *record) detail(now time.Time, inUse []string) certificateDetail {
 	for _, n := range keyUsageNames(c) {
 		d.KeyUsages = append(d.KeyUsages, keyUsage{n})
 	}
-	for _, e := range extendedKeyUsages(c) {
-		d.ExtendedKeyUsages = append(d.ExtendedKeyUsages, e)
-	}
+	d.ExtendedKeyUsages = append(d.ExtendedKeyUsages, extendedKeyUsages(c)...)
 	return d
 }
 
