@@ -241,7 +241,8 @@ func TestDeleteInUse(t *testing.T) {
 
 func TestTags(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, acm.Options{})
+	changes := 0
+	f := newFixture(t, acm.Options{OnChange: func() { changes++ }})
 	m, _ := serverWithChain(t)
 	out, err := f.client.ImportCertificate(ctx, &acmsdk.ImportCertificateInput{Certificate: m.cert, PrivateKey: m.key,
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("edge")}, {Key: aws.String("story")}}})
@@ -249,6 +250,26 @@ func TestTags(t *testing.T) {
 	tags, err := f.client.ListTagsForCertificate(ctx, &acmsdk.ListTagsForCertificateInput{CertificateArn: out.CertificateArn})
 	require.NoError(t, err)
 	assert.Equal(t, []types.Tag{{Key: aws.String("team"), Value: aws.String("edge")}, {Key: aws.String("story")}}, tags.Tags)
+
+	// AddTagsToCertificate replaces a key's value and adds new keys;
+	// RemoveTagsFromCertificate removes by key, or by key and value.
+	_, err = f.client.AddTagsToCertificate(ctx, &acmsdk.AddTagsToCertificateInput{CertificateArn: out.CertificateArn,
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}, {Key: aws.String("env"), Value: aws.String("local")}}})
+	require.NoError(t, err)
+	tags, err = f.client.ListTagsForCertificate(ctx, &acmsdk.ListTagsForCertificateInput{CertificateArn: out.CertificateArn})
+	require.NoError(t, err)
+	assert.Equal(t, []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}, {Key: aws.String("story")}, {Key: aws.String("env"), Value: aws.String("local")}}, tags.Tags)
+	_, err = f.client.RemoveTagsFromCertificate(ctx, &acmsdk.RemoveTagsFromCertificateInput{CertificateArn: out.CertificateArn,
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("edge")}, {Key: aws.String("story")}}})
+	require.NoError(t, err)
+	tags, err = f.client.ListTagsForCertificate(ctx, &acmsdk.ListTagsForCertificateInput{CertificateArn: out.CertificateArn})
+	require.NoError(t, err)
+	assert.Equal(t, []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}, {Key: aws.String("env"), Value: aws.String("local")}}, tags.Tags,
+		"team stays: its value is not edge")
+	assert.Equal(t, 3, changes)
+	_, err = f.client.AddTagsToCertificate(ctx, &acmsdk.AddTagsToCertificateInput{CertificateArn: aws.String("arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-4234-8234-123456789012"),
+		Tags: []types.Tag{{Key: aws.String("a")}}})
+	requireAPIError[*types.ResourceNotFoundException](t, err)
 
 	_, err = f.client.ImportCertificate(ctx, &acmsdk.ImportCertificateInput{Certificate: m.cert, PrivateKey: m.key,
 		Tags: []types.Tag{{Key: aws.String("aws:owner"), Value: aws.String("x")}}})
@@ -259,6 +280,9 @@ func TestTags(t *testing.T) {
 	}
 	_, err = f.client.ImportCertificate(ctx, &acmsdk.ImportCertificateInput{Certificate: m.cert, PrivateKey: m.key, Tags: many})
 	requireAPIError[*types.TooManyTagsException](t, err)
+	_, err = f.client.AddTagsToCertificate(ctx, &acmsdk.AddTagsToCertificateInput{CertificateArn: out.CertificateArn, Tags: many[:49]})
+	requireAPIError[*types.TooManyTagsException](t, err) // 2 + 49 > 50
+	assert.Equal(t, 3, changes, "refused calls change nothing")
 }
 
 // rawCall posts one JSON 1.1 request without the SDK, for what the SDK

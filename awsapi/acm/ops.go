@@ -31,12 +31,14 @@ type tag struct {
 
 // handlers maps each X-Amz-Target operation to its implementation.
 var handlers = map[string]func(*Service, []byte) (any, *apiError){
-	"ImportCertificate":      (*Service).importCertificate,
-	"DescribeCertificate":    (*Service).describeCertificate,
-	"ListCertificates":       (*Service).listCertificates,
-	"GetCertificate":         (*Service).getCertificate,
-	"DeleteCertificate":      (*Service).deleteCertificate,
-	"ListTagsForCertificate": (*Service).listTagsForCertificate,
+	"ImportCertificate":         (*Service).importCertificate,
+	"DescribeCertificate":       (*Service).describeCertificate,
+	"ListCertificates":          (*Service).listCertificates,
+	"GetCertificate":            (*Service).getCertificate,
+	"DeleteCertificate":         (*Service).deleteCertificate,
+	"ListTagsForCertificate":    (*Service).listTagsForCertificate,
+	"AddTagsToCertificate":      (*Service).addTagsToCertificate,
+	"RemoveTagsFromCertificate": (*Service).removeTagsFromCertificate,
 }
 
 func operationNames() []string {
@@ -339,6 +341,89 @@ func (s *Service) listTagsForCertificate(body []byte) (any, *apiError) {
 	return struct {
 		Tags []tag `json:"Tags"`
 	}{append([]tag{}, r.tags...)}, nil
+}
+
+type tagsRequest struct {
+	CertificateArn *string `json:"CertificateArn"`
+	Tags           []tag   `json:"Tags"`
+}
+
+func tagsCall(body []byte, op string) (string, []tag, *apiError) {
+	var req tagsRequest
+	if aerr := decode(body, op, &req); aerr != nil {
+		return "", nil, aerr
+	}
+	var v violations
+	v.arn("certificateArn", req.CertificateArn, true)
+	switch {
+	case req.Tags == nil:
+		v.add("null", "tags", "not be null")
+	case len(req.Tags) < 1:
+		v.add("[]", "tags", "have length greater than or equal to 1")
+	case len(req.Tags) > 50:
+		v.add(fmt.Sprintf("(%d tags)", len(req.Tags)), "tags", "have length less than or equal to 50")
+	}
+	if aerr := v.err(); aerr != nil {
+		return "", nil, aerr
+	}
+	return *req.CertificateArn, req.Tags, nil
+}
+
+// addTagsToCertificate adds tags, replacing the value of a key the
+// certificate already has.
+func (s *Service) addTagsToCertificate(body []byte) (any, *apiError) {
+	arn, tags, aerr := tagsCall(body, "AddTagsToCertificate")
+	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := checkTags(tags); aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	r, aerr := s.lookup(arn)
+	if aerr != nil {
+		s.mu.Unlock()
+		return nil, aerr
+	}
+	merged := slices.Clone(r.tags)
+	for _, t := range tags {
+		if i := slices.IndexFunc(merged, func(x tag) bool { return x.Key == t.Key }); i >= 0 {
+			merged[i] = t
+		} else {
+			merged = append(merged, t)
+		}
+	}
+	if aerr := checkTags(merged); aerr != nil {
+		s.mu.Unlock()
+		return nil, aerr
+	}
+	r.tags = merged
+	s.mu.Unlock()
+	s.notifyChange()
+	return struct{}{}, nil
+}
+
+// removeTagsFromCertificate removes tags by key; a tag given with a value
+// is removed only if the value matches.
+func (s *Service) removeTagsFromCertificate(body []byte) (any, *apiError) {
+	arn, tags, aerr := tagsCall(body, "RemoveTagsFromCertificate")
+	if aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	r, aerr := s.lookup(arn)
+	if aerr != nil {
+		s.mu.Unlock()
+		return nil, aerr
+	}
+	r.tags = slices.DeleteFunc(slices.Clone(r.tags), func(x tag) bool {
+		return slices.ContainsFunc(tags, func(t tag) bool {
+			return t.Key == x.Key && (t.Value == nil || (x.Value != nil && *t.Value == *x.Value))
+		})
+	})
+	s.mu.Unlock()
+	s.notifyChange()
+	return struct{}{}, nil
 }
 
 // status is ACM's status of an imported certificate: ISSUED until NotAfter

@@ -1,6 +1,6 @@
 // Package acm is albmtls's AWS Certificate Manager: the part of ACM an ALB
 // story needs (ImportCertificate, DescribeCertificate, ListCertificates,
-// GetCertificate, DeleteCertificate, ListTagsForCertificate) over ACM's own
+// GetCertificate, DeleteCertificate and the tag calls) over ACM's own
 // wire protocol, AWS JSON 1.1 (POST /, X-Amz-Target:
 // CertificateManager.<Operation>, Content-Type application/x-amz-json-1.1),
 // so the AWS SDKs and CLI talk to it unchanged. A listener's CertificateArn
@@ -43,7 +43,7 @@ type Options struct {
 	// back into the Service.
 	InUse func(certificateARN string) []string
 	// OnChange runs after each successful mutating call (ImportCertificate,
-	// DeleteCertificate), without the service's lock held and one call at a
+	// DeleteCertificate, AddTagsToCertificate, RemoveTagsFromCertificate), without the service's lock held and one call at a
 	// time, so a Snapshot taken in it is never older than one taken by an
 	// earlier call.
 	OnChange func()
