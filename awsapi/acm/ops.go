@@ -22,6 +22,7 @@ type record struct {
 	createdAt  time.Time // first import
 	importedAt time.Time // latest import (a re-import moves it)
 	tags       []tag
+	fromConfig bool // added by AddFromConfig: left out of Snapshot
 }
 
 type tag struct {

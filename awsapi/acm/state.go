@@ -35,6 +35,9 @@ func (s *Service) Snapshot() ([]byte, error) {
 	s.mu.Lock()
 	st := stateFile{Version: stateVersion, NextSeq: s.nextSeq, Certificates: []stateRecord{}}
 	for _, r := range s.certs {
+		if r.fromConfig {
+			continue
+		}
 		st.Certificates = append(st.Certificates, stateRecord{
 			ARN: r.ARN, Seq: r.seq,
 			CertificatePEM: string(r.m.certPEM), CertificateChain: string(r.m.chainPEM), PrivateKeyPEM: string(r.m.keyPEM),
@@ -89,6 +92,20 @@ func (s *Service) Restore(data []byte) error {
 		certs[sr.ARN] = &record{ARN: sr.ARN, seq: sr.Seq, m: m, createdAt: sr.CreatedAt, importedAt: sr.ImportedAt, tags: sr.Tags}
 	}
 	s.mu.Lock()
+	// The configuration's certificates stay, numbered after the restored
+	// ones so that creation order (and NextToken) has no ties.
+	var kept []*record
+	for arn, r := range s.certs {
+		if r.fromConfig && certs[arn] == nil {
+			kept = append(kept, r)
+		}
+	}
+	slices.SortFunc(kept, func(a, b *record) int { return compareSeq(a.seq, b.seq) })
+	for _, r := range kept {
+		next++
+		r.seq = next
+		certs[r.ARN] = r
+	}
 	s.certs, s.nextSeq = certs, next
 	s.mu.Unlock()
 	return nil
@@ -104,4 +121,40 @@ func restoreClock(certPEM string) time.Time {
 		return time.Time{}
 	}
 	return c.NotBefore
+}
+
+// AddFromConfig puts a certificate defined outside the API, a listener
+// certificate of albmtls.yaml, into the service under c.ARN, so that the
+// CertificateArn ELBv2 reports for that listener (awsarn.Certificate with
+// awsarn.CertificateID) is one DescribeCertificate, GetCertificate and
+// ListCertificates know. It is checked as ImportCertificate checks except
+// for the validity period (a configuration may serve an expired certificate
+// on purpose), replaces an earlier AddFromConfig of the same ARN, is not part
+// of Snapshot (the configuration adds it again at start) and does not call
+// OnChange. c.DomainName is ignored: it is read from the certificate.
+func (s *Service) AddFromConfig(c Certificate) error {
+	if aerr := s.checkARN(c.ARN); aerr != nil {
+		return fmt.Errorf("acm: config certificate: %s", aerr.message)
+	}
+	var chain []byte
+	if len(c.ChainPEM) > 0 {
+		chain = c.ChainPEM
+	}
+	m, aerr := parseMaterial(c.CertificatePEM, c.PrivateKeyPEM, chain, restoreClock(string(c.CertificatePEM)))
+	if aerr != nil {
+		return fmt.Errorf("acm: config certificate %s: %s", c.ARN, aerr.message)
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.certs[c.ARN]; r != nil {
+		if !r.fromConfig {
+			return fmt.Errorf("acm: config certificate %s: an API-imported certificate already has this ARN", c.ARN)
+		}
+		r.m = m
+		return nil
+	}
+	s.nextSeq++
+	s.certs[c.ARN] = &record{ARN: c.ARN, seq: s.nextSeq, m: m, createdAt: now, importedAt: now, fromConfig: true}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/awsapi/acm"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 )
 
 func TestSnapshotRestore(t *testing.T) {
@@ -110,4 +111,44 @@ func TestRestoreRefusesBadState(t *testing.T) {
 			assert.True(t, ok, "the state before the failed Restore is kept")
 		})
 	}
+}
+
+// TestAddFromConfig: a listener certificate of albmtls.yaml is visible
+// through the API under its derived ARN, even expired, and stays out of
+// the --state snapshot.
+func TestAddFromConfig(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, acm.Options{})
+	m, leaf := serverWithChain(t)
+	arn := awsarn.Certificate(region, account, awsarn.CertificateID(leaf.Cert.Raw))
+	require.NoError(t, f.svc.AddFromConfig(acm.Certificate{ARN: arn, CertificatePEM: m.cert, PrivateKeyPEM: m.key, ChainPEM: m.chain}))
+	d, err := f.client.DescribeCertificate(ctx, &acmsdk.DescribeCertificateInput{CertificateArn: &arn})
+	require.NoError(t, err)
+	assert.Equal(t, "www.example.com", aws.ToString(d.Certificate.DomainName))
+	require.NoError(t, f.svc.AddFromConfig(acm.Certificate{ARN: arn, CertificatePEM: m.cert, PrivateKeyPEM: m.key}), "again: replaces")
+
+	expired := selfSigned(t, ecKey(t, elliptic.P256()), func(c *x509.Certificate) {
+		c.NotBefore, c.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
+	})
+	expiredARN := awsarn.Certificate(region, account, awsarn.CertificateID(expired.x509.Raw))
+	require.NoError(t, f.svc.AddFromConfig(acm.Certificate{ARN: expiredARN, CertificatePEM: expired.cert, PrivateKeyPEM: expired.key}))
+	d, err = f.client.DescribeCertificate(ctx, &acmsdk.DescribeCertificateInput{CertificateArn: &expiredARN})
+	require.NoError(t, err)
+	assert.Equal(t, types.CertificateStatusExpired, d.Certificate.Status)
+
+	other := selfSigned(t, ecKey(t, elliptic.P256()), nil)
+	assert.ErrorContains(t, f.svc.AddFromConfig(acm.Certificate{ARN: arn, CertificatePEM: m.cert, PrivateKeyPEM: other.key}), "does not match")
+	assert.ErrorContains(t, f.svc.AddFromConfig(acm.Certificate{ARN: "arn:aws:acm:us-east-1:123456789012:certificate/x", CertificatePEM: m.cert, PrivateKeyPEM: m.key}), "not a valid")
+	imported := f.importMaterial(t, other)
+	assert.ErrorContains(t, f.svc.AddFromConfig(acm.Certificate{ARN: imported, CertificatePEM: other.cert, PrivateKeyPEM: other.key}), "API-imported")
+
+	snap, err := f.svc.Snapshot()
+	require.NoError(t, err)
+	assert.NotContains(t, string(snap), arn)
+	assert.Contains(t, string(snap), imported)
+
+	// Restoring keeps the configuration's certificates, after the restored ones.
+	require.NoError(t, f.svc.Restore(snap))
+	all, _ := listAll(t, f, &acmsdk.ListCertificatesInput{Includes: &types.Filters{KeyTypes: types.KeyAlgorithm("").Values()}}, 1)
+	assert.Equal(t, []string{imported, arn, expiredARN}, all)
 }
