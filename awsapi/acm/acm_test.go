@@ -27,7 +27,7 @@ import (
 // serverWithChain is the story's server certificate: a leaf from an
 // intermediate under a root, imported with the intermediate and the root as
 // its chain.
-func serverWithChain(t *testing.T) (material, *pki.Leaf) {
+func serverWithChain(t testing.TB) (material, *pki.Leaf) {
 	t.Helper()
 	root := pkitest.NewCA(t, pkitest.WithCommonName("Story Root CA"))
 	inter := pkitest.Intermediate(t, root, pkitest.WithCommonName("Story Intermediate CA"))

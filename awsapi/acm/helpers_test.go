@@ -61,7 +61,7 @@ type fixture struct {
 	clock  *clock
 }
 
-func newFixture(t *testing.T, opts acm.Options) *fixture {
+func newFixture(t testing.TB, opts acm.Options) *fixture {
 	t.Helper()
 	c := newClock()
 	if opts.Now == nil {
@@ -87,7 +87,7 @@ type material struct {
 	x509             *x509.Certificate
 }
 
-func (f *fixture) importMaterial(t *testing.T, m material) string {
+func (f *fixture) importMaterial(t testing.TB, m material) string {
 	t.Helper()
 	out, err := f.client.ImportCertificate(context.Background(), &acmsdk.ImportCertificateInput{
 		Certificate: m.cert, PrivateKey: m.key, CertificateChain: m.chain,
