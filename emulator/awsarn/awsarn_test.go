@@ -1,6 +1,7 @@
 package awsarn_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +69,27 @@ func TestDerivedIDsAreDistinct(t *testing.T) {
 	cert := awsarn.CertificateID([]byte("certificate DER"))
 	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, cert, "a version-4 UUID like ACM's")
 	assert.NotEqual(t, cert, awsarn.CertificateID([]byte("other DER")))
+}
+
+func TestCertificateARNRoundTrip(t *testing.T) {
+	id := awsarn.NewCertificateID()
+	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, id)
+	assert.NotEqual(t, id, awsarn.NewCertificateID(), "two imports get two IDs")
+	arn := awsarn.Certificate("eu-west-1", "123456789012", id)
+	p, ok := awsarn.ParseCertificate(arn)
+	assert.True(t, ok)
+	assert.Equal(t, awsarn.CertificateParts{Partition: "aws", Region: "eu-west-1", Account: "123456789012", ID: id}, p)
+	for _, bad := range []string{
+		"",
+		"arn:aws:acm:eu-west-1:123456789012:certificate/" + strings.ToUpper(id),
+		"arn:aws:acm:eu-west-1:123456789012:certificate/1234",
+		"arn:aws:acm:eu-west-1:1234:certificate/" + id,
+		"arn:aws:acm:nowhere:123456789012:certificate/" + id,
+		"arn:aws:acm-pca:eu-west-1:123456789012:certificate/" + id,
+		"arn:aws:acm:eu-west-1:123456789012:key/" + id,
+		"arn:gcp:acm:eu-west-1:123456789012:certificate/" + id,
+	} {
+		_, ok := awsarn.ParseCertificate(bad)
+		assert.False(t, ok, bad)
+	}
 }

@@ -15,7 +15,8 @@ import (
 // packages maps a tool to the Debian/Ubuntu package that provides it, for
 // the install hint; a tool not listed is its own package name.
 var packages = map[string]string{
-	"sh": "dash",
+	"sh":  "dash",
+	"aws": "awscli",
 }
 
 // Need returns the path of the named program on PATH. When it is missing,
