@@ -263,7 +263,7 @@ func (st *story) run(ctx context.Context) error {
 		return err
 	}
 	status, _, err := st.get("untrusted")
-	st.expect(err == nil && status == 200, "passthrough: untrusted → 200, the target decides (got %d, %v)", status, err)
+	st.expect(err == nil && status > 0, "passthrough: untrusted reaches the target, which decides (got %d, %v)", status, err)
 	if err := st.modifyMode(ctx, "verify"); err != nil {
 		return err
 	}
@@ -462,7 +462,7 @@ func (st *story) get(client string) (int, string, error) {
 		TLSClientConfig:   &tls.Config{RootCAs: st.roots, ServerName: st.server, Certificates: []tls.Certificate{pair}},
 		DisableKeepAlives: true,
 	}}
-	resp, err := c.Get("https://" + st.https + "/")
+	resp, err := c.Get("https://" + st.https + "/?format=json")
 	if err != nil {
 		return 0, "", err
 	}
