@@ -80,5 +80,8 @@ func sdkClient(t *testing.T, ts *testServer, endpoint string, pathStyle bool) *s
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   loopbackClient(ts.srv.Listener.Addr().String()),
 	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 }

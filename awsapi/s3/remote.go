@@ -48,6 +48,10 @@ func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.UsePathStyle = opts.PathStyle
+		// Most S3-compatible stores (gofakes3, older MinIO) send no response
+		// checksum; the SDK would print a line to stderr for each read, and
+		// a library does not print.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	endpoint := opts.Endpoint
 	if endpoint == "" {
