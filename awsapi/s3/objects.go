@@ -37,8 +37,8 @@ var (
 )
 
 // DefaultMaxObjectSize is the object size limit when none is given: 64 MiB,
-// above the largest CRL a trust store takes (ELBv2's quotas), and the bound
-// on what Remote reads.
+// above the largest CRL a trust store takes (alb.MaxRevocationFileSize,
+// "Revocation list file size: 50 MB"), and the bound on what Remote reads.
 const DefaultMaxObjectSize int64 = 64 << 20
 
 // xmlError is S3's REST error body:

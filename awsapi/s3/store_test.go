@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+
+	"github.com/albmtls/albmtls/emulator/alb"
 )
 
 func newStore(t *testing.T, dir string) *store {
@@ -241,5 +243,11 @@ func TestPutObjectSizeChecks(t *testing.T) {
 	}
 	if _, err := s.PutObject("nope", "k", nil, strings.NewReader("1"), 1, nil); !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket) {
 		t.Errorf("PutObject in a missing bucket: %v", err)
+	}
+}
+
+func TestDefaultMaxObjectSizeHoldsACRL(t *testing.T) {
+	if DefaultMaxObjectSize < alb.MaxRevocationFileSize {
+		t.Errorf("DefaultMaxObjectSize %d is below ALB's CRL quota %d: a CRL ALB takes could not be uploaded", DefaultMaxObjectSize, alb.MaxRevocationFileSize)
 	}
 }
