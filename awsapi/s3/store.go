@@ -114,7 +114,33 @@ func openStore(dir string, maxSize int64, now func() time.Time) (*store, error) 
 		}
 		s.buckets[name] = b
 	}
+	s.removeOrphans()
 	return s, nil
+}
+
+// removeOrphans deletes what a crash between writing a version's file and
+// the index can leave: files no version names, and temporary indexes.
+func (s *store) removeOrphans() {
+	named := map[string]bool{}
+	for _, b := range s.buckets {
+		for _, o := range b.Objects {
+			for _, v := range o.Versions {
+				named[v.Blob] = true
+			}
+		}
+	}
+	if entries, err := os.ReadDir(filepath.Join(s.dir, "blobs")); err == nil {
+		for _, e := range entries {
+			if !named[e.Name()] {
+				_ = os.Remove(s.blobPath(e.Name()))
+			}
+		}
+	}
+	if tmps, err := filepath.Glob(filepath.Join(s.dir, "index-*.tmp")); err == nil {
+		for _, t := range tmps {
+			_ = os.Remove(t)
+		}
+	}
 }
 
 func (s *store) indexPath() string { return filepath.Join(s.dir, "index.json") }
@@ -147,6 +173,11 @@ func (s *store) save() error {
 	if werr != nil {
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("s3: writing the store index %s: %w (is the disk full?)", s.indexPath(), werr)
+	}
+	// The rename is durable once the directory is synced.
+	if d, err := os.Open(s.dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return nil
 }
