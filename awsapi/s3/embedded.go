@@ -75,7 +75,8 @@ func (e *Embedded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r2
 	}
 	if r.Method == http.MethodPut {
-		if !e.checkUpload(w, r) {
+		var ok bool
+		if r, ok = e.checkUpload(w, r); !ok {
 			return
 		}
 	}
@@ -107,12 +108,12 @@ func (h headWriter) Write(p []byte) (int, error) { return len(p), nil }
 // declared length, before a byte of the body is read, and turns an
 // aws-chunked body (the SDKs' streaming uploads, signed or with a trailing
 // checksum) into a plain one of its decoded length.
-func (e *Embedded) checkUpload(w http.ResponseWriter, r *http.Request) bool {
+func (e *Embedded) checkUpload(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	if strings.Trim(r.URL.Path, "/") == "" || !strings.Contains(strings.TrimPrefix(r.URL.Path, "/"), "/") {
-		return true // a bucket-level PUT (CreateBucket, ?versioning, …)
+		return r, true // a bucket-level PUT (CreateBucket, ?versioning, …)
 	}
 	if r.Header.Get("X-Amz-Copy-Source") != "" {
-		return true // CopyObject: the size is the source's
+		return r, true // CopyObject: the size is the source's
 	}
 	size := r.ContentLength
 	decoded := r.Header.Get("X-Amz-Decoded-Content-Length")
@@ -122,21 +123,22 @@ func (e *Embedded) checkUpload(w http.ResponseWriter, r *http.Request) bool {
 		n, err := strconv.ParseInt(decoded, 10, 64)
 		if err != nil || n < 0 {
 			WriteError(w, http.StatusLengthRequired, "MissingContentLength", "An aws-chunked upload must send x-amz-decoded-content-length with the object's size.")
-			return false
+			return nil, false
 		}
 		size = n
 	}
 	if size < 0 {
 		WriteError(w, http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header.")
-		return false
+		return nil, false
 	}
 	if size > e.maxSize {
 		e.log.Info("s3: refused an upload above the object size limit", "path", r.URL.Path, "size", size, "limit", e.maxSize)
 		WriteError(w, http.StatusBadRequest, "EntityTooLarge",
 			fmt.Sprintf("Your proposed upload (%d bytes) exceeds the maximum allowed object size of %d bytes (the embedded S3's max object size).", size, e.maxSize))
-		return false
+		return nil, false
 	}
 	if chunked {
+		r = r.Clone(r.Context()) // the caller's request keeps its headers
 		r.Body = struct {
 			io.Reader
 			io.Closer
@@ -151,7 +153,7 @@ func (e *Embedded) checkUpload(w http.ResponseWriter, r *http.Request) bool {
 			r.Header.Del("Content-Encoding")
 		}
 	}
-	return true
+	return r, true
 }
 
 func removeToken(list, token string) string {
