@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -236,12 +235,11 @@ func (e *Embedded) GetObject(ctx context.Context, bucket, key, version string) (
 		return nil, fmt.Errorf("%s: %w", name, objectError(err))
 	}
 	defer obj.Contents.Close()
-	data := make([]byte, 0, obj.Size)
-	buf := bytes.NewBuffer(data)
-	if _, err := io.Copy(buf, obj.Contents); err != nil {
+	data := make([]byte, obj.Size) // the caller's own copy
+	if _, err := io.ReadFull(obj.Contents, data); err != nil {
 		return nil, fmt.Errorf("%s: reading the stored bytes: %w", name, err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 // objectError maps gofakes3's error codes onto the sentinels.
