@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -376,5 +380,54 @@ func TestEmbeddedGetObjectErrors(t *testing.T) {
 	}
 	if got, err := ts.GetObject(ctx, "bkt1", "k", ""); err != nil || string(got) != "x" {
 		t.Errorf("GetObject = %q, %v", got, err)
+	}
+}
+
+// TestObjectMetadata: user metadata and content headers come back on GET;
+// what described the request (the session token, x-amz-date, the payload
+// hash) is neither stored nor echoed.
+func TestObjectMetadata(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ts := newTestServer(t, EmbeddedOptions{Dir: dir})
+	c := s3.NewFromConfig(aws.Config{
+		Region:       "eu-west-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "secret", "SESSIONTOKENSECRET"),
+		BaseEndpoint: aws.String(ts.srv.URL),
+		HTTPClient:   loopbackClient(ts.srv.Listener.Addr().String()),
+	}, func(o *s3.Options) { o.UsePathStyle = true; o.DisableLogOutputChecksumValidationSkipped = true })
+	b := aws.String("meta")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("x"),
+		Metadata: map[string]string{"owner": "pki-team"}, ContentType: aws.String("application/x-pem-file")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, out)
+	if out.Metadata["owner"] != "pki-team" || aws.ToString(out.ContentType) != "application/x-pem-file" {
+		t.Errorf("GetObject metadata %v, content type %q", out.Metadata, aws.ToString(out.ContentType))
+	}
+	raw, err := http.Get(ts.srv.URL + "/meta/k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Body.Close()
+	for _, h := range []string{"X-Amz-Security-Token", "X-Amz-Date", "X-Amz-Content-Sha256"} {
+		if v := raw.Header.Get(h); v != "" {
+			t.Errorf("GET echoes the PUT's %s: %q", h, v)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(index, []byte("SESSIONTOKENSECRET")) {
+		t.Error("the session token of a PUT is stored in index.json")
 	}
 }

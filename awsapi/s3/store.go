@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -560,7 +562,7 @@ func (s *store) PutObject(bucketName, key string, meta map[string]string, input 
 	if err != nil {
 		return result, err
 	}
-	v := &version{Size: size, MD5: hex.EncodeToString(sum), Modified: s.now().UTC(), Meta: meta, Blob: blob, body: body}
+	v := &version{Size: size, MD5: hex.EncodeToString(sum), Modified: s.now().UTC(), Meta: objectMetadata(meta), Blob: blob, body: body}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -591,6 +593,25 @@ func (s *store) PutObject(bucketName, key string, meta map[string]string, input 
 	s.dropBlobs(dropped...)
 	result.VersionID = gofakes3.VersionID(v.ID)
 	return result, nil
+}
+
+// objectMetadata keeps, of the request headers gofakes3 hands over (every
+// X-Amz-* one), those S3 stores with an object and returns on GET and HEAD:
+// the content headers, user metadata and the redirect location. The rest
+// (x-amz-date, x-amz-security-token, x-amz-content-sha256, checksum
+// negotiation) describe the request, and a session token must not be kept
+// on disk nor echoed to whoever reads the object.
+func objectMetadata(meta map[string]string) map[string]string {
+	out := make(map[string]string, len(meta))
+	for k, v := range meta {
+		switch ck := http.CanonicalHeaderKey(k); {
+		case ck == "Content-Type", ck == "Content-Disposition", ck == "Content-Encoding",
+			ck == "Content-Language", ck == "Cache-Control", ck == "Expires", ck == "Last-Modified",
+			ck == "X-Amz-Website-Redirect-Location", strings.HasPrefix(ck, "X-Amz-Meta-"):
+			out[ck] = v
+		}
+	}
+	return out
 }
 
 func (s *store) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
