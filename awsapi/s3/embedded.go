@@ -73,6 +73,17 @@ func (e *Embedded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL = &u
 		r = r2
 	}
+	if q := r.URL.Query(); q.Get("versionId") == "null" {
+		// S3's name for the version put while versioning was off; gofakes3
+		// would treat it as "the latest version".
+		q.Set("versionId", string(nullVersion))
+		r2 := new(http.Request)
+		*r2 = *r
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		r2.URL = &u
+		r = r2
+	}
 	if r.Method == http.MethodPut {
 		var ok bool
 		if r, ok = e.checkUpload(w, r); !ok {
@@ -91,12 +102,7 @@ func (e *Embedded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.handler.ServeHTTP(w, r)
 }
 
-func versionFromQuery(r *http.Request) string {
-	if v := r.URL.Query().Get("versionId"); v != "null" {
-		return v
-	}
-	return ""
-}
+func versionFromQuery(r *http.Request) string { return r.URL.Query().Get("versionId") }
 
 // headWriter drops the body of a response to a HEAD request.
 type headWriter struct{ http.ResponseWriter }
@@ -215,10 +221,7 @@ func (e *Embedded) GetObject(ctx context.Context, bucket, key, version string) (
 	if version != "" {
 		name += " version " + version
 	}
-	id := version
-	if id == "null" {
-		id = "" // S3's name for the version of an object put without versioning
-	}
+	id := version // "null" names the version put while versioning was off
 	s := e.store
 	s.mu.RLock()
 	v, err := s.lookup(bucket, key, gofakes3.VersionID(id), version == "")

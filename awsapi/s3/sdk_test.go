@@ -431,3 +431,51 @@ func TestObjectMetadata(t *testing.T) {
 		t.Error("the session token of a PUT is stored in index.json")
 	}
 }
+
+// TestSDKNullVersion: VersionId "null" names the version put before
+// versioning was enabled, for GET, HEAD and DELETE (which removes it
+// rather than adding a delete marker).
+func TestSDKNullVersion(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t, EmbeddedOptions{})
+	c := sdkClient(t, ts, "http://localhost:"+ts.port(), false)
+	b, k := aws.String("nullv"), aws.String("k")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("before")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("after!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: k, VersionId: aws.String("null")})
+	if err != nil {
+		t.Fatalf("GetObject VersionId null: %v", err)
+	}
+	if got := readBody(t, out); got != "before" {
+		t.Errorf("GetObject VersionId null = %q, want before", got)
+	}
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: k, VersionId: aws.String("null")})
+	if err != nil || aws.ToInt64(h.ContentLength) != int64(len("before")) {
+		t.Errorf("HeadObject VersionId null: %v, length %d", err, aws.ToInt64(h.ContentLength))
+	}
+	d, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: k, VersionId: aws.String("null")})
+	if err != nil || aws.ToBool(d.DeleteMarker) {
+		t.Fatalf("DeleteObject VersionId null: %v, delete marker %v", err, aws.ToBool(d.DeleteMarker))
+	}
+	lv, err := c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lv.Versions) != 1 || aws.ToString(lv.Versions[0].VersionId) != aws.ToString(v1.VersionId) || len(lv.DeleteMarkers) != 0 {
+		t.Errorf("after deleting the null version: versions %d (want only %s), delete markers %d", len(lv.Versions), aws.ToString(v1.VersionId), len(lv.DeleteMarkers))
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: k, VersionId: aws.String("null")}); apiCode(err) != "NoSuchVersion" {
+		t.Errorf("GetObject of the deleted null version: %v, want NoSuchVersion", err)
+	}
+}

@@ -219,7 +219,18 @@ func (o *object) current() *version {
 	return o.Versions[len(o.Versions)-1]
 }
 
+// nullVersion is how the front handler passes gofakes3 an explicit
+// ?versionId=null, which gofakes3 would otherwise fold into "no version"
+// (the latest). It cannot be a version ID this store hands out (those are
+// base64url, without dots).
+const nullVersion gofakes3.VersionID = "null.albmtls"
+
+// find returns the version named id; "null" (and nullVersion) name the
+// version put while versioning was off, stored with the ID "".
 func (o *object) find(id string) (int, *version) {
+	if id == "null" || id == string(nullVersion) {
+		id = ""
+	}
 	for i, v := range o.Versions {
 		if v.ID == id {
 			return i, v
@@ -655,7 +666,7 @@ func (s *store) deleteVersionLocked(b *bucket, key string, id gofakes3.VersionID
 	if len(o.Versions) == 0 {
 		delete(b.Objects, key)
 	}
-	result.VersionID = id
+	result.VersionID = gofakes3.VersionID(v.ID)
 	result.IsDeleteMarker = v.DeleteMarker
 	return result, []*version{v}
 }
@@ -799,9 +810,6 @@ func (s *store) ListBucketVersions(bucketName string, prefix *gofakes3.Prefix, p
 		start := len(vs) - 1
 		if page.HasVersionIDMarker && key == page.KeyMarker {
 			i, _ := b.Objects[key].find(string(page.VersionIDMarker))
-			if page.VersionIDMarker == "null" {
-				i, _ = b.Objects[key].find("")
-			}
 			start = i - 1 // after the marker; not found: nothing of this key
 		}
 		for i := start; i >= 0; i-- {
