@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -32,6 +33,12 @@ var _ Objects = (*Remote)(nil)
 
 // NewRemote loads the default AWS configuration and builds the S3 client.
 func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
+	if opts.Endpoint != "" {
+		u, err := url.Parse(opts.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("s3: the S3 endpoint %q is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:9000)", opts.Endpoint)
+		}
+	}
 	var loadOpts []func(*config.LoadOptions) error
 	if opts.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(opts.Region))

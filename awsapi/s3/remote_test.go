@@ -110,3 +110,12 @@ func TestRemoteDefaultRegion(t *testing.T) {
 		t.Errorf("GetObject = %q, %v", got, err)
 	}
 }
+
+func TestNewRemoteBadEndpoint(t *testing.T) {
+	remoteEnv(t)
+	for _, ep := range []string{"127.0.0.1:9000", "ftp://host", "http://", "://x"} {
+		if _, err := NewRemote(context.Background(), RemoteOptions{Endpoint: ep}); err == nil || !strings.Contains(err.Error(), ep) {
+			t.Errorf("NewRemote(%q): %v, want an error naming the endpoint", ep, err)
+		}
+	}
+}
