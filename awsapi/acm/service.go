@@ -9,7 +9,7 @@
 // Validation follows ACM's documented import rules
 // (https://docs.aws.amazon.com/acm/latest/userguide/import-certificate-prerequisites.html,
 // https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html)
-// and the length and pattern constraints of ACM's API model. docs/aws-api-acm.md
+// and the length and pattern constraints of ACM's API model. docs/aws-api.md
 // lists what is emulated and what is not.
 package acm
 
