@@ -174,6 +174,12 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 		if err := opts.Validate(); err != nil {
 			return nil, s.cfg.Errorf("emulation", "%v", err)
 		}
+		if n := s.cfg.Emulation.ChainCheckCache; n != nil { // absent: the default size
+			opts.SignatureCacheSize = *n
+			if *n == 0 {
+				opts.SignatureCacheSize = -1 // 0 is off
+			}
+		}
 		settings.Verifier = verify.New(live.Current, opts)
 		if ma.AdvertiseTrustStoreCaNames == listener.AdvertiseCANamesOn {
 			// CertificateRequest carries the trust store's CA subjects

@@ -518,6 +518,9 @@ func (v *validator) emulation() {
 	if e.ShutdownDrainTimeout.D() < 0 {
 		v.add("emulation.shutdown_drain_timeout", "must be 0s (cut at once) or positive")
 	}
+	if e.ChainCheckCache != nil && *e.ChainCheckCache < 0 {
+		v.add("emulation.chain_check_cache", "%d is negative: write a number of chains, or 0 to turn the cache off", *e.ChainCheckCache)
+	}
 }
 
 // ListenerPath is the key path of listener i, for messages from other

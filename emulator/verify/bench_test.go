@@ -73,3 +73,42 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSignatureCache decides the same valid chain with the cache on
+// (every call after the first hits) and off, alternating call by call:
+// ratio-cached/uncached is what the cache leaves of a decision's cost.
+func BenchmarkSignatureCache(b *testing.B) {
+	k := testKit(b)
+	st := storeSpec{bundle: []*tt.Cert{k.inter, k.root}, crls: [][]byte{k.inter.CRL(b, nil, nil)}}.load(b)
+	parsed := []*x509.Certificate{k.leaf.Cert, k.inter.Cert}
+	on := verify.New(func() *truststore.Store { return st }, verify.Options{})
+	off := verify.New(func() *truststore.Store { return st }, verify.Options{SignatureCacheSize: -1})
+	b.Run("interleaved", func(b *testing.B) {
+		var tOn, tOff time.Duration
+		for b.Loop() {
+			start := time.Now()
+			r1 := on.VerifyParsed(tls.VersionTLS13, parsed)
+			mid := time.Now()
+			r2 := off.VerifyParsed(tls.VersionTLS13, parsed)
+			end := time.Now()
+			if r1.Code != verify.Success || r2.Code != verify.Success {
+				b.Fatal(r1.Reason, r2.Reason)
+			}
+			tOn += mid.Sub(start)
+			tOff += end.Sub(mid)
+		}
+		b.ReportMetric(float64(tOn)/float64(tOff), "ratio-cached/uncached")
+		b.ReportMetric(float64(tOn.Nanoseconds())/float64(b.N), "cached-ns/op")
+		b.ReportMetric(float64(tOff.Nanoseconds())/float64(b.N), "uncached-ns/op")
+	})
+	for name, v := range map[string]*verify.Verifier{"cached": on, "uncached": off} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := v.VerifyParsed(tls.VersionTLS13, parsed); r.Code != verify.Success {
+					b.Fatal(r.Reason)
+				}
+			}
+		})
+	}
+}
