@@ -171,13 +171,15 @@ func isTchar(b byte) bool {
 	}
 	return bytes.IndexByte([]byte("-_.!#$%&'*+^`|~"), b) >= 0
 }
-func isVchar(b byte) bool         { return b >= ' ' && b < 0x7f }
-func isBad(b byte) bool           { return b == '\r' || b == '\n' || b == 0 }
-func isWS(b byte) bool            { return b == ' ' || b == '\t' }
-func isURIChar(b byte) bool       { return b > ' ' && b != 0x7f }
-func isValueChar(b byte) bool     { return isVchar(b) || b >= 0x80 || isWS(b) }
-func isAlnum(b byte) bool         { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' }
-func lower(b byte) byte           { return b | byte(boolInt(b >= 'A' && b <= 'Z'))<<5 }
+func isVchar(b byte) bool     { return b >= ' ' && b < 0x7f }
+func isBad(b byte) bool       { return b == '\r' || b == '\n' || b == 0 }
+func isWS(b byte) bool        { return b == ' ' || b == '\t' }
+func isURIChar(b byte) bool   { return b > ' ' && b != 0x7f }
+func isValueChar(b byte) bool { return isVchar(b) || b >= 0x80 || isWS(b) }
+func isAlnum(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+}
+func lower(b byte) byte { return b | byte(boolInt(b >= 'A' && b <= 'Z'))<<5 }
 func boolInt(b bool) int {
 	if b {
 		return 1
