@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/desync"
+
 	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
@@ -224,6 +226,16 @@ var loadBalancerAttributes = map[string]func(string) error{
 	albheader.AttrTLSVersionAndCipherSuite: boolAttribute,
 	albheader.AttrXFFClientPort:            boolAttribute,
 	albheader.AttrXFFHeaderProcessingMode:  xffModeAttribute,
+	desync.AttrMode:                        desyncModeAttribute,
+}
+
+// desyncModeAttribute checks routing.http.desync_mitigation_mode.
+func desyncModeAttribute(s string) error {
+	if s == "" {
+		return fmt.Errorf("%q is not valid; use monitor, defensive or strictest", s)
+	}
+	_, err := desync.ParseMode(s)
+	return err
 }
 
 // boolAttribute checks an attribute value of "true" or "false".
