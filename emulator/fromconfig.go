@@ -13,8 +13,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/albmtls/albmtls/emulator/desync"
-
 	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/awsarn"
@@ -246,8 +244,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		NodeIP:          s.nodeIP,
 		AccessLog:       lr.drain.accessLog(s.onRequest(lr)),
 		Rand:            s.opts.Rand,
-		// Validated at load (config: load balancer attributes).
-		Desync: desync.Mode(s.cfg.LoadBalancer.Attributes[desync.AttrMode]),
+		Desync:          lr.plan.Desync,
 	})
 }
 
