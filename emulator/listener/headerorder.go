@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/albmtls/albmtls/emulator/desync"
@@ -232,7 +233,10 @@ func (o *HeaderOrder) lineDone(line []byte) {
 			o.st = stStop
 			return
 		}
-		canon, ok := o.intern[string(name)]
+		canon, ok := commonNames[string(name)]
+		if !ok {
+			canon, ok = o.intern[string(name)]
+		}
 		if !ok {
 			canon = http.CanonicalHeaderKey(string(name))
 			if o.intern == nil {
@@ -298,6 +302,24 @@ func (o *HeaderOrder) blockDone() {
 		o.st = stLine
 	}
 }
+
+// commonNames interns the header names most requests carry, as sent in
+// canonical or lower case, for every connection: a connection's own intern
+// table (and its allocations) then only holds the rest.
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language",
+		"Connection", "Content-Length", "Content-Type", "Transfer-Encoding", "Cookie", "Authorization",
+		"Cache-Control", "Pragma", "Origin", "Referer", "Upgrade", "If-None-Match", "If-Modified-Since",
+		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Amzn-Trace-Id", "X-Request-Id",
+		"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Upgrade-Insecure-Requests", "Dnt", "Te",
+		"Expect", "Range", "Priority"} {
+		canon := http.CanonicalHeaderKey(n)
+		m[canon] = canon
+		m[strings.ToLower(n)] = canon
+	}
+	return m
+}()
 
 // orderConn is a connection whose reads are fed to a HeaderOrder.
 type orderConn struct {
