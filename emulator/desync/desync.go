@@ -163,28 +163,58 @@ func ClassifyParsed(r Request) (Class, Reason) {
 	return v.class, v.reason
 }
 
-// Header value/name character classes (build.rs's tables).
-func isTchar(b byte) bool {
-	switch {
-	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		return true
+// Character classes (build.rs's tables), one bit each in charClass.
+const (
+	cTchar = 1 << iota
+	cVchar
+	cBad
+	cWS
+	cURI
+	cValue
+	cAlnum
+)
+
+var charClass = func() (t [256]uint8) {
+	for i := range 256 {
+		b := byte(i)
+		alnum := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+		if alnum {
+			t[i] |= cAlnum | cTchar
+		}
+		if bytes.IndexByte([]byte("-_.!#$%&'*+^`|~"), b) >= 0 {
+			t[i] |= cTchar
+		}
+		vchar := b >= ' ' && b < 0x7f
+		ws := b == ' ' || b == '\t'
+		if vchar {
+			t[i] |= cVchar
+		}
+		if b == '\r' || b == '\n' || b == 0 {
+			t[i] |= cBad
+		}
+		if ws {
+			t[i] |= cWS
+		}
+		if b > ' ' && b != 0x7f {
+			t[i] |= cURI
+		}
+		if vchar || b >= 0x80 || ws {
+			t[i] |= cValue
+		}
 	}
-	return bytes.IndexByte([]byte("-_.!#$%&'*+^`|~"), b) >= 0
-}
-func isVchar(b byte) bool     { return b >= ' ' && b < 0x7f }
-func isBad(b byte) bool       { return b == '\r' || b == '\n' || b == 0 }
-func isWS(b byte) bool        { return b == ' ' || b == '\t' }
-func isURIChar(b byte) bool   { return b > ' ' && b != 0x7f }
-func isValueChar(b byte) bool { return isVchar(b) || b >= 0x80 || isWS(b) }
-func isAlnum(b byte) bool {
-	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
-}
-func lower(b byte) byte { return b | byte(boolInt(b >= 'A' && b <= 'Z'))<<5 }
-func boolInt(b bool) int {
-	if b {
-		return 1
+	return t
+}()
+
+func isTchar(b byte) bool   { return charClass[b]&cTchar != 0 }
+func isBad(b byte) bool     { return charClass[b]&cBad != 0 }
+func isWS(b byte) bool      { return charClass[b]&cWS != 0 }
+func isURIChar(b byte) bool { return charClass[b]&cURI != 0 }
+func isAlnum(b byte) bool   { return charClass[b]&cAlnum != 0 }
+func lower(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + ('a' - 'A')
 	}
-	return 0
+	return b
 }
 
 func trimWS(b []byte) []byte {
@@ -207,10 +237,10 @@ const (
 	tierBad
 )
 
-func charsTier(s []byte, ok func(byte) bool) headerTier {
+func charsTier(s []byte, okClass uint8) headerTier {
 	t := tierCompliant
 	for _, c := range s {
-		if !ok(c) {
+		if charClass[c]&okClass == 0 {
 			if isBad(c) {
 				return tierBad
 			}
@@ -221,7 +251,7 @@ func charsTier(s []byte, ok func(byte) bool) headerTier {
 }
 
 func (h Header) tier() headerTier {
-	return max(charsTier(h.Name, isTchar), charsTier(h.Value, isValueChar))
+	return max(charsTier(h.Name, cTchar), charsTier(h.Value, cValue))
 }
 
 var (
