@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,9 +25,10 @@ type seenRequest struct {
 }
 
 type recordingTarget struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	seen []seenRequest
+	srv    *httptest.Server
+	mu     sync.Mutex
+	seen   []seenRequest
+	closed int // connections that ended
 }
 
 func newRecordingTarget(t *testing.T) *recordingTarget {
@@ -38,8 +40,21 @@ func newRecordingTarget(t *testing.T) *recordingTarget {
 		rt.mu.Unlock()
 		_, _ = io.WriteString(w, "ok")
 	}))
+	rt.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			rt.mu.Lock()
+			rt.closed++
+			rt.mu.Unlock()
+		}
+	}
 	t.Cleanup(rt.srv.Close)
 	return rt
+}
+
+func (rt *recordingTarget) closedConns() int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.closed
 }
 
 func (rt *recordingTarget) requests() []seenRequest {
@@ -89,6 +104,8 @@ func TestDesyncMitigation(t *testing.T) {
 		paths    []string // what the target saw, in order
 		broken   bool     // the target saw the request's body fail
 	}
+	// closesTarget: the load balancer closes its connection to the target
+	// after the request (defensive mode, Ambiguous).
 	cases := []struct {
 		name           string
 		raw            string
@@ -182,7 +199,7 @@ func TestDesyncMitigation(t *testing.T) {
 			for i, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					w := m.pick(i)
-					before, logged := len(target.requests()), len(l.requests())
+					before, logged, closedBefore := len(target.requests()), len(l.requests()), target.closedConns()
 					statuses, closed := l.rawExchange(t, c.raw)
 					assert.Equal(t, w.statuses, statuses, "statuses")
 					assert.Equal(t, w.closed, closed, "connection closed")
@@ -195,6 +212,13 @@ func TestDesyncMitigation(t *testing.T) {
 						assert.Equal(t, w.broken, r.BodyErr, "%s: body complete", r.Path)
 					}
 					assert.Equal(t, w.paths, paths, "what the target saw")
+					if m.mode == "defensive" && c.class == "Ambiguous" {
+						// Routed, then the target connection is closed too.
+						assert.Eventually(t, func() bool { return target.closedConns() > closedBefore }, 5*time.Second, 10*time.Millisecond,
+							"the target connection stays open after an Ambiguous request")
+					} else if len(w.paths) > 0 && !w.broken {
+						assert.Equal(t, closedBefore, target.closedConns(), "the target connection is kept for reuse")
+					}
 					if c.notInAccessLog {
 						return
 					}
