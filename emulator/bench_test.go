@@ -65,7 +65,7 @@ listeners:
     certificates: [{certificate: server/server-chain.pem, private_key: server/server-key.pem}]
     mutual_authentication: {mode: verify, trust_store: ts}
     default_action: {{.Action}}
-emulation: {watch_interval: 0s}
+emulation: {watch_interval: 0s{{.Emulation}}}
 `
 
 // benchEnv is the PKI on disk, its CRL variants and the client.
@@ -105,10 +105,15 @@ func newBenchEnv(b testing.TB) *benchEnv {
 // start runs the emulator in verify mode with the CRL variant and the
 // action, and returns its HTTPS URL.
 func (e *benchEnv) start(b testing.TB, crl, backend, action string) string {
+	return e.startWith(b, crl, backend, action, "")
+}
+
+// startWith is start with more emulation: keys (", key: value" each).
+func (e *benchEnv) startWith(b testing.TB, crl, backend, action, emulation string) string {
 	b.Helper()
 	var buf bytes.Buffer
 	err := template.Must(template.New("").Parse(benchConfig)).Execute(&buf, map[string]string{
-		"CRL": e.crls[crl], "Backend": backend, "Action": action,
+		"CRL": e.crls[crl], "Backend": backend, "Action": action, "Emulation": emulation,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -227,22 +232,25 @@ const (
 )
 
 // BenchmarkHandshake: full mTLS handshakes per second through the
-// emulator's listener with an empty and a 500,000-entry CRL, and the bare
-// crypto/tls ceiling, one after the other, then interleaved: the
+// emulator's listener with an empty and a 500,000-entry CRL, the same
+// with the chain-check cache off (emulation.chain_check_cache: 0), and the
+// bare crypto/tls ceiling, one after the other, then interleaved: the
 // interleaved ratios are the figures to quote on a shared machine: the
-// CRL's cost is 1 - ratio-500kCRL/emptyCRL, and ratio-emptyCRL/ceiling is
-// how close the emulator comes to a bare crypto/tls server.
+// CRL's cost is 1 - ratio-500kCRL/emptyCRL, ratio-emptyCRL/ceiling is
+// how close the emulator comes to a bare crypto/tls server, and
+// ratio-emptyCRL/nocache is what the chain-check cache gains.
 func BenchmarkHandshake(b *testing.B) {
 	e := newBenchEnv(b)
-	names := []string{"ceiling", "emptyCRL", "500kCRL"}
+	names := []string{"ceiling", "emptyCRL", "500kCRL", "nocache"}
 	urls := []string{e.ceiling(b),
 		e.start(b, "emptyCRL", "127.0.0.1:1", fixedOKAction),
-		e.start(b, "500kCRL", "127.0.0.1:1", fixedOKAction)}
+		e.start(b, "500kCRL", "127.0.0.1:1", fixedOKAction),
+		e.startWith(b, "emptyCRL", "127.0.0.1:1", fixedOKAction, ", chain_check_cache: 0")}
 	for i, name := range names {
 		b.Run(name, func(b *testing.B) { e.drive(b, urls[i], loadgen.ModeHandshake, "handshakes/s") })
 	}
 	b.Run("interleaved", func(b *testing.B) {
-		e.interleave(b, loadgen.ModeHandshake, "hs/s", names, urls, [2]int{2, 1}, [2]int{1, 0})
+		e.interleave(b, loadgen.ModeHandshake, "hs/s", names, urls, [2]int{2, 1}, [2]int{1, 0}, [2]int{1, 3}, [2]int{3, 0})
 	})
 }
 

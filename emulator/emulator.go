@@ -418,6 +418,8 @@ func (lr *listenerRuntime) listen() error {
 		Rand:             s.opts.Rand,
 		// The client's header order is recorded only when it is written.
 		RecordHeaderOrder: s.cfg.Emulation.ForwardedHeaderOrder != albheader.OrderSorted,
+		// Every HTTP/1.x request is classified for desync mitigation.
+		ClassifyRequests: true,
 	})
 	if err != nil {
 		return s.cfg.Errorf(lr.path+".port", "cannot listen on %s: %v (is another process using the port? choose another port)", addr, errors.Unwrap(err))

@@ -165,6 +165,12 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 		if err := opts.Validate(); err != nil {
 			return nil, s.cfg.Errorf("emulation", "%v", err)
 		}
+		if n := s.cfg.Emulation.ChainCheckCache; n != nil { // absent: the default size
+			opts.SignatureCacheSize = *n
+			if *n == 0 {
+				opts.SignatureCacheSize = -1 // 0 is off
+			}
+		}
 		settings.Verifier = verify.New(live.Current, opts)
 		if ma.AdvertiseTrustStoreCaNames == listener.AdvertiseCANamesOn {
 			// CertificateRequest carries the trust store's CA subjects
@@ -229,6 +235,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		NodeIP:          s.nodeIP,
 		AccessLog:       lr.drain.accessLog(s.onRequest(lr)),
 		Rand:            s.opts.Rand,
+		Desync:          lr.plan.Desync,
 	})
 }
 

@@ -53,9 +53,10 @@ type params struct {
 	Revocations  []string
 	Action       string // default action of the HTTPS listener
 	Admin        string // the admin block; default {listen: "127.0.0.1:0"}
+	LB           string // appended inside load_balancer's braces (", attributes: {…}")
 }
 
-const baseConfig = `load_balancer: {name: test-alb, account_id: "123456789012", region: eu-west-1}
+const baseConfig = `load_balancer: {name: test-alb, account_id: "123456789012", region: eu-west-1{{.LB}}}
 trust_stores:
   - name: ts
     ca_certificates_bundle: ca/bundle.pem

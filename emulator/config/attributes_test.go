@@ -35,11 +35,16 @@ listeners:
 
 	for _, tc := range []struct{ yaml, want string }{
 		{`load_balancer: {attributes: {routing.http.drop_invalid_header_fields: "true"}}`,
-			`x.yaml:1: load_balancer.attributes.routing.http.drop_invalid_header_fields: albmtls does not support the load balancer attribute "routing.http.drop_invalid_header_fields"; supported: routing.http.drop_invalid_header_fields.enabled, routing.http.x_amzn_tls_version_and_cipher_suite.enabled, routing.http.xff_client_port.enabled, routing.http.xff_header_processing.mode`},
+			`x.yaml:1: load_balancer.attributes.routing.http.drop_invalid_header_fields: albmtls does not support the load balancer attribute "routing.http.drop_invalid_header_fields"; supported: routing.http.desync_mitigation_mode, routing.http.drop_invalid_header_fields.enabled, routing.http.x_amzn_tls_version_and_cipher_suite.enabled, routing.http.xff_client_port.enabled, routing.http.xff_header_processing.mode`},
 		{`load_balancer: {attributes: {routing.http.drop_invalid_header_fields.enabled: "yes"}}`,
 			`load_balancer.attributes.routing.http.drop_invalid_header_fields.enabled: "yes" is not valid; use true or false (quoted)`},
 		{`load_balancer: {attributes: {routing.http.xff_header_processing.mode: replace}}`,
 			`"replace" is not valid; use append or preserve or remove`},
+		{`load_balancer: {attributes: {routing.http.desync_mitigation_mode: strict}}`,
+			`load_balancer.attributes.routing.http.desync_mitigation_mode: "strict" is not a desync mitigation mode; use monitor, defensive or strictest`},
+		{`load_balancer: {attributes: {routing.http.desync_mitigation_mode: ""}}`,
+			`load_balancer.attributes.routing.http.desync_mitigation_mode: "" is not valid; use monitor, defensive or strictest`},
+		{`emulation: {chain_check_cache: -1}`, `emulation.chain_check_cache: -1 is negative: write a number of chains, or 0 to turn the cache off`},
 		{`emulation: {strip_header_name_variants: maybe}`, `x.yaml:1:`},
 		{`emulation: {client_header_duplicates: both}`, `emulation.client_header_duplicates: "both" is not valid; use replace or client-first or client-last`},
 		{`emulation: {client_header_duplicates: client-first}`, `emulation.client_header_duplicates: "client-first" applies only when client copies reach the target: set strip_client_headers: false too`},
@@ -47,6 +52,10 @@ listeners:
 		_, err := Parse("x.yaml", []byte(tc.yaml+"\n"+minimal))
 		require.Error(t, err, tc.yaml)
 		assert.Contains(t, err.Error(), tc.want)
+	}
+	for _, mode := range []string{"monitor", "defensive", "strictest"} {
+		_, err := Parse("x.yaml", []byte("load_balancer: {attributes: {routing.http.desync_mitigation_mode: "+mode+"}}\n"+minimal))
+		require.NoError(t, err, mode)
 	}
 	c, err = Parse("x.yaml", []byte("emulation: {strip_header_name_variants: false}\n"+minimal))
 	require.NoError(t, err)

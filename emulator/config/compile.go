@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/albmtls/albmtls/emulator/desync"
+
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/listener"
@@ -40,6 +42,9 @@ type ListenerPlan struct {
 	// Verify are the verify-mode options from the listener's mutual
 	// authentication and the emulation knobs (Now is left to the caller).
 	Verify verify.Options
+	// Desync is routing.http.desync_mitigation_mode, the listener's value
+	// over the load balancer's; "" is ALB's default (defensive).
+	Desync desync.Mode
 }
 
 // NodeIP is load_balancer.ip_address, parsed; the zero Addr when unset
@@ -75,6 +80,7 @@ func (v *validator) compile() []ListenerPlan {
 		}
 		n := len(v.errs)
 		plan.ResponseHeaders = v.listenerAttributes(p, l.Attributes)
+		plan.Desync = desync.Mode(c.ListenerAttributes(l)[desync.AttrMode])
 		headers, err := albheader.OptionsFromAttributes(c.ListenerAttributes(l))
 		if err != nil && len(v.errs) == n && !v.lbAttributesBad {
 			// Each part was valid on its own; their merge is not.
@@ -126,7 +132,7 @@ func (v *validator) compile() []ListenerPlan {
 // ListenerAttributeKeys lists the supported keys of a listener's
 // attributes, sorted.
 func ListenerAttributeKeys() []string {
-	keys := append(append(albheader.Keys(), albheader.ResponseKeys()...), AttrPreserveHost)
+	keys := append(append(albheader.Keys(), albheader.ResponseKeys()...), AttrPreserveHost, desync.AttrMode)
 	slices.Sort(keys)
 	return keys
 }
@@ -144,6 +150,13 @@ func (v *validator) listenerAttributes(p string, attrs map[string]string) albhea
 	if val, ok := attrs[AttrPreserveHost]; ok && val != "" {
 		if err := boolAttribute(val); err != nil {
 			v.add(p+".attributes."+AttrPreserveHost, "%v", err)
+		}
+	}
+	if val, ok := attrs[desync.AttrMode]; ok {
+		// A load balancer attribute, accepted under a listener too (as the
+		// header attributes are): the listener's value wins for it.
+		if err := desyncModeAttribute(val); err != nil {
+			v.add(p+".attributes."+desync.AttrMode, "%v", err)
 		}
 	}
 	if _, err := albheader.OptionsFromAttributes(attrs); err != nil {

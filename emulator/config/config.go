@@ -429,6 +429,14 @@ type Emulation struct {
 	// "text/plain; charset=utf-8", observed, alb-behaviour §8.3; applied to
 	// every accepted type [INF]) or "none" (the type as configured).
 	FixedResponseCharset albresponse.Charset `yaml:"fixed_response_charset,omitempty"`
+	// ChainCheckCache is how many client certificate paths whose
+	// signatures verified each verify-mode listener remembers per trust
+	// store snapshot, so a client reconnecting with the same chain skips
+	// the signature checks (default, when absent, 4096; 0 turns the cache
+	// off). Not an
+	// ALB setting: validity, CRLs and purpose are still checked on every
+	// handshake, so the outcome is the same, only faster (docs/verification.md).
+	ChainCheckCache *int `yaml:"chain_check_cache,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "5m", or a bare number of

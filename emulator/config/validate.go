@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/desync"
+
 	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
@@ -226,6 +228,16 @@ var loadBalancerAttributes = map[string]func(string) error{
 	albheader.AttrTLSVersionAndCipherSuite: boolAttribute,
 	albheader.AttrXFFClientPort:            boolAttribute,
 	albheader.AttrXFFHeaderProcessingMode:  xffModeAttribute,
+	desync.AttrMode:                        desyncModeAttribute,
+}
+
+// desyncModeAttribute checks routing.http.desync_mitigation_mode.
+func desyncModeAttribute(s string) error {
+	if s == "" {
+		return fmt.Errorf("%q is not valid; use monitor, defensive or strictest", s)
+	}
+	_, err := desync.ParseMode(s)
+	return err
 }
 
 // boolAttribute checks an attribute value of "true" or "false".
@@ -546,6 +558,9 @@ func (v *validator) emulation() {
 	}
 	if e.ShutdownDrainTimeout.D() < 0 {
 		v.add("emulation.shutdown_drain_timeout", "must be 0s (cut at once) or positive")
+	}
+	if e.ChainCheckCache != nil && *e.ChainCheckCache < 0 {
+		v.add("emulation.chain_check_cache", "%d is negative: write a number of chains, or 0 to turn the cache off", *e.ChainCheckCache)
 	}
 }
 

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+
+	"github.com/albmtls/albmtls/emulator/desync"
 )
 
 // HeaderOrder records the order of the header names of each HTTP/1.x
@@ -23,19 +27,40 @@ import (
 // headers go out sorted. Next also checks the recorded names against the
 // request's, so a recording that lost step can never reorder the wrong
 // request.
+//
+// It also keeps each request's raw head (request line and header lines,
+// line ends as sent) and classifies it for ALB's desync mitigation
+// (emulator/desync); Classification returns the class of the request Next
+// matched last.
 type HeaderOrder struct {
 	mu     sync.Mutex
 	st     orderState
 	line   []byte   // the line being read (request line, header, chunk size)
 	names  []string // names of the block being read
-	queue  [][]string
+	head   []byte   // the raw head being read, for desync.Classify
+	queue  []orderBlock
 	remain int64 // body or chunk bytes still to skip
 	chunk  bool  // the body being read is chunked
 	up     bool  // the request asked for an upgrade (or is CONNECT)
 	intern map[string]string
 	last   []string // the block Next returned last: reused once the next is asked for
 	spare  []string
+	// lastClass is the classification of the block Next returned last.
+	lastClass  orderBlock
+	classified bool
 }
+
+// orderBlock is one request's recorded head: its header names and its
+// desync classification.
+type orderBlock struct {
+	names  []string
+	class  desync.Class
+	reason desync.Reason
+}
+
+// maxOrderHead bounds the raw head kept for classification; net/http
+// refuses larger heads (MaxHeaderBytes, 1 MiB by default) anyway.
+const maxOrderHead = 1 << 20
 
 type orderState uint8
 
@@ -70,29 +95,43 @@ func (o *HeaderOrder) Next(h http.Header) []string {
 	if o.last != nil {
 		o.spare, o.last = o.last[:0], nil
 	}
+	o.classified = false
 	if len(o.queue) == 0 {
 		o.st = stStop // a request the recorder did not see: lost step
 		return nil
 	}
-	names := o.queue[0]
-	o.queue[0] = nil
+	b := o.queue[0]
+	o.queue[0] = orderBlock{}
 	o.queue = o.queue[1:]
-	if !sameNames(names, h) {
+	if !sameNames(b.names, h) {
 		o.st, o.queue = stStop, nil
 		return nil
 	}
-	o.last = names
-	return names
+	o.last, o.lastClass, o.classified = b.names, b, true
+	return b.names
+}
+
+// Classification returns the desync class and reason of the request Next
+// matched last; ok is false when Next returned nil (the head was not
+// followed, so its class is unknown).
+func (o *HeaderOrder) Classification() (c desync.Class, r desync.Reason, ok bool) {
+	if o == nil {
+		return 0, 0, false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.lastClass.class, o.lastClass.reason, o.classified
 }
 
 // sameNames reports whether names (canonical, as sent) are exactly the
-// keys of h, but for the two net/http moves out of the map: Host (to
-// Request.Host) and a chunked Transfer-Encoding (to
-// Request.TransferEncoding).
+// keys of h, but for the three net/http moves out of the map: Host (to
+// Request.Host), a chunked Transfer-Encoding (to Request.TransferEncoding),
+// and a Content-Length it drops because the request is chunked.
 func sameNames(names []string, h http.Header) bool {
 	distinct := 0
 	for i, n := range names {
-		if _, ok := h[n]; !ok && (n == "Host" || n == "Transfer-Encoding") {
+		if _, ok := h[n]; !ok && (n == "Host" || n == "Transfer-Encoding" ||
+			n == "Content-Length" && slices.Contains(names, "Transfer-Encoding")) {
 			continue
 		}
 		if _, ok := h[n]; !ok {
@@ -140,6 +179,16 @@ func (o *HeaderOrder) feed(p []byte) {
 		if o.st == stStop {
 			return
 		}
+		if o.st == stLine && len(o.line) > 0 && !(len(o.line) == 1 && o.line[0] == '\r') {
+			o.head = o.head[:0] // a request line starts a new head
+		}
+		if o.st == stLine || o.st == stHeader {
+			if len(o.head)+len(o.line)+1 > maxOrderHead {
+				o.st = stStop
+				return
+			}
+			o.head = append(append(o.head, o.line...), '\n')
+		}
 		line := bytes.TrimSuffix(o.line, []byte("\r"))
 		o.lineDone(line)
 		o.line = o.line[:0]
@@ -170,8 +219,13 @@ func (o *HeaderOrder) lineDone(line []byte) {
 			o.blockDone()
 			return
 		}
-		if line[0] == ' ' || line[0] == '\t' { // obs-fold: net/http refuses these requests
-			o.st = stStop
+		if line[0] == ' ' || line[0] == '\t' {
+			// obs-fold: net/http joins the line to the previous header's
+			// value (textproto); no new name. The head keeps it for
+			// desync.Classify (MultilineHeader).
+			if len(o.names) == 0 {
+				o.st = stStop // a fold before any header: net/http refuses it
+			}
 			return
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
@@ -179,7 +233,10 @@ func (o *HeaderOrder) lineDone(line []byte) {
 			o.st = stStop
 			return
 		}
-		canon, ok := o.intern[string(name)]
+		canon, ok := commonNames[string(name)]
+		if !ok {
+			canon, ok = o.intern[string(name)]
+		}
 		if !ok {
 			canon = http.CanonicalHeaderKey(string(name))
 			if o.intern == nil {
@@ -230,8 +287,10 @@ func (o *HeaderOrder) blockDone() {
 		o.st = stStop
 		return
 	}
-	o.queue = append(o.queue, o.names)
+	class, reason := desync.Classify(o.head)
+	o.queue = append(o.queue, orderBlock{names: o.names, class: class, reason: reason})
 	o.names = nil
+	o.head = o.head[:0]
 	switch {
 	case o.up:
 		o.st = stStop // what follows is the upgraded protocol
@@ -243,6 +302,24 @@ func (o *HeaderOrder) blockDone() {
 		o.st = stLine
 	}
 }
+
+// commonNames interns the header names most requests carry, as sent in
+// canonical or lower case, for every connection: a connection's own intern
+// table (and its allocations) then only holds the rest.
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language",
+		"Connection", "Content-Length", "Content-Type", "Transfer-Encoding", "Cookie", "Authorization",
+		"Cache-Control", "Pragma", "Origin", "Referer", "Upgrade", "If-None-Match", "If-Modified-Since",
+		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Amzn-Trace-Id", "X-Request-Id",
+		"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Upgrade-Insecure-Requests", "Dnt", "Te",
+		"Expect", "Range", "Priority"} {
+		canon := http.CanonicalHeaderKey(n)
+		m[canon] = canon
+		m[strings.ToLower(n)] = canon
+	}
+	return m
+}()
 
 // orderConn is a connection whose reads are fed to a HeaderOrder.
 type orderConn struct {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/desync"
 )
 
 // TestHeaderOrderFollowsFraming feeds the bytes of requests on one
@@ -96,4 +98,48 @@ func FuzzHeaderOrder(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHeaderOrderClassifies: each request's raw head, line ends as sent, is
+// classified for desync mitigation, in pieces of every size; an obs-fold
+// line and a Content-Length that net/http drops for a chunked request do
+// not make the recorder lose step, and a request it did not follow has no
+// classification.
+func TestHeaderOrderClassifies(t *testing.T) {
+	const stream = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"GET /lf HTTP/1.1\nHost: x\n\n" +
+		"POST /clte HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
+		"GET /fold HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n" +
+		"GET /v12 HTTP/1.2\r\nHost: x\r\n\r\n"
+	want := []struct {
+		class  desync.Class
+		reason desync.Reason
+	}{
+		{desync.Compliant, desync.ReasonCompliant},
+		{desync.Acceptable, desync.NonCrLfLineTermination},
+		{desync.Ambiguous, desync.BothTeClPresent},
+		{desync.Ambiguous, desync.MultilineHeader},
+		{desync.Acceptable, desync.NonCompliantVersion},
+	}
+	for _, step := range []int{1, 3, 16, len(stream)} {
+		o := &HeaderOrder{}
+		for i := 0; i < len(stream); i += step {
+			o.feed([]byte(stream[i:min(i+step, len(stream))]))
+		}
+		br := bufio.NewReader(strings.NewReader(stream))
+		for i, w := range want {
+			req, err := http.ReadRequest(br)
+			require.NoError(t, err)
+			_, err = io.Copy(io.Discard, req.Body)
+			require.NoError(t, err)
+			require.NotNil(t, o.Next(req.Header), "step %d, request %d (%s): lost step", step, i, req.URL)
+			c, r, ok := o.Classification()
+			require.True(t, ok)
+			assert.Equal(t, w.class, c, "step %d, %s", step, req.URL)
+			assert.Equal(t, w.reason, r, "step %d, %s", step, req.URL)
+		}
+		assert.Nil(t, o.Next(http.Header{}), "no more requests")
+		_, _, ok := o.Classification()
+		assert.False(t, ok, "a request the recorder did not see is not classified")
+	}
 }

@@ -98,6 +98,10 @@ type Config struct {
 	// from Conn. HTTP/2 connections are never wrapped (net/http needs the
 	// *tls.Conn to serve them).
 	RecordHeaderOrder bool
+	// ClassifyRequests records each HTTP/1.x request's raw head and its
+	// desync classification (HeaderOrder.Classification), for ALB's desync
+	// mitigation mode; it wraps the connection as RecordHeaderOrder does.
+	ClassifyRequests bool
 }
 
 // Listener is a net.Listener whose Accept returns connections that passed
@@ -338,9 +342,9 @@ func (l *Listener) serveConn(raw net.Conn) {
 }
 
 // recordOrder wraps an HTTP/1.x connection to record its requests' header
-// order, when the listener is configured to.
+// order and desync classification, when the listener is configured to.
 func (l *Listener) recordOrder(nc net.Conn, c *Conn) net.Conn {
-	if !l.cfg.RecordHeaderOrder {
+	if !l.cfg.RecordHeaderOrder && !l.cfg.ClassifyRequests {
 		return nc
 	}
 	c.HeaderOrder = &HeaderOrder{}

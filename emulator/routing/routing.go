@@ -18,6 +18,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/accesslog"
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/desync"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/rules"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
@@ -57,6 +58,10 @@ type Config struct {
 	AccessLog func(*accesslog.Entry)
 	// Rand supplies trace IDs; crypto/rand when nil.
 	Rand io.Reader
+	// Desync is routing.http.desync_mitigation_mode ("" is ALB's default,
+	// defensive): what happens to a request by its classification, which
+	// the listener records (listener.Config.ClassifyRequests; docs/desync.md).
+	Desync desync.Mode
 }
 
 type connKey struct{}
@@ -72,6 +77,11 @@ type connState struct {
 	// listener recorded it (HTTP/1.x, whose requests on a connection are
 	// served one after another); nil when unknown.
 	client []string
+	// class and reason are the desync classification of the request being
+	// served (HTTP/1.x); classified is false when unknown.
+	class      desync.Class
+	reason     desync.Reason
+	classified bool
 }
 
 // WithConn returns ctx carrying the listener record of a connection; the
@@ -110,6 +120,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Once per request, rejected ones too, so the recorded blocks and
 		// the requests stay in step.
 		cs.client = cs.conn.HeaderOrder.Next(r.Header)
+		cs.class, cs.reason, cs.classified = cs.conn.HeaderOrder.Classification()
 	}
 	h.inner.ServeHTTP(w, r)
 }
@@ -118,6 +129,23 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	cs, _ := r.Context().Value(connKey{}).(*connState)
 	e := h.entry(r, start)
+	closeTarget := false
+	if cs != nil && cs.classified {
+		e.Classification, e.ClassificationReason = desync.LogFields(cs.class, cs.reason)
+		switch desync.Decide(h.cfg.Desync, cs.class) {
+		case desync.Block:
+			// ALB answers 400 and closes the client connection (docs/desync.md).
+			w.Header().Set("Connection", "close")
+			e.SentBytes = albresponse.WriteError(w, r, http.StatusBadRequest, h.cfg.Pages)
+			e.ELBStatusCode = http.StatusBadRequest
+			h.log(e)
+			return
+		case desync.AllowThenClose:
+			// Routed, then the client and target connections are closed.
+			w.Header().Set("Connection", "close")
+			closeTarget = true
+		}
+	}
 	if albheader.XFFCount(r.Header) > albheader.MaxXFFAddresses {
 		// More than 30 X-Forwarded-For addresses: 463 (alb-behaviour §4.4, §8.1).
 		e.SentBytes = albresponse.WriteError(w, r, 463, h.cfg.Pages)
@@ -139,7 +167,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		if cs != nil {
 			client = cs.client
 		}
-		h.forward(w, r, a, headers, client, e)
+		h.forward(w, r, a, headers, client, closeTarget, e)
 		return
 	case ActionRedirect:
 		e.TraceID = h.traceID(r, headers, start)
@@ -160,12 +188,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	h.log(e)
 }
 
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, headers *albheader.ConnHeaders, client []string, e *accesslog.Entry) {
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, headers *albheader.ConnHeaders, client []string, closeTarget bool, e *accesslog.Entry) {
 	e.TargetGroupARN = a.GroupARN
 	var traceID string
 	rw := &responseHeaders{ResponseWriter: w, opts: h.cfg.ResponseHeaders}
 	out := a.Group.Forward(rw, r, func(pr *httputil.ProxyRequest) {
 		pr.Out.Host = targetgroup.TargetHost(pr.In.Host, h.cfg.Port, h.cfg.PreserveHost)
+		pr.Out.Close = closeTarget // the target connection is not reused
 		// ReverseProxy drops the client's X-Forwarded-For before Rewrite;
 		// ALB appends to it or preserves it (alb-behaviour §4.4), so put it back
 		// and let the header rules decide.

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
@@ -72,15 +73,26 @@ func unusable(path []*x509.Certificate, i int, r truststore.Revocation) Result {
 // from the anchor down, each certificate's signature by the one above
 // (the anchor's own is not checked), then its validity, notBefore before
 // notAfter. So an expired intermediate is reported before a bad leaf
-// signature.
-func (v *Verifier) checkSignaturesAndTime(path []*x509.Certificate, _ int, _ *truststore.Store, now time.Time) Result {
+// signature. A path whose signatures all verified before under the same
+// trust store snapshot skips the signature checks (sigCache), never the
+// validity ones; the outcome is the same, as only successes are cached.
+func (v *Verifier) checkSignaturesAndTime(path []*x509.Certificate, _ int, st *truststore.Store, now time.Time) Result {
+	var key [sha256.Size]byte
+	cached := false
+	if v.sigs != nil && len(path) > 1 {
+		key = pathKey(path)
+		cached = v.sigs.verified(st, key)
+	}
 	for i := len(path) - 1; i >= 0; i-- {
 		c := path[i]
-		if i < len(path)-1 {
+		if i < len(path)-1 && !cached {
 			parent := path[i+1]
 			if err := parent.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature); err != nil {
 				return Result{Code: ClientCertUntrusted, Reason: fmt.Sprintf(
 					"the signature of %s does not verify with the key of %s: %v", role(path, i), name(parent), err)}
+			}
+			if i == 0 { // the last signature of the path: all verified
+				v.sigs.remember(st, key)
 			}
 		}
 		skip := v.opts.IgnoreClientCertificateExpiry && (i == 0 || !v.opts.IgnoreExpiryLeafOnly)

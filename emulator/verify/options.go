@@ -74,6 +74,12 @@ type Options struct {
 	// message body in bytes (default alb.MaxCertificateMessage, 65536,
 	// alb-behaviour §S7).
 	MaxCertificateMessageSize int
+	// SignatureCacheSize is how many verified chains the verifier
+	// remembers per trust store generation, so that a client reconnecting
+	// with the same chain skips the signature checks (not an ALB setting:
+	// the outcome is the same, only faster; see sigCache). 0 is
+	// DefaultSignatureCacheSize; a negative value turns the cache off.
+	SignatureCacheSize int
 }
 
 // Validate rejects knob values outside their enumerations, listing the
@@ -134,6 +140,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxCertificateMessageSize == 0 {
 		o.MaxCertificateMessageSize = alb.MaxCertificateMessage
+	}
+	if o.SignatureCacheSize == 0 {
+		o.SignatureCacheSize = DefaultSignatureCacheSize
 	}
 	return o
 }

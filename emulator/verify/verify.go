@@ -27,12 +27,15 @@ type Result struct {
 }
 
 // Verifier decides client certificates against a trust store. It is safe
-// for concurrent use and caches nothing: every call reads the trust store
-// snapshot anew, so revocations added at runtime apply to the next
-// handshake.
+// for concurrent use. Every call reads the trust store snapshot anew, so
+// revocations added at runtime apply to the next handshake; the only thing
+// it caches is which exact certificate paths had their signatures verified
+// under the current snapshot (see sigCache): validity, CRLs and purpose are
+// checked on every call.
 type Verifier struct {
 	store func() *truststore.Store
 	opts  Options
+	sigs  *sigCache
 }
 
 // New returns a verifier that reads the current trust store snapshot from
@@ -40,7 +43,8 @@ type Verifier struct {
 // runtime revocations need no new verifier. Zero options are ALB's
 // defaults; call Options.Validate first to reject bad knob values.
 func New(store func() *truststore.Store, opts Options) *Verifier {
-	return &Verifier{store: store, opts: opts.withDefaults()}
+	opts = opts.withDefaults()
+	return &Verifier{store: store, opts: opts, sigs: newSigCache(opts.SignatureCacheSize)}
 }
 
 // Options returns the verifier's options with the defaults filled in.
