@@ -20,6 +20,7 @@ var groups = []struct{ prefix, group string }{
 	{"forwards-", "client-headers"},
 	{"strips-", "client-headers"},
 	{"drop-invalid-header-fields-", "client-headers"},
+	{"desync-", "desync-mitigation"},
 	{"target-", "targets"},
 	{"no-registered-targets-", "targets"},
 	{"fixed-response-", "actions"},
