@@ -52,6 +52,10 @@ type Options struct {
 	// read, with its key path, so that a caller interrupted while a read
 	// blocks (a FIFO, a hung network filesystem) can say where.
 	OnLoad func(keyPath, file string)
+	// Version is the version stamped into the binary at link time
+	// (cmd/albmtls's main.version), for albmtls_build_info; when empty,
+	// the module version or "dev" (internal/buildinfo).
+	Version string
 }
 
 // Server is a running (or ready to run) emulated load balancer.

@@ -133,7 +133,7 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 	done := make(chan result, 1)
 	go func() {
 		log := a.logger()
-		opts := emulator.Options{Logger: log, OnLoad: func(key, f string) {
+		opts := emulator.Options{Logger: log, Version: version, OnLoad: func(key, f string) {
 			log.Debug("loading", "key", key, "file", f)
 			mu.Lock()
 			reading = f + " (" + key + ")"
