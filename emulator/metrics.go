@@ -43,7 +43,7 @@ type metrics struct {
 	created time.Time // when New built the server: the first load
 
 	mu          sync.Mutex
-	reloads     map[string]reloadState                    // by trust store
+	reloads     map[string]reloadState                   // by trust store
 	serverCerts map[*listenerRuntime][]*x509.Certificate // leaves in force
 }
 
