@@ -23,7 +23,7 @@ var (
 	descReloadTime = prometheus.NewDesc("albmtls_truststore_last_reload_success_timestamp_seconds",
 		"Unix time of the trust store's latest successful load or reload.", []string{"trust_store"}, nil)
 	descCRLNextUpdate = prometheus.NewDesc("albmtls_truststore_crl_next_update_timestamp_seconds",
-		"nextUpdate of each CRL of the trust store, as Unix time (a CRL past it fails handshakes that need it with ClientCertCrlProcessingError); CRLs without nextUpdate have no series.",
+		"nextUpdate of each CRL of the trust store, as Unix time (past it the CRL is still applied unless emulation.stale_crl is fail); CRLs without nextUpdate have no series.",
 		[]string{"trust_store", "revocation_id", "issuer"}, nil)
 	descCANotAfter = prometheus.NewDesc("albmtls_truststore_ca_certificate_not_after_timestamp_seconds",
 		"notAfter of each CA certificate of the trust store, as Unix time.", []string{"trust_store", "subject", "serial"}, nil)

@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // scrape reads /metrics of the running emulator and parses it.
@@ -229,4 +232,78 @@ admin: {listen: "127.0.0.1:0"}
 	require.Eventually(t, func() bool { return assert.ObjectsAreEqual(only("healthy"), states()) }, 10*time.Second, 20*time.Millisecond, "healthy: %v", states())
 	failing.Store(true)
 	require.Eventually(t, func() bool { return assert.ObjectsAreEqual(only("unhealthy"), states()) }, 10*time.Second, 20*time.Millisecond, "unhealthy: %v", states())
+}
+
+// metricName finds the albmtls_ series names a PromQL expression uses.
+var metricName = regexp.MustCompile(`\balbmtls_[a-z0-9_]+`)
+
+// TestDeployDashboardAndScrapeConfig: deploy/grafana-dashboard.json parses,
+// every albmtls_ metric its queries use is in a real /metrics scrape (so a
+// renamed metric cannot leave a blank panel), and deploy/prometheus.yml
+// scrapes /metrics with the admin token as bearer.
+func TestDeployDashboardAndScrapeConfig(t *testing.T) {
+	web := echoBackend(t, "web-1")
+	l := startLB(t, params{Action: forwardWeb, Targets: []string{web.Listener.Addr().String()}})
+	require.NoError(t, l.get("valid", tls.VersionTLS13, "/", nil).err)
+	require.Error(t, l.get("revoked", tls.VersionTLS13, "/", nil).err)
+	l.connEvents(2)
+	_, fams := scrape(t, l.srv.AdminAddr().String())
+
+	data, err := os.ReadFile("../deploy/grafana-dashboard.json")
+	require.NoError(t, err)
+	var dash struct {
+		Title  string
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(data, &dash))
+	require.NotEmpty(t, dash.Panels)
+	used := 0
+	for _, p := range dash.Panels {
+		require.NotEmpty(t, p.Targets, p.Title)
+		for _, q := range p.Targets {
+			names := metricName.FindAllString(q.Expr, -1)
+			assert.NotEmpty(t, names, "%s: %s", p.Title, q.Expr)
+			for _, n := range names {
+				used++
+				family := n
+				if fams[n] == nil { // a histogram's series: NAME_bucket, NAME_sum, NAME_count
+					for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+						if f, ok := strings.CutSuffix(n, suffix); ok && fams[f] != nil && fams[f].GetType() == dto.MetricType_HISTOGRAM {
+							family = f
+						}
+					}
+				}
+				assert.NotNil(t, fams[family], "panel %q uses %s, which /metrics does not have", p.Title, n)
+			}
+		}
+	}
+	assert.Greater(t, used, 15)
+
+	var prom struct {
+		ScrapeConfigs []struct {
+			MetricsPath   string `yaml:"metrics_path"`
+			Authorization struct {
+				Type            string
+				CredentialsFile string `yaml:"credentials_file"`
+			}
+			StaticConfigs []struct{ Targets []string } `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	data, err = os.ReadFile("../deploy/prometheus.yml")
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(data, &prom))
+	require.Len(t, prom.ScrapeConfigs, 1)
+	sc := prom.ScrapeConfigs[0]
+	assert.Equal(t, "/metrics", sc.MetricsPath)
+	assert.Equal(t, "Bearer", sc.Authorization.Type)
+	assert.NotEmpty(t, sc.Authorization.CredentialsFile)
+	require.NotEmpty(t, sc.StaticConfigs)
+	// The deploy config's admin port is the workshop's (deploy/verify.yaml).
+	cfg, err := os.ReadFile("../deploy/verify.yaml")
+	require.NoError(t, err)
+	_, port, _ := strings.Cut(sc.StaticConfigs[0].Targets[0], ":")
+	assert.Contains(t, string(cfg), ":"+port, "deploy/verify.yaml's admin listen port")
 }
