@@ -180,8 +180,9 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	events := d.newEventPrinter()
 	d.srv, err = emulator.New(cfg, emulator.Options{
 		Logger:       opts.Logger,
-		OnConnection: events.onConnection,
-		OnRequest:    events.onRequest,
+		OnConnection:       events.onConnection,
+		OnRequest:          events.onRequest,
+		OnConnectionClosed: events.onClosed,
 	})
 	if err != nil {
 		return nil, err

@@ -285,6 +285,9 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 			case http.StateActive:
 				lr.ln.Activated(c)
 			case http.StateClosed, http.StateHijacked:
+				if rec := lr.ln.Lookup(c); rec != nil && st == http.StateClosed && s.opts.OnConnectionClosed != nil {
+					s.opts.OnConnectionClosed(ConnectionClosedEvent{ListenerIndex: lr.index, TraceID: rec.TraceID})
+				}
 				lr.ln.Forget(c)
 			}
 		},
