@@ -179,7 +179,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	events := d.newEventPrinter()
 	d.srv, err = emulator.New(cfg, emulator.Options{
-		Logger:       opts.Logger,
+		Logger:             opts.Logger,
 		OnConnection:       events.onConnection,
 		OnRequest:          events.onRequest,
 		OnConnectionClosed: events.onClosed,

@@ -55,7 +55,7 @@ type options struct {
 	attributes   map[string]string
 	sslPolicy    string
 	ignoreExpiry bool
-	adminToken   string // "" until Run draws one
+	adminToken   string              // "" until Run draws one
 	health       *config.HealthCheck // the target group's health check; nil: ALB's defaults
 	emulation    []knob              // WithEmulation, in order
 	advertise    bool
