@@ -66,18 +66,20 @@ func (s *Set) WriteP12s(dir, password string) ([]string, error) {
 }
 
 var (
-	oidData               = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidEncryptedData      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
-	oidPBES3DES           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 3}
-	oidShroudedKeyBag     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
-	oidCertBag            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
-	oidX509Certificate    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 22, 1}
-	oidFriendlyName       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 20}
-	oidLocalKeyID         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 21}
-	oidSHA1               = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
-	p12Iterations         = 2048
-	p12SaltLen            = 8
-	explicit0             = func(b []byte) asn1.RawValue { return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: b} }
+	oidData            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidEncryptedData   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+	oidPBES3DES        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 3}
+	oidShroudedKeyBag  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
+	oidCertBag         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
+	oidX509Certificate = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 22, 1}
+	oidFriendlyName    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 20}
+	oidLocalKeyID      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 21}
+	oidSHA1            = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+	p12Iterations      = 2048
+	p12SaltLen         = 8
+	explicit0          = func(b []byte) asn1.RawValue {
+		return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: b}
+	}
 	errP12ShortRandomness = fmt.Errorf("pki: reading randomness for the PKCS#12 salt")
 )
 

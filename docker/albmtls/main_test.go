@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -156,5 +155,3 @@ func getEcho(t *testing.T, ctr *albmtls.Container, clientName, path string) echo
 	require.NoError(t, json.Unmarshal(body, &e), "body: %s", body)
 	return e
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
