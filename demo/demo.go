@@ -57,6 +57,9 @@ type Options struct {
 	Color bool
 	// Logger receives the emulator's operational logs (nil discards).
 	Logger *slog.Logger
+	// Version is the binary's link-time version, for albmtls_build_info
+	// (emulator.Options.Version).
+	Version string
 	// Progress receives one line per preparation step (nil: none).
 	Progress func(string)
 }
@@ -180,6 +183,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	events := d.newEventPrinter()
 	d.srv, err = emulator.New(cfg, emulator.Options{
 		Logger:             opts.Logger,
+		Version:            opts.Version,
 		OnConnection:       events.onConnection,
 		OnRequest:          events.onRequest,
 		OnConnectionClosed: events.onClosed,
