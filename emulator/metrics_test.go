@@ -307,3 +307,27 @@ func TestDeployDashboardAndScrapeConfig(t *testing.T) {
 	_, port, _ := strings.Cut(sc.StaticConfigs[0].Targets[0], ":")
 	assert.Contains(t, string(cfg), ":"+port, "deploy/verify.yaml's admin listen port")
 }
+
+// TestActiveConnectionsGauge: albmtls_active_connections counts a kept-alive
+// client connection while it is open and drops back when it closes.
+func TestActiveConnectionsGauge(t *testing.T) {
+	l := startLB(t, params{})
+	admin := l.srv.AdminAddr().String()
+	port := strings.Split(l.httpsAddr(), ":")[1]
+	tr := &http.Transport{TLSClientConfig: l.tlsConfig("valid", tls.VersionTLS13)}
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	resp, err := c.Get("https://" + l.httpsAddr() + "/")
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	active := func() float64 {
+		_, fams := scrape(t, admin)
+		return value(t, fams, "albmtls_active_connections", map[string]string{"listener_port": port})
+	}
+	// A fixed response is written on the hijacked connection, which then
+	// returns to a companion server (albresponse.resume): the gauge sees it
+	// leave and come back.
+	require.Eventually(t, func() bool { return active() == 1 }, 5*time.Second, 20*time.Millisecond, "the kept-alive connection is open")
+	tr.CloseIdleConnections()
+	require.Eventually(t, func() bool { return active() == 0 }, 5*time.Second, 20*time.Millisecond)
+}
