@@ -4,6 +4,9 @@ import (
 	"context"
 	"path/filepath"
 
+	"github.com/albmtls/albmtls/emulator/awsarn"
+	"github.com/albmtls/albmtls/emulator/config"
+
 	"github.com/albmtls/albmtls/awsapi/acm"
 	"github.com/albmtls/albmtls/awsapi/s3"
 )
@@ -57,5 +60,22 @@ func (s *Server) wire(ctx context.Context, opts Options) error {
 		maxBody: controlPlaneMaxBody, codes: jsonAuthCodes}
 
 	inUse, err = s.wireELBv2(ctx, opts, objects, certs)
-	return err
+	if err != nil {
+		return err
+	}
+	if opts.Server != nil {
+		s.fleet.adopt(configLoadBalancerARN(cfg), cfg, opts.Server)
+	}
+	return nil
+}
+
+// configLoadBalancerARN is the ARN of the config file's load balancer, as
+// Describe* reports it.
+func configLoadBalancerARN(cfg *config.Config) string {
+	lb := cfg.LoadBalancer
+	id := lb.ID
+	if id == "" {
+		id = awsarn.LoadBalancerID(lb.AccountID, lb.Name)
+	}
+	return awsarn.LoadBalancer(lb.Region, lb.AccountID, lb.Name, id)
 }

@@ -58,6 +58,9 @@ type Options struct {
 	Color bool
 	// Logger receives the emulator's operational logs (nil discards).
 	Logger *slog.Logger
+	// Version is the binary's link-time version, for albmtls_build_info
+	// (emulator.Options.Version).
+	Version string
 	// Progress receives one line per preparation step (nil: none).
 	Progress func(string)
 	// AWSAPI is the address of the AWS API endpoint (ELBv2, ACM, S3;
@@ -191,9 +194,11 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	events := d.newEventPrinter()
 	eopts := emulator.Options{
-		Logger:       opts.Logger,
-		OnConnection: events.onConnection,
-		OnRequest:    events.onRequest,
+		Logger:             opts.Logger,
+		Version:            opts.Version,
+		OnConnection:       events.onConnection,
+		OnRequest:          events.onRequest,
+		OnConnectionClosed: events.onClosed,
 	}
 	d.srv, err = emulator.New(cfg, eopts)
 	if err != nil {

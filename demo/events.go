@@ -35,7 +35,10 @@ type eventPrinter struct {
 }
 
 // pendingConn is a connection that passed its handshake.
-type pendingConn struct{ who, status string }
+type pendingConn struct {
+	who, status string
+	requests    int // seen so far
+}
 
 // maxPending bounds the remembered connections (keep-alive clients may
 // send many requests on one, or none).
@@ -58,8 +61,18 @@ func (p *eventPrinter) onConnection(ev emulator.ConnectionEvent) {
 		// (emulation.reject_with's default); without a completed
 		// handshake the client gave up or could not agree on TLS.
 		end := "connection reset"
-		if ev.Entry.TLSProtocol == "" {
-			end = "handshake failed: " + ev.Reason
+		switch alert, kind := classifyFailure(ev); kind {
+		case clientRefusedServer:
+			// The client's certificate was never sent: not "no certificate".
+			who = "-"
+			end = "client refused the server certificate (" + alert + "), before sending its own: trust ca/root.pem in the client"
+		case closedDuringHandshake:
+			who = "-"
+			end = "speculative connection: closed by the client during the handshake, no TLS error (browsers open spares)"
+		case otherFailure:
+			if ev.Entry.TLSProtocol == "" {
+				end = "handshake failed: " + ev.Reason
+			}
 		}
 		p.print(who, status, false, end)
 		return
@@ -80,6 +93,10 @@ func (p *eventPrinter) onRequest(ev emulator.RequestEvent) {
 	e := ev.Entry
 	p.mu.Lock()
 	c, ok := p.pending[e.ConnTraceID]
+	if ok {
+		c.requests++
+		p.pending[e.ConnTraceID] = c
+	}
 	p.mu.Unlock()
 	if !ok {
 		c = pendingConn{who: "?", status: "?"}
@@ -103,6 +120,84 @@ func (p *eventPrinter) onRequest(ev emulator.RequestEvent) {
 	}
 	ok = e.ELBStatusCode < 400
 	p.print(c.who, c.status, true, p.paint(fmt.Sprintf("%s %d", target, e.ELBStatusCode), ok)+"  "+e.RequestMethod+" "+path)
+}
+
+// failureKind sorts a failed HTTPS connection by what the client did.
+type failureKind int
+
+const (
+	// otherFailure: the emulator refused the client (its certificate, or
+	// none in verify mode) or the two could not agree on TLS.
+	otherFailure failureKind = iota
+	// clientRefusedServer: the client sent a certificate alert
+	// (bad_certificate, unknown_ca, …) after the server's Certificate and
+	// before its own: it did not trust the server certificate. Its own
+	// certificate was never sent, so "no certificate" would mislead.
+	clientRefusedServer
+	// closedDuringHandshake: the client closed the connection (EOF or a
+	// reset) without an alert before the handshake finished, as browsers
+	// do with the spare connections they open speculatively, and as an
+	// idle TCP connection that never sends a ClientHello does.
+	closedDuringHandshake
+)
+
+// alertNames are the RFC 8446 names of the certificate alerts a client
+// sends about the server's certificate, by crypto/tls's text for them.
+var alertNames = map[string]string{
+	"bad certificate":               "bad_certificate",
+	"unsupported certificate":       "unsupported_certificate",
+	"revoked certificate":           "certificate_revoked",
+	"expired certificate":           "certificate_expired",
+	"unknown certificate":           "certificate_unknown",
+	"unknown certificate authority": "unknown_ca",
+	"access denied":                 "access_denied",
+	"handshake failure":             "handshake_failure",
+	"decrypt error":                 "decrypt_error",
+}
+
+// classifyFailure reads what ended a failed handshake from the emulator's
+// reason (crypto/tls's error: "remote error: tls: unknown certificate
+// authority" for an alert the client sent, "EOF" for a close).
+func classifyFailure(ev emulator.ConnectionEvent) (string, failureKind) {
+	if ev.Entry.Subject != "" || ev.Code == "" || verify.Code(ev.Code) != verify.UnmappedConnectionError {
+		return "", otherFailure // a certificate arrived, or the verifier decided
+	}
+	r := ev.Reason
+	if i := strings.Index(r, "remote error: tls: "); i >= 0 {
+		text := strings.TrimSpace(r[i+len("remote error: tls: "):])
+		if name, ok := alertNames[text]; ok {
+			if name == "handshake_failure" || name == "decrypt_error" {
+				return name, otherFailure // not about the certificate
+			}
+			return "alert " + name, clientRefusedServer
+		}
+		return "", otherFailure
+	}
+	// OpenSSL (and so curl) refuses the server certificate in TLS 1.3 with
+	// an alert in clear, sent before it switches to the handshake keys;
+	// the server, already reading with those keys, sees a bad record MAC.
+	if strings.HasSuffix(r, "local error: tls: bad record MAC") && ev.Entry.TLSProtocol == "TLSv1.3" {
+		return "an alert sent in clear, as OpenSSL does, read as bad record MAC", clientRefusedServer
+	}
+	for _, closed := range []string{"EOF", "connection reset by peer", "broken pipe"} {
+		if strings.HasSuffix(r, closed) {
+			return "", closedDuringHandshake
+		}
+	}
+	return "", otherFailure
+}
+
+// onClosed prints the connections that closed without a request: browsers
+// open spare connections speculatively (preconnect, a second connection
+// while the first waits for the certificate choice) and close them unused.
+func (p *eventPrinter) onClosed(ev emulator.ConnectionClosedEvent) {
+	p.mu.Lock()
+	c, ok := p.pending[ev.TraceID]
+	delete(p.pending, ev.TraceID) // order keeps the ID; eviction skips it
+	p.mu.Unlock()
+	if ok && c.requests == 0 {
+		p.print(c.who, c.status, true, "speculative connection: closed without a request")
+	}
 }
 
 // who names the client: the PKI's name for a known serial, with the CN.

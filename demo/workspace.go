@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/albmtls/albmtls/pki"
 )
@@ -20,9 +17,9 @@ import (
 // anything else) that it did not create.
 const MarkerFile = ".albmtls-demo.json"
 
-// P12Password protects the PKCS#12 files. It is a constant on purpose: the
-// certificates are for testing, and a workshop prints it on the board.
-const P12Password = "albmtls"
+// P12Password protects the PKCS#12 files: pki.P12Password, the one
+// `albmtls pki init` uses too.
+const P12Password = pki.P12Password
 
 // pkiEntries are the PKI layout's top-level names (pki.WriteDir's layout).
 var pkiEntries = []string{"ca", "crl", "server", "clients", pki.ManifestFile}
@@ -201,22 +198,12 @@ func create(dir string, progress func(string)) (*Workspace, error) {
 	return ws, nil
 }
 
-// writeP12s writes clients/NAME.p12: the key, the leaf and the CAs the
-// client sends. It uses the legacy 3DES/SHA-1 encoding on purpose: it is
-// the one every browser and key store imports (Apple's keychain takes no
-// other), and these are test certificates.
+// writeP12s writes clients/NAME.p12 with the PKI's encoder: the key, the
+// leaf and the CAs the client sends, named "albmtls NAME (CN=…)" for the
+// browser's certificate picker (pki.ClientP12).
 func (w *Workspace) writeP12s() error {
 	for _, name := range w.Set.ClientNames() {
-		leaf, _ := w.Set.Client(name)
-		var cas []*x509.Certificate
-		for _, der := range leaf.Chain[1:] {
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				return fmt.Errorf("demo: %s: %w", name, err)
-			}
-			cas = append(cas, c)
-		}
-		data, err := pkcs12.LegacyDES.Encode(leaf.Key, leaf.Cert, cas, P12Password)
+		data, err := w.Set.ClientP12(name, P12Password)
 		if err != nil {
 			return fmt.Errorf("demo: encoding %s: %w", w.P12(name), err)
 		}

@@ -48,10 +48,19 @@ type Options struct {
 	OnConnection func(ConnectionEvent)
 	// OnRequest, when set, is called after each access-log entry.
 	OnRequest func(RequestEvent)
+	// OnConnectionClosed, when set, is called when a connection that
+	// passed its handshake (or was accepted, on HTTP) is closed, with its
+	// conn_trace_id: the demo labels connections that never carried a
+	// request (a browser's speculative spares).
+	OnConnectionClosed func(ConnectionClosedEvent)
 	// OnLoad, when set, is told which file New (or Reload) is about to
 	// read, with its key path, so that a caller interrupted while a read
 	// blocks (a FIFO, a hung network filesystem) can say where.
 	OnLoad func(keyPath, file string)
+	// Version is the version stamped into the binary at link time
+	// (cmd/albmtls's main.version), for albmtls_build_info; when empty,
+	// the module version or "dev" (internal/buildinfo).
+	Version string
 }
 
 // Server is a running (or ready to run) emulated load balancer.

@@ -118,6 +118,7 @@ func (s *Server) buildListeners(errs *config.Errors) {
 				continue
 			}
 			lr.tls = settings
+			s.metrics.setServerCertificates(lr, settings.Config.Certificates)
 		}
 		s.lsns = append(s.lsns, lr)
 	}
@@ -259,6 +260,7 @@ func (s *Server) action(a config.Action) *routing.Action {
 // newHTTPServer serves the listener's accepted connections.
 func (lr *listenerRuntime) newHTTPServer() *http.Server {
 	s := lr.s
+	active := s.metrics.connState(lr.ln.Port)
 	srv := &http.Server{
 		Handler:     lr.drain.track(lr.route),
 		BaseContext: func(net.Listener) context.Context { return lr.drain.base() },
@@ -276,10 +278,14 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 			return ctx
 		},
 		ConnState: func(c net.Conn, st http.ConnState) {
+			active(c, st)
 			switch st {
 			case http.StateActive:
 				lr.ln.Activated(c)
 			case http.StateClosed, http.StateHijacked:
+				if rec := lr.ln.Lookup(c); rec != nil && st == http.StateClosed && s.opts.OnConnectionClosed != nil {
+					s.opts.OnConnectionClosed(ConnectionClosedEvent{ListenerIndex: lr.index, TraceID: rec.TraceID})
+				}
 				lr.ln.Forget(c)
 			}
 		},

@@ -21,6 +21,14 @@ type ConnectionEvent struct {
 	Reason string
 }
 
+// ConnectionClosedEvent is the end of a connection that reached the HTTP
+// server (Options.OnConnectionClosed).
+type ConnectionClosedEvent struct {
+	ListenerIndex int
+	// TraceID is the connection's conn_trace_id, as in its ConnectionEvent.
+	TraceID string
+}
+
 // RequestEvent is one request, as logged.
 type RequestEvent struct {
 	ListenerIndex int

@@ -21,7 +21,9 @@ func (s *Server) Reload() error {
 		if live == nil {
 			continue
 		}
-		if err := live.Reload(); err != nil {
+		err := live.Reload()
+		s.metrics.reloaded(ts.Name, err)
+		if err != nil {
 			errs = append(errs, s.cfg.Errorf(fmt.Sprintf("trust_stores[%d]", i), "reload failed, keeping the previous trust store: %v", err))
 		}
 	}
@@ -35,6 +37,7 @@ func (s *Server) Reload() error {
 			continue
 		}
 		lr.tls = settings
+		s.metrics.setServerCertificates(lr, settings.Config.Certificates)
 		if lr.ln != nil {
 			lr.ln.SetTLS(settings)
 		}

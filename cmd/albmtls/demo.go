@@ -119,6 +119,7 @@ func runDemo(ctx context.Context, a *app, c demoConfig) error {
 		Events:    events,
 		Color:     color,
 		Logger:    a.logger(),
+		Version:   version,
 		Progress:  func(s string) { fmt.Fprintln(a.stderr, "demo: "+s) },
 	})
 	if err != nil {

@@ -39,7 +39,7 @@ func TestPKIInitJSON(t *testing.T) {
 	outcomes := map[string]string{}
 	for _, c := range clients {
 		c := c.(map[string]any)
-		for _, k := range []string{"cert", "key", "chain"} {
+		for _, k := range []string{"cert", "key", "chain", "p12"} {
 			assert.FileExists(t, c[k].(string), "%s of %s", k, c["name"])
 		}
 		assert.Contains(t, c, "purpose")

@@ -47,6 +47,8 @@ type pkiLeafJSON struct {
 	Chain        string `json:"chain"`
 	ExpectVerify string `json:"expect_verify,omitempty"`
 	Purpose      string `json:"purpose"`
+	// P12 is the client's PKCS#12 file (password pki.P12Password).
+	P12 string `json:"p12,omitempty"`
 }
 
 func pkiInitReport(dir string, m pki.Manifest) pkiInitJSON {
@@ -71,6 +73,7 @@ func pkiInitReport(dir string, m pki.Manifest) pkiInitJSON {
 		leaf := pkiLeafJSON{Name: art.Name, Cert: join(art.Files.Cert), Key: join(art.Files.Key), Chain: join(art.Files.Chain), Purpose: art.Purpose}
 		switch art.Kind {
 		case pki.KindClient:
+			leaf.P12 = join(pki.P12File(art.Name))
 			if art.Expect != nil {
 				leaf.ExpectVerify = art.Expect.Verify
 			}

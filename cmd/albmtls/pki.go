@@ -93,6 +93,12 @@ func runPKIInit(a *app, c pkiInitConfig) error {
 	if err := set.WriteDir(c.out, c.force); err != nil {
 		return err
 	}
+	if progress != nil {
+		progress("writing a PKCS#12 file per client for browsers (password " + pki.P12Password + ")")
+	}
+	if _, err := set.WriteP12s(c.out, pki.P12Password); err != nil {
+		return err
+	}
 	m := set.Manifest()
 	if c.json {
 		return writeJSON(a.stdout, pkiInitReport(c.out, m))
@@ -107,6 +113,7 @@ func runPKIInit(a *app, c pkiInitConfig) error {
 	for _, r := range m.TrustStore.Revocations {
 		fmt.Fprintf(a.stdout, "  revocations (PEM):  %s\n", filepath.Join(c.out, r))
 	}
+	fmt.Fprintf(a.stdout, "  PKCS#12 (browsers): %s, one per client, password %s\n", filepath.Join(c.out, pki.P12File("NAME")), pki.P12Password)
 	fmt.Fprintf(a.stdout, "  manifest:           %s\n", filepath.Join(c.out, pki.ManifestFile))
 	return nil
 }

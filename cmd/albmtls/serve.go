@@ -90,7 +90,7 @@ is listed and the command fails unless --allow-partial.`,
 			if cfg.AWSAPI.Listen == "" {
 				return serve(ctx, a, cfg, serverRunner{srv})
 			}
-			api, err := awsapi.New(ctx, awsapi.Options{Config: cfg, Server: srv, Logger: a.logger()})
+			api, err := awsapi.New(ctx, awsapi.Options{Config: cfg, Server: srv, Logger: a.logger(), Emulator: emulator.Options{Logger: a.logger(), Version: version}})
 			if err != nil {
 				_ = srv.Shutdown(context.Background())
 				return configError(err)
@@ -161,7 +161,7 @@ func load(ctx context.Context, a *app, file string) (*emulator.Server, *config.C
 	done := make(chan result, 1)
 	go func() {
 		log := a.logger()
-		opts := emulator.Options{Logger: log, OnLoad: func(key, f string) {
+		opts := emulator.Options{Logger: log, Version: version, OnLoad: func(key, f string) {
 			log.Debug("loading", "key", key, "file", f)
 			mu.Lock()
 			reading = f + " (" + key + ")"

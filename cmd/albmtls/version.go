@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/albmtls/albmtls/internal/buildinfo"
 )
 
 // version is set at link time by the Makefile (-X main.version=...); a plain
@@ -13,25 +14,12 @@ import (
 var version = ""
 
 func versionString() string {
-	v := version
-	rev := ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				rev = s.Value[:12]
-			}
-		}
+	in := buildinfo.Read(version)
+	v := in.Version
+	if in.Revision != "" {
+		v += " (" + in.Revision + ")"
 	}
-	if v == "" {
-		v = "dev"
-	}
-	if rev != "" {
-		v += " (" + rev + ")"
-	}
-	return fmt.Sprintf("albmtls %s %s %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("albmtls %s %s %s/%s", v, in.GoVersion, runtime.GOOS, runtime.GOARCH)
 }
 
 func newVersionCmd(a *app) *cobra.Command {

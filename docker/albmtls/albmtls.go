@@ -60,6 +60,7 @@ type Container struct {
 
 	revokeMu sync.Mutex // serialises Revoke, which changes set
 	token    string     // the admin endpoint's bearer token
+	host     string     // the host name that reaches the published ports (resolveHost)
 }
 
 // Run starts the emulator from img (DefaultImage after BuildImage) and
@@ -130,8 +131,12 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.ExtraHosts = append(hc.ExtraHosts, HostGateway+":host-gateway")
 		}),
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/healthz").WithPort(admin).
-			WithPollInterval(50 * time.Millisecond).WithStartupTimeout(StartupTimeout)),
+		// Health is asked inside the container (the image's binary is
+		// its own health check), so that start-up does not depend on how
+		// this process reaches published ports; resolveHost checks that next.
+		testcontainers.WithWaitStrategy(wait.ForExec([]string{"/albmtls", "healthcheck",
+			"http://127.0.0.1:" + strconv.Itoa(c.layout.adminPort) + "/healthz"}).
+			WithPollInterval(100 * time.Millisecond).WithStartupTimeout(StartupTimeout)),
 	}
 	moduleOpts = append(moduleOpts, opts...)
 
@@ -147,6 +152,10 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 			return c, err
 		}
 		return nil, err
+	}
+	if err := c.resolveHost(ctx); err != nil {
+		_ = c.Container.Terminate(context.WithoutCancel(ctx))
+		return c, fmt.Errorf("albmtls: %w", err)
 	}
 	ok = true
 	return c, nil
@@ -319,7 +328,7 @@ func (c *Container) HTTPSEndpoint(ctx context.Context) (string, error) {
 	if c.layout.httpsPort == 0 {
 		return "", errors.New("albmtls: the config has no HTTPS listener")
 	}
-	return c.PortEndpoint(ctx, strconv.Itoa(c.layout.httpsPort)+"/tcp", "https")
+	return c.endpoint(ctx, c.layout.httpsPort, "https")
 }
 
 // AdminToken returns the admin endpoint's bearer token (WithAdminToken's,
@@ -330,5 +339,5 @@ func (c *Container) AdminToken() string { return c.token }
 // AdminEndpoint returns http://HOST:PORT of the admin endpoint (/healthz,
 // /metrics, the trust store revocation API) as published on the Docker host.
 func (c *Container) AdminEndpoint(ctx context.Context) (string, error) {
-	return c.PortEndpoint(ctx, strconv.Itoa(c.layout.adminPort)+"/tcp", "http")
+	return c.endpoint(ctx, c.layout.adminPort, "http")
 }

@@ -1,6 +1,7 @@
 package albmtls
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"path"
@@ -28,6 +29,8 @@ const (
 	// HTTPSPort and AdminPort are the generated config's container ports.
 	HTTPSPort = "8443/tcp"
 	AdminPort = "9090/tcp"
+	// HTTPPort is the container port of WithHTTPRedirectListener's listener.
+	HTTPPort = "8080/tcp"
 	// TrustStoreName is the generated config's trust store, the name used
 	// in the admin API's /trust-stores/{name} paths.
 	TrustStoreName = "demo"
@@ -36,6 +39,7 @@ const (
 	trustStoreDir = "/etc/albmtls/truststore"
 	httpsPortNum  = 8443
 	adminPortNum  = 9090
+	httpPortNum   = 8080
 )
 
 // layout is what the module must know about the config the emulator runs:
@@ -44,6 +48,7 @@ const (
 type layout struct {
 	listenerPorts []int
 	httpsPort     int // 0: no HTTPS listener
+	httpPort      int // 0: no HTTP listener
 	adminPort     int
 	connLog       string // absolute path in the container; "" when not logged
 	accessLog     string
@@ -97,6 +102,12 @@ func (o *options) generateConfig(set *pki.Set) ([]byte, layout, error) {
 		yes := true
 		l.MutualAuthentication.IgnoreClientCertificateExpiry = &yes
 	}
+	if o.advertise {
+		if o.mode != ModeVerify {
+			return nil, layout{}, fmt.Errorf("WithAdvertiseTrustStoreCANames needs ModeVerify (the CA names come from the trust store, which only verify mode has); the mode is %s", o.mode)
+		}
+		l.MutualAuthentication.AdvertiseTrustStoreCaNames = listener.AdvertiseCANamesOn
+	}
 	cfg := config.Config{
 		TrustStores: []config.TrustStore{ts},
 		Logs:        config.Logs{Connection: config.LogFile{File: ConnectionLogPath}, Access: config.LogFile{File: AccessLogPath}},
@@ -104,20 +115,60 @@ func (o *options) generateConfig(set *pki.Set) ([]byte, layout, error) {
 	}
 	if len(o.targets) > 0 {
 		cfg.TargetGroups = []config.TargetGroup{{Name: "targets", Targets: o.targets}}
+		if o.health != nil {
+			cfg.TargetGroups[0].HealthCheck = *o.health
+		}
 		l.DefaultAction = config.Action{Type: routing.ActionForward, TargetGroup: "targets"}
 	} else {
 		l.DefaultAction = config.Action{Type: routing.ActionFixedResponse, FixedResponse: &config.FixedResponse{
 			StatusCode: "200", ContentType: "text/plain", MessageBody: noTargetBody}}
 	}
+	if o.health != nil && len(o.targets) == 0 {
+		return nil, layout{}, fmt.Errorf("WithHealthCheck and WithoutHealthCheck apply to the target group, which needs a target: add WithTarget or WithHostTarget")
+	}
+	if err := o.applyEmulation(&cfg.Emulation); err != nil {
+		return nil, layout{}, err
+	}
 	cfg.Listeners = []config.Listener{l}
+	lay := layout{
+		listenerPorts: []int{httpsPortNum}, httpsPort: httpsPortNum, adminPort: adminPortNum,
+		connLog: ConnectionLogPath, accessLog: AccessLogPath, trustStore: TrustStoreName,
+	}
+	if o.httpRedirect {
+		cfg.Listeners = append(cfg.Listeners, config.Listener{
+			Port: httpPortNum, Protocol: listener.ProtocolHTTP, Address: "0.0.0.0",
+			DefaultAction: config.Action{Type: routing.ActionRedirect, Redirect: &config.Redirect{
+				Protocol: "HTTPS", Port: strconv.Itoa(httpsPortNum), StatusCode: "HTTP_301"}},
+		})
+		lay.listenerPorts, lay.httpPort = append(lay.listenerPorts, httpPortNum), httpPortNum
+	}
 	data, err := config.Marshal(&cfg)
 	if err != nil {
 		return nil, layout{}, fmt.Errorf("encoding the generated albmtls.yaml: %w", err)
 	}
-	return data, layout{
-		listenerPorts: []int{httpsPortNum}, httpsPort: httpsPortNum, adminPort: adminPortNum,
-		connLog: ConnectionLogPath, accessLog: AccessLogPath, trustStore: TrustStoreName,
-	}, nil
+	return data, lay, nil
+}
+
+// applyEmulation decodes WithEmulation's keys into the emulation block as
+// the config file would be read: an unknown key is an error here, a value
+// of the wrong type too; the emulator validates the values at start.
+func (o *options) applyEmulation(e *config.Emulation) error {
+	for _, k := range o.emulation {
+		doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: k.key},
+			{Kind: yaml.ScalarNode, Value: k.value},
+		}}
+		data, err := yaml.Marshal(doc)
+		if err != nil {
+			return fmt.Errorf("WithEmulation(%q, %q): %w", k.key, k.value, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(e); err != nil {
+			return fmt.Errorf("WithEmulation(%q, %q): %v; docs/configuration.md lists the emulation keys and their values", k.key, k.value, err)
+		}
+	}
+	return nil
 }
 
 // userLayout reads what the module needs from a WithConfig file. It decodes
@@ -147,6 +198,9 @@ func userLayout(file string, data []byte) (layout, error) {
 			return lay, fmt.Errorf("%s.port is 0: a container port must be fixed to be published; choose one, e.g. 8443", where)
 		}
 		lay.listenerPorts = append(lay.listenerPorts, l.Port)
+		if l.Protocol == listener.ProtocolHTTP && lay.httpPort == 0 {
+			lay.httpPort = l.Port
+		}
 		if l.Protocol == listener.ProtocolHTTPS && lay.httpsPort == 0 {
 			lay.httpsPort = l.Port
 			lay.trustStore = l.MutualAuthentication.TrustStore

@@ -94,7 +94,7 @@ func TestUserLayout(t *testing.T) {
 	lay, err := userLayout("user.yaml", data)
 	require.NoError(t, err)
 	assert.Equal(t, layout{
-		listenerPorts: []int{8080, 443}, httpsPort: 443, adminPort: 9999,
+		listenerPorts: []int{8080, 443}, httpsPort: 443, httpPort: 8080, adminPort: 9999,
 		connLog: "/etc/albmtls/logs/conn.log", accessLog: "/var/log/access.log", trustStore: "corp",
 	}, lay)
 }

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -42,13 +40,6 @@ func TestMain(m *testing.M) {
 	// Makefile and .ci/run set this too; this covers a bare `go test`.
 	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
 		_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	}
-	// testcontainers thinks it runs in a container when /.dockerenv exists
-	// and then reaches published ports at the default gateway. On machines
-	// whose daemon shares this network namespace (its docker0 bridge is a
-	// local interface, as on this project's machines) they are on localhost.
-	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && daemonIsLocal() {
-		_ = os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "localhost")
 	}
 	if os.Getenv(childEnv) == "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -82,20 +73,6 @@ func daemonReachable(ctx context.Context) error {
 	defer cli.Close()
 	_, err = cli.Ping(ctx, client.PingOptions{})
 	return err
-}
-
-// daemonIsLocal reports whether the Docker daemon's default bridge is an
-// interface of this network namespace.
-func daemonIsLocal() bool {
-	if h := os.Getenv("DOCKER_HOST"); h != "" && !strings.HasPrefix(h, "unix://") {
-		return false
-	}
-	ifc, err := net.InterfaceByName("docker0")
-	if err != nil {
-		return false
-	}
-	addrs, err := ifc.Addrs()
-	return err == nil && len(addrs) > 0
 }
 
 // requireDocker skips the test without a daemon, or fails it under CI=true.
@@ -178,5 +155,3 @@ func getEcho(t *testing.T, ctr *albmtls.Container, clientName, path string) echo
 	require.NoError(t, json.Unmarshal(body, &e), "body: %s", body)
 	return e
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 
@@ -54,7 +55,11 @@ type options struct {
 	attributes   map[string]string
 	sslPolicy    string
 	ignoreExpiry bool
-	adminToken   string // "" until Run draws one
+	adminToken   string              // "" until Run draws one
+	health       *config.HealthCheck // the target group's health check; nil: ALB's defaults
+	emulation    []knob              // WithEmulation, in order
+	advertise    bool
+	httpRedirect bool
 	// generated lists the options that shape the generated config, so that
 	// combining one with WithConfig is refused instead of silently ignored.
 	generated []string
@@ -216,6 +221,82 @@ func WithSSLPolicy(name string) Option {
 func WithIgnoreClientCertificateExpiry() Option {
 	return generatedOnly("WithIgnoreClientCertificateExpiry", func(o *options) error {
 		o.ignoreExpiry = true
+		return nil
+	})
+}
+
+// knob is one WithEmulation setting.
+type knob struct{ key, value string }
+
+// WithHealthCheck sets the target group's health check: the path ALB's
+// checker requests on each target and the interval between checks (0 keeps
+// ALB's 30 s). ALB's default path is "/", and a target that answers it with
+// anything but 200 turns unhealthy; point it at your service's health
+// route. Intervals below ALB's 5 s minimum are accepted, to keep tests fast.
+func WithHealthCheck(path string, interval time.Duration) Option {
+	return generatedOnly("WithHealthCheck", func(o *options) error {
+		if !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("WithHealthCheck(%q): the path must start with /, e.g. /healthz", path)
+		}
+		if interval < 0 {
+			return fmt.Errorf("WithHealthCheck: interval %v is negative", interval)
+		}
+		hc := config.HealthCheck{Path: path, Interval: config.Duration(interval)}
+		if interval > 0 && interval <= 5*time.Second {
+			// ALB's default timeout (5 s) must stay below the interval.
+			hc.Timeout = config.Duration(max(interval*4/5, time.Millisecond))
+		}
+		o.health = &hc
+		return nil
+	})
+}
+
+// WithoutHealthCheck turns the target group's health checks off
+// (health_check.enabled: false): every target is in rotation from the first
+// request, in ALB's "unavailable" state.
+func WithoutHealthCheck() Option {
+	return generatedOnly("WithoutHealthCheck", func(o *options) error {
+		no := false
+		o.health = &config.HealthCheck{Enabled: &no}
+		return nil
+	})
+}
+
+// WithEmulation sets one key of the config's emulation: block, the knobs
+// for ALB behaviour nobody outside AWS knows (docs/configuration.md lists
+// them), for example WithEmulation("reject_with", "alert") or
+// WithEmulation("stale_crl", "fail"). The value is read as YAML ("true",
+// "2s", "fail"). An unknown key or a value the emulator refuses makes Run
+// fail before Docker is touched, or with the emulator's message.
+func WithEmulation(key, value string) Option {
+	return generatedOnly("WithEmulation", func(o *options) error {
+		if strings.TrimSpace(key) == "" {
+			return fmt.Errorf("WithEmulation: empty key; see docs/configuration.md for the emulation knobs")
+		}
+		o.emulation = append(o.emulation, knob{key, value})
+		return nil
+	})
+}
+
+// WithAdvertiseTrustStoreCANames turns on the verify-mode setting
+// advertise_trust_store_ca_names: the CertificateRequest lists the trust
+// store's CA subjects, so a client with several certificates (a browser)
+// can pick the right one. It needs ModeVerify, as on ALB.
+func WithAdvertiseTrustStoreCANames() Option {
+	return generatedOnly("WithAdvertiseTrustStoreCANames", func(o *options) error {
+		o.advertise = true
+		return nil
+	})
+}
+
+// WithHTTPRedirectListener adds an HTTP listener on HTTPPort whose default
+// action redirects to HTTPS on port 8443 with a 301, as an ALB's port 80
+// listener usually does. The Location header names the container port
+// (https://HOST:8443/…), as ALB's names its own; HTTPEndpoint returns the
+// published URL of the HTTP listener.
+func WithHTTPRedirectListener() Option {
+	return generatedOnly("WithHTTPRedirectListener", func(o *options) error {
+		o.httpRedirect = true
 		return nil
 	})
 }

@@ -108,7 +108,9 @@ func TestTargetOnSharedNetwork(t *testing.T) {
 			ContainerFilePath: albmtls.ConfigPath, FileMode: 0o644,
 		}),
 		testcontainers.WithExposedPorts("9090/tcp"),
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/healthz").WithPort("9090/tcp")),
+		// Asked inside the container, as Run does: this process need not
+		// know how to reach published ports (see Environment in README.md).
+		testcontainers.WithWaitStrategy(wait.ForExec([]string{"/albmtls", "healthcheck", "http://127.0.0.1:9090/healthz"})),
 	)
 	testcontainers.CleanupContainer(t, svc)
 	require.NoError(t, err)

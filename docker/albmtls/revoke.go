@@ -31,14 +31,17 @@ func (c *Container) ClientTLSConfig(name string) (*tls.Config, error) {
 	if !ok {
 		return nil, fmt.Errorf("albmtls: no client %q in the PKI; valid names are %s", name, strings.Join(c.set.ClientNames(), ", "))
 	}
+	cfg := c.serverTrust()
+	cfg.Certificates = []tls.Certificate{leaf.TLSCertificate()}
+	return cfg, nil
+}
+
+// serverTrust is a client TLS config that trusts the PKI's root, which
+// issued the server certificate, and presents no certificate.
+func (c *Container) serverTrust() *tls.Config {
 	roots := x509.NewCertPool()
 	roots.AddCert(c.set.Root.Cert)
-	return &tls.Config{
-		Certificates: []tls.Certificate{leaf.TLSCertificate()},
-		RootCAs:      roots,
-		ServerName:   ServerName,
-		MinVersion:   tls.VersionTLS12,
-	}, nil
+	return &tls.Config{RootCAs: roots, ServerName: ServerName, MinVersion: tls.VersionTLS12}
 }
 
 // revocation is the part of the admin API's DescribeTrustStoreRevocation
