@@ -18,6 +18,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/accesslog"
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/lambdatarget"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/rules"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
@@ -30,6 +31,9 @@ type Action struct {
 	GroupARN string
 	Redirect *albresponse.RedirectConfig
 	Fixed    *albresponse.FixedResponseConfig
+	// Lambda is set instead of Group for a target group of type lambda
+	// (lambda.go).
+	Lambda *lambdatarget.Group
 }
 
 // Config is one listener's HTTP behaviour.
@@ -135,6 +139,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	headers := h.connHeaders(cs)
 	switch a.Type {
 	case ActionForward:
+		if a.Lambda != nil {
+			h.forwardLambda(w, r, a, headers, e)
+			return
+		}
 		var client []string
 		if cs != nil {
 			client = cs.client
