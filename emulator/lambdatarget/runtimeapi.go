@@ -36,9 +36,9 @@ type RuntimeHost struct {
 	// their late answer is accepted and dropped, so that the handler
 	// (aws-lambda-go exits on a refused post) goes on to the next event.
 	expired map[string]bool
-	ln    net.Listener
-	srv   *http.Server
-	done  chan struct{}
+	ln      net.Listener
+	srv     *http.Server
+	done    chan struct{}
 }
 
 type invocation struct {
