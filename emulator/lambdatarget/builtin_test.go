@@ -196,6 +196,8 @@ func TestBuiltInRuntimeAPIBadInput(t *testing.T) {
 	works(t, r, c)
 	failure(t, r, c, http.MethodGet, "/big", nil, http.StatusBadGateway, "LambdaResponseTooLarge")
 	works(t, r, c)
+	failure(t, r, c, http.MethodGet, "/big2", nil, http.StatusBadGateway, "LambdaResponseTooLarge")
+	works(t, r, c)
 	failure(t, r, c, http.MethodPost, "/echo", make([]byte, 1<<20+1), http.StatusRequestEntityTooLarge, "LambdaRequestTooLarge")
 	works(t, r, c)
 	// The handler sleeps 1.5 s past the 1 s timeout; its late answer is

@@ -2,6 +2,7 @@ package lambdatarget
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -124,6 +125,9 @@ func (g *Group) Serve(w http.ResponseWriter, r *http.Request, header http.Header
 		return fail(ReasonServiceException, err.Error())
 	}
 	if res.FunctionError != "" {
+		if responseTooLarge(res.Payload) {
+			return fail(ReasonResponseTooLarge, "the function's response is larger than Lambda's 6 MB: "+snippet(res.Payload))
+		}
 		return fail(ReasonUnhandled, "the function failed ("+res.FunctionError+"): "+snippet(res.Payload))
 	}
 	resp, err := ParseResponse(res.Payload, g.cfg.MultiValueHeaders)
@@ -146,6 +150,16 @@ func (g *Group) Serve(w http.ResponseWriter, r *http.Request, header http.Header
 	out.SentBytes = int64(n) + headerBytes(h, resp.Status)
 	out.ResponseTime = time.Since(t)
 	return out
+}
+
+// responseTooLarge recognises Lambda's error for a response over its own
+// 6 MB limit (errorType Function.ResponseSizeTooLarge): over ALB's 1 MB
+// as well, so LambdaResponseTooLarge [INF].
+func responseTooLarge(payload []byte) bool {
+	var doc struct {
+		ErrorType string `json:"errorType"`
+	}
+	return json.Unmarshal(payload, &doc) == nil && doc.ErrorType == "Function.ResponseSizeTooLarge"
 }
 
 // headerBytes estimates the response head's HTTP/1.1 size for sent_bytes.

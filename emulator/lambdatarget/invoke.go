@@ -3,6 +3,7 @@ package lambdatarget
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +94,13 @@ func (c *InvokeClient) Invoke(ctx context.Context, function string, payload []by
 		if fe := resp.Header.Get("X-Amz-Function-Error"); fe != "" {
 			return Result{Payload: body, FunctionError: fe}, nil
 		}
+		if functionErrorRIE(body) {
+			// The Runtime Interface Emulator drops X-Amz-Function-Error
+			// and answers a function error with 200 and Lambda's error
+			// document; as a response it would lack statusCode (a 502
+			// either way), so it is read as the function error it is.
+			return Result{Payload: body, FunctionError: "Unhandled"}, nil
+		}
 		if timedOutRIE(body) {
 			// The Runtime Interface Emulator answers a timeout with 200 and
 			// this text, where Lambda sets X-Amz-Function-Error: Unhandled
@@ -114,6 +122,19 @@ func (c *InvokeClient) Invoke(ctx context.Context, function string, payload []by
 	default:
 		return Result{}, &InvokeError{ReasonServiceException, fmt.Errorf("%s answered %s (%s)", c.endpoint.Host, resp.Status, snippet(body))}
 	}
+}
+
+// functionErrorRIE recognises Lambda's error document
+// ({"errorMessage", "errorType"}, no statusCode) in a 200 answer.
+func functionErrorRIE(body []byte) bool {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(body, &doc) != nil {
+		return false
+	}
+	_, msg := doc["errorMessage"]
+	_, typ := doc["errorType"]
+	_, status := doc["statusCode"]
+	return msg && typ && !status
 }
 
 // timedOutRIE recognises the Runtime Interface Emulator's timeout answer.

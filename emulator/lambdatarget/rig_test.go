@@ -45,7 +45,11 @@ func TestMain(m *testing.M) {
 		lambda.Start(handle)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if rie.dir != "" {
+		os.RemoveAll(rie.dir)
+	}
+	os.Exit(code)
 }
 
 // handle is the test function: it echoes the event it received, or
@@ -62,6 +66,8 @@ func handle(_ context.Context, req events.ALBTargetGroupRequest) (events.ALBTarg
 		return events.ALBTargetGroupResponse{StatusCode: 0, IsBase64Encoded: true, Body: "%%% not base64"}, nil
 	case strings.HasSuffix(req.Path, "/big"):
 		return events.ALBTargetGroupResponse{StatusCode: 200, StatusDescription: "200 OK", Body: strings.Repeat("x", 6<<20)}, nil
+	case strings.HasSuffix(req.Path, "/big2"):
+		return events.ALBTargetGroupResponse{StatusCode: 200, StatusDescription: "200 OK", Body: strings.Repeat("x", 2<<20)}, nil
 	case strings.HasSuffix(req.Path, "/binary"):
 		return events.ALBTargetGroupResponse{StatusCode: 201, StatusDescription: "201 Created", IsBase64Encoded: true,
 			Headers: map[string]string{"Content-Type": "application/octet-stream"},
