@@ -103,6 +103,9 @@ type TargetGroup struct {
 	// Functions are a lambda target group's targets, written under
 	// targets as {function, endpoint} (lambda.go reads and writes them).
 	Functions []LambdaTarget `yaml:"-"`
+	// unknownTargetKeys are keys of {function, endpoint} targets that are
+	// neither, for the validator (lambda.go).
+	unknownTargetKeys []string
 }
 
 // HealthCheck mirrors the target group health check settings; zero values

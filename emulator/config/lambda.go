@@ -103,6 +103,9 @@ var functionNameRE = regexp.MustCompile(`^[A-Za-z0-9_:.$-]{1,140}$`)
 
 // lambdaTargetGroup checks the lambda parts of target group tg at path p.
 func (v *validator) lambdaTargetGroup(p string, tg TargetGroup) {
+	for _, k := range tg.unknownTargetKeys {
+		v.add(p+"."+k, "unknown key; valid keys of a lambda target: function, endpoint")
+	}
 	for k, val := range tg.Attributes {
 		if !slices.Contains(targetGroupAttributes, k) {
 			v.add(p+".attributes."+k, "target group attribute %q is not emulated; emulated: %s", k, strings.Join(targetGroupAttributes, ", "))
@@ -205,7 +208,8 @@ func (tg *TargetGroup) UnmarshalYAML(n *yaml.Node) error {
 			bad := false
 			for k := 0; k+1 < len(item.Content); k += 2 {
 				if key := item.Content[k].Value; key != "function" && key != "endpoint" {
-					msgs = append(msgs, fmt.Sprintf("line %d: targets[%d]: unknown key %q; valid keys here: function, endpoint", item.Content[k].Line, j, key))
+					// Reported by the validator, which knows the key path.
+					tg.unknownTargetKeys = append(tg.unknownTargetKeys, fmt.Sprintf("targets[%d].%s", j, key))
 					bad = true
 				}
 			}
