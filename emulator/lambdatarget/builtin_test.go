@@ -1,19 +1,28 @@
 package lambdatarget_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/albmtls/albmtls/emulator"
 	"github.com/albmtls/albmtls/emulator/awsarn"
+	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/pki"
+	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
 // fnARN is the lambda target group's ARN in the rig.
@@ -221,4 +230,38 @@ func TestUnreachableEndpoint(t *testing.T) {
 	failure(t, r, c, http.MethodGet, "/echo", nil, http.StatusBadGateway, "LambdaServiceException")
 	resp, body := r.do(c, http.MethodGet, "/http/x", nil, nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the HTTP target group is unaffected: %s", body)
+}
+
+// TestDocsExampleServes runs docs/lambda.md's example config (ports
+// freed, the PKI beside it) with the test handler behind it.
+func TestDocsExampleServes(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/lambda.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n# lambda.yaml, next to pki/\n")
+	require.True(t, ok, "docs/lambda.md lost its example config")
+	yml, _, _ := strings.Cut(rest, "```")
+	yml = strings.NewReplacer("pki/", "", "port: 8443", "port: 0", "127.0.0.1:9001", "127.0.0.1:0").Replace(yml)
+	dir := pkitest.Dir(t)
+	file := filepath.Join(dir, "lambda.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(yml), 0o644))
+	cfg, err := config.Load(file)
+	require.NoError(t, err, yml)
+	srv, err := emulator.New(cfg, emulator.Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Shutdown(ctx))
+	})
+	startHandler(t, srv.LambdaRuntimeAPI("hello"))
+	set, err := pki.Load(dir)
+	require.NoError(t, err)
+	r := &rig{t: t, set: set, srv: srv}
+	resp, body := r.do(r.client(), http.MethodGet, "/", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var ev events.ALBTargetGroupRequest
+	require.NoError(t, json.Unmarshal(body, &ev))
+	assert.Equal(t, "CN=valid", ev.Headers["x-amzn-mtls-clientcert-subject"])
+	assert.NotEmpty(t, ev.Headers["x-amzn-mtls-clientcert-leaf"])
 }
