@@ -58,6 +58,9 @@ type requestContext struct {
 // when a header or a body sent as-is is not UTF-8 (LambdaBadRequest: "the
 // client request headers or body did not contain only UTF-8 characters").
 func BuildEvent(req Request, targetGroupARN string, multiValue bool) ([]byte, Reason) {
+	if !utf8.ValidString(req.Method) || !utf8.ValidString(req.RequestURI) {
+		return nil, ReasonBadRequest
+	}
 	var rc requestContext
 	rc.ELB.TargetGroupARN = targetGroupARN
 	path, query, _ := strings.Cut(req.RequestURI, "?")
