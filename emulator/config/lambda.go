@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/albmtls/albmtls/internal/suggest"
 )
 
 // TargetType is a target group's TargetType: instance and ip register
@@ -104,7 +106,11 @@ var functionNameRE = regexp.MustCompile(`^[A-Za-z0-9_:.$-]{1,140}$`)
 // lambdaTargetGroup checks the lambda parts of target group tg at path p.
 func (v *validator) lambdaTargetGroup(p string, tg TargetGroup) {
 	for _, k := range tg.unknownTargetKeys {
-		v.add(p+"."+k, "unknown key; valid keys of a lambda target: function, endpoint")
+		msg := "unknown key; valid keys of a lambda target: function, endpoint"
+		if s := suggest.Closest(k[strings.LastIndexByte(k, '.')+1:], []string{"function", "endpoint"}, 3); s != "" {
+			msg = fmt.Sprintf("unknown key (did you mean %q?); valid keys of a lambda target: function, endpoint", s)
+		}
+		v.add(p+"."+k, "%s", msg)
 	}
 	for k, val := range tg.Attributes {
 		if !slices.Contains(targetGroupAttributes, k) {

@@ -50,6 +50,7 @@ func TestLambdaTargetGroup(t *testing.T) {
 func TestLambdaTargetGroupErrors(t *testing.T) {
 	for _, tc := range []struct{ name, groups, want string }{
 		{"unknown target key", `[{name: fn, target_type: lambda, targets: [{function: f, port: 1}]}]`, `target_groups[0].targets[0].port: unknown key; valid keys of a lambda target: function, endpoint`},
+		{"did you mean", `[{name: fn, target_type: lambda, targets: [{function: f, endpont: "http://x"}]}]`, `targets[0].endpont: unknown key (did you mean "endpoint"?)`},
 		{"two functions", `[{name: fn, target_type: lambda, targets: [{function: a}, {function: b}]}]`, "one function registered"},
 		{"host:port in lambda", `[{name: fn, target_type: lambda, targets: ["127.0.0.1:1"]}]`, "target_groups[0].targets: a lambda target group's target is {function: NAME"},
 		{"function in http group", `[{name: fn, targets: [{function: a}]}]`, "need target_type: lambda"},
