@@ -265,3 +265,22 @@ func TestDocsExampleServes(t *testing.T) {
 	assert.Equal(t, "CN=valid", ev.Headers["x-amzn-mtls-clientcert-subject"])
 	assert.NotEmpty(t, ev.Headers["x-amzn-mtls-clientcert-leaf"])
 }
+
+// BenchmarkRoundTrip is one request over a kept-alive mTLS connection
+// to the aws-lambda-go handler process on the built-in Runtime API
+// (/echo), against the same to the HTTP target (/http/x).
+func BenchmarkRoundTrip(b *testing.B) {
+	r := startRig(b, rigParams{})
+	startHandler(b, r.srv.LambdaRuntimeAPI("fn"))
+	c := r.client()
+	for _, path := range []string{"/echo", "/http/x"} {
+		b.Run(strings.TrimPrefix(path, "/"), func(b *testing.B) {
+			for b.Loop() {
+				resp, _ := r.do(c, http.MethodGet, path, nil, nil)
+				if resp.StatusCode != http.StatusOK {
+					b.Fatal(resp.Status)
+				}
+			}
+		})
+	}
+}

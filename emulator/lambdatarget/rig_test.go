@@ -121,7 +121,7 @@ logs: {access: {file: logs/access.log}}
 // rig is a running emulator with an HTTP target (/http/*) and the lambda
 // target group fn (everything else).
 type rig struct {
-	t   *testing.T
+	t   testing.TB
 	set *pki.Set
 	srv *emulator.Server
 
@@ -130,7 +130,7 @@ type rig struct {
 	httpGot []http.Header
 }
 
-func startRig(t *testing.T, p rigParams) *rig {
+func startRig(t testing.TB, p rigParams) *rig {
 	t.Helper()
 	if p.Mode == "" {
 		p.Mode = "verify"
@@ -228,7 +228,7 @@ func (r *rig) lastLine() []string {
 
 // splitLogLine splits an access-log line into its fields (quoted ones
 // unquoted).
-func splitLogLine(t *testing.T, line string) []string {
+func splitLogLine(t testing.TB, line string) []string {
 	var out []string
 	for line != "" {
 		line = strings.TrimLeft(line, " ")
@@ -267,7 +267,7 @@ func (r *rig) lastHTTPHeaders() http.Header {
 
 // startHandler runs the test binary as the handler process against the
 // built-in Runtime API at addr; the returned function waits for it to end.
-func startHandler(t *testing.T, addr string) (wait func() error) {
+func startHandler(t testing.TB, addr string) (wait func() error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), handlerEnv+"=1", "AWS_LAMBDA_RUNTIME_API="+addr)
@@ -291,7 +291,7 @@ func startHandler(t *testing.T, addr string) (wait func() error) {
 }
 
 // freeAddr returns a loopback address nothing listens on (just released).
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
@@ -299,7 +299,7 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
