@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,7 +70,9 @@ func (c *InvokeClient) Close() { c.client.CloseIdleConnections() }
 // Invoke posts payload as a RequestResponse invocation of function.
 func (c *InvokeClient) Invoke(ctx context.Context, function string, payload []byte, traceID string) (Result, error) {
 	u := c.endpoint.JoinPath("2015-03-31", "functions", function, "invocations")
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
+	var connected atomic.Bool
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, u.String(), bytes.NewReader(payload))
 	if err != nil {
 		return Result{}, &InvokeError{ReasonServiceException, err}
 	}
@@ -79,12 +83,12 @@ func (c *InvokeClient) Invoke(ctx context.Context, function string, payload []by
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return Result{}, transportError(ctx, err)
+		return Result{}, transportError(ctx, err, connected.Load())
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseJSON+1))
 	if err != nil {
-		return Result{}, transportError(ctx, err)
+		return Result{}, transportError(ctx, err, true)
 	}
 	if len(body) > MaxResponseJSON {
 		return Result{}, &InvokeError{ReasonResponseTooLarge, fmt.Errorf("the function's response is larger than %d bytes", MaxResponseJSON)}
@@ -143,14 +147,15 @@ func timedOutRIE(body []byte) bool {
 }
 
 // transportError classifies a failed exchange with the endpoint.
-func transportError(ctx context.Context, err error) error {
+func transportError(ctx context.Context, err error, connected bool) error {
+	var ne net.Error
+	if !connected && (ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout())) {
+		// The connection was never made (the dial timed out, or the
+		// function timeout ended it first): the function never ran.
+		return &InvokeError{ReasonConnectTimeout, fmt.Errorf("connecting to the Invoke API endpoint timed out: %w", err)}
+	}
 	if ctx.Err() != nil {
 		return errFunctionTimeout
-	}
-	var ne net.Error
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" && errors.As(err, &ne) && ne.Timeout() {
-		return &InvokeError{ReasonConnectTimeout, err}
 	}
 	return &InvokeError{ReasonServiceException, fmt.Errorf("the Invoke API endpoint failed: %w (is it running?)", err)}
 }
