@@ -1,4 +1,4 @@
-package lambdatarget_test
+package endtoend_test
 
 import (
 	"net"

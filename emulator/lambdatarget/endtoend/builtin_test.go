@@ -1,4 +1,4 @@
-package lambdatarget_test
+package endtoend_test
 
 import (
 	"context"
@@ -235,7 +235,7 @@ func TestUnreachableEndpoint(t *testing.T) {
 // TestDocsExampleServes runs docs/lambda.md's example config (ports
 // freed, the PKI beside it) with the test handler behind it.
 func TestDocsExampleServes(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/lambda.md")
+	doc, err := os.ReadFile("../../../docs/lambda.md")
 	require.NoError(t, err)
 	_, rest, ok := strings.Cut(string(doc), "```yaml\n# lambda.yaml, next to pki/\n")
 	require.True(t, ok, "docs/lambda.md lost its example config")
