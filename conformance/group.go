@@ -21,6 +21,7 @@ var groups = []struct{ prefix, group string }{
 	{"strips-", "client-headers"},
 	{"drop-invalid-header-fields-", "client-headers"},
 	{"desync-", "desync-mitigation"},
+	{"lambda-", "lambda-targets"},
 	{"target-", "targets"},
 	{"no-registered-targets-", "targets"},
 	{"fixed-response-", "actions"},

@@ -367,7 +367,7 @@ func (h *harness) runScenario(ctx context.Context, s *scenarios.Scenario) *Resul
 		lb = h.remote.forScenario()
 	} else {
 		targets := targetAddrs{echo: h.servers.echoAddr, refused: h.servers.refused, silent: h.servers.silent.Addr().String(),
-			backend: h.backendAddr, backendProtocol: h.backendProto}
+			backend: h.backendAddr, backendProtocol: h.backendProto, lambda: h.servers.lambdaAddr}
 		local, loadErr, err := h.startLocal(ctx, s, res, targets)
 		if want := s.LoadError(); want != "" {
 			h.checkLoadError(res, want, local, loadErr, err)

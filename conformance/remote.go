@@ -109,6 +109,7 @@ func setupDiffs(s scenarios.Setup) []string {
 	add(s.Action != nil && s.Action.Type != "forward", "a "+actionType(s)+" default action")
 	add(s.Targets != "" && s.Targets != scenarios.TargetsEcho, "targets: "+s.Targets)
 	add(s.IdleTimeout != "", "idle_timeout "+s.IdleTimeout)
+	add(s.Lambda != nil, "a lambda target group")
 	return d
 }
 

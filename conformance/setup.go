@@ -41,6 +41,8 @@ type targetAddrs struct {
 	// backend, when set, replaces the echo target (backend mode).
 	backend         string
 	backendProtocol targetgroup.Protocol
+	// lambda is the harness's Invoke API endpoint (lambda.go).
+	lambda string
 }
 
 // trustStoreFiles are the files of one scenario's trust store.
@@ -104,6 +106,9 @@ func templateConfig(s scenarios.Setup, pkiDir string, ts trustStoreFiles, t targ
 	no := false
 	group := config.TargetGroup{Name: TargetGroupName, Protocol: t.backendProtocol, Targets: targets,
 		HealthCheck: config.HealthCheck{Enabled: &no}}
+	if s.Lambda != nil {
+		group = lambdaGroup(s.Lambda, t.lambda)
+	}
 	cfg := &config.Config{
 		LoadBalancer: config.LoadBalancer{Name: "conformance", AccountID: "123456789012", Region: "us-east-1"},
 		TrustStores: []config.TrustStore{{

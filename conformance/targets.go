@@ -58,6 +58,9 @@ type servers struct {
 	mu        sync.Mutex
 	held      []net.Conn
 	closeOnce sync.Once
+	// lambda serves the harness's functions (lambda.go).
+	lambda     *http.Server
+	lambdaAddr string
 }
 
 // startServers starts the echo target on echoListen ("127.0.0.1:0" for a
@@ -85,6 +88,10 @@ func startServers(echoListen string) (*servers, error) {
 		return nil, err
 	}
 	go s.holdSilent()
+	if err := s.startLambda(); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -109,6 +116,9 @@ func (s *servers) close() {
 		}
 		if s.silent != nil {
 			_ = s.silent.Close()
+		}
+		if s.lambda != nil {
+			_ = s.lambda.Close()
 		}
 		s.mu.Lock()
 		for _, c := range s.held {

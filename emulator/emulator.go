@@ -72,6 +72,7 @@ type Server struct {
 	nodeIP  netip.Addr
 	stores  map[string]*truststore.Live
 	groups  map[string]*targetgroup.Group
+	lambda  lambdaState // target groups of type lambda (lambda.go)
 	lsns    []*listenerRuntime
 	connLog logdelivery.Sink
 	accLog  logdelivery.Sink
@@ -135,6 +136,7 @@ func build(cfg *config.Config, opts Options) (*Server, config.Errors) {
 	var errs config.Errors
 	s.buildTrustStores(&errs)
 	s.buildTargetGroups(&errs)
+	s.buildLambdaGroups(&errs)
 	s.buildListeners(&errs)
 	return s, errs
 }
@@ -169,8 +171,13 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.started = true
 	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if err := s.startLambdas(); err != nil {
+		s.cancel()
+		return err
+	}
 	for i, lr := range s.lsns {
 		if err := lr.listen(); err != nil {
+			s.closeLambdas()
 			for _, prev := range s.lsns[:i] {
 				prev.ln.Close()
 				prev.ln.Wait()
@@ -186,6 +193,7 @@ func (s *Server) Start(ctx context.Context) error {
 				lr.ln.Close()
 				lr.ln.Wait()
 			}
+			s.closeLambdas()
 			s.cancel()
 			return s.cfg.Errorf("admin.listen", "cannot listen on %s: %v", s.cfg.Admin.Listen, errors.Unwrap(err))
 		}
@@ -315,6 +323,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for _, g := range s.groups {
 			g.Close()
 		}
+		s.closeLambdas()
 		s.wg.Wait()
 		if s.watchDone != nil {
 			select {

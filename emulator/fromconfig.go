@@ -64,6 +64,9 @@ func loadServerCertificate(cfg *config.Config, path string, j int, c config.Cert
 
 func (s *Server) buildTargetGroups(errs *config.Errors) {
 	for i, tg := range s.cfg.TargetGroups {
+		if tg.TargetType == config.TargetTypeLambda {
+			continue // buildLambdaGroups (lambda.go)
+		}
 		hc := tg.HealthCheck
 		timeout := hc.Timeout.D()
 		if timeout == 0 && hc.Interval.D() > 0 && hc.Interval.D() <= targetgroup.DefaultHealthCheckTimeout {
@@ -245,6 +248,7 @@ func (s *Server) action(a config.Action) *routing.Action {
 	switch a.Type {
 	case routing.ActionForward:
 		ra.Group = s.groups[a.TargetGroup]
+		ra.Lambda = s.lambda.groups[a.TargetGroup]
 		lb := s.cfg.LoadBalancer
 		ra.GroupARN = awsarn.TargetGroup(lb.Region, lb.AccountID, a.TargetGroup, awsarn.TargetGroupID(lb.AccountID, a.TargetGroup))
 	case routing.ActionRedirect:

@@ -100,6 +100,8 @@ type Setup struct {
 	// IdleTimeout is the load balancer's idle timeout, e.g. "1s" for the
 	// 504 scenario.
 	IdleTimeout string `yaml:"idle_timeout"`
+	// Lambda makes the target group a lambda target group (lambda.go).
+	Lambda *Lambda `yaml:"lambda"`
 }
 
 // Target group contents (Setup.Targets).

@@ -132,6 +132,12 @@ func (v *validator) setup(st Setup) {
 	if st.Targets != "" {
 		v.oneOf("setup.targets", st.Targets, "", TargetsEcho, TargetsNone, TargetsRefused, TargetsSilent)
 	}
+	if st.Lambda != nil {
+		v.oneOf("setup.lambda.function", st.Lambda.Function, LambdaFunctions...)
+		if st.Targets != "" {
+			v.add("setup.targets", 0, "a lambda setup has the harness's function as its target; remove targets")
+		}
+	}
 	if st.IdleTimeout != "" && !durationOK.MatchString(st.IdleTimeout) {
 		v.add("setup.idle_timeout", 0, "%q is not a duration such as 1s", st.IdleTimeout)
 	}

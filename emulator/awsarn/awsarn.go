@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 )
 
 // partition is the AWS partition of every ARN albmtls writes; the emulator
@@ -122,4 +123,14 @@ func CertificateID(certDER []byte) string {
 	s[23] = '-'
 	hex.Encode(s[24:36], u[10:16])
 	return string(s[:])
+}
+
+// LambdaFunction is a Lambda function's ARN, as the Runtime API gives it to
+// the handler (Lambda-Runtime-Invoked-Function-Arn). A name that already is
+// an ARN is returned as is.
+func LambdaFunction(region, account, name string) string {
+	if strings.HasPrefix(name, "arn:") {
+		return name
+	}
+	return "arn:" + partition + ":lambda:" + region + ":" + account + ":function:" + name
 }

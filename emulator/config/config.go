@@ -93,6 +93,20 @@ type TargetGroup struct {
 	Protocol    targetgroup.Protocol `yaml:"protocol,omitempty"` // HTTP (default) or HTTPS
 	Targets     []string             `yaml:"targets,omitempty"`  // host:port
 	HealthCheck HealthCheck          `yaml:"health_check,omitempty"`
+	// TargetType is instance or ip (HTTP targets, the default) or lambda
+	// (docs/lambda.md); a lambda group's targets are Functions.
+	TargetType TargetType `yaml:"target_type,omitempty"`
+	// Attributes are target group attributes (ModifyTargetGroupAttributes);
+	// lambda.multi_value_headers.enabled is the one emulated (lambda.go).
+	Attributes map[string]string `yaml:"attributes,omitempty"`
+	// Lambda holds albmtls's settings for a lambda target group (not ALB's).
+	Lambda LambdaSettings `yaml:"lambda,omitempty"`
+	// Functions are a lambda target group's targets, written under
+	// targets as {function, endpoint} (lambda.go reads and writes them).
+	Functions []LambdaTarget `yaml:"-"`
+	// unknownTargetKeys are keys of {function, endpoint} targets that are
+	// neither, for the validator (lambda.go).
+	unknownTargetKeys []string
 }
 
 // HealthCheck mirrors the target group health check settings; zero values

@@ -314,6 +314,7 @@ func (v *validator) targetGroups() map[string]bool {
 			v.add(p+".name", "DuplicateTargetGroupName: another target group is already named %q", tg.Name)
 		}
 		names[tg.Name] = true
+		v.lambdaTargetGroup(p, tg) // lambda.go
 		for j, t := range tg.Targets {
 			if _, port, err := net.SplitHostPort(t); err != nil || !validPort(port) {
 				v.add(fmt.Sprintf("%s.targets[%d]", p, j), "%q is not host:port (e.g. 127.0.0.1:9001)", t)

@@ -19,6 +19,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/desync"
+	"github.com/albmtls/albmtls/emulator/lambdatarget"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/rules"
 	"github.com/albmtls/albmtls/emulator/targetgroup"
@@ -31,6 +32,9 @@ type Action struct {
 	GroupARN string
 	Redirect *albresponse.RedirectConfig
 	Fixed    *albresponse.FixedResponseConfig
+	// Lambda is set instead of Group for a target group of type lambda
+	// (lambda.go).
+	Lambda *lambdatarget.Group
 }
 
 // Config is one listener's HTTP behaviour.
@@ -163,6 +167,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	headers := h.connHeaders(cs)
 	switch a.Type {
 	case ActionForward:
+		if a.Lambda != nil {
+			h.forwardLambda(w, r, a, headers, e)
+			return
+		}
 		var client []string
 		if cs != nil {
 			client = cs.client

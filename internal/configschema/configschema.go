@@ -59,6 +59,7 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[albheader.Copies]():       strs(albheader.CopiesValues),
 	reflect.TypeFor[albheader.Order]():        strs(albheader.OrderValues),
 	reflect.TypeFor[certfmt.EqualsEncoding](): {certfmt.EqualsLiteral.String(), certfmt.EqualsPercent.String()},
+	reflect.TypeFor[config.TargetType]():      strs(config.TargetTypes),
 }
 
 func strs[T ~string](vs []T) []string {
@@ -155,6 +156,16 @@ func (g *generator) typeSchema(t reflect.Type, path string) (object, error) {
 	}
 	if f, ok := keyEnums[path]; ok && t.Kind() == reflect.String {
 		return object{"type": "string", "enum": f()}, nil
+	}
+	if path == "target_groups.targets" {
+		// Read by TargetGroup.UnmarshalYAML: host:port strings, or the
+		// {function, endpoint} of a lambda target group (Functions).
+		fn, err := g.typeSchema(reflect.TypeFor[config.LambdaTarget](), path+"[]")
+		if err != nil {
+			return nil, err
+		}
+		fn["required"] = []string{"function"}
+		return object{"type": "array", "items": object{"anyOf": []object{{"type": "string"}, fn}}}, nil
 	}
 	switch t.Kind() {
 	case reflect.String:
