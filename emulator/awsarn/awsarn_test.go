@@ -1,6 +1,8 @@
 package awsarn_test
 
 import (
+	"crypto/rand"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +70,27 @@ func TestDerivedIDsAreDistinct(t *testing.T) {
 	cert := awsarn.CertificateID([]byte("certificate DER"))
 	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, cert, "a version-4 UUID like ACM's")
 	assert.NotEqual(t, cert, awsarn.CertificateID([]byte("other DER")))
+}
+
+func TestParse(t *testing.T) {
+	a, err := awsarn.Parse("arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/test-alb/8a1f2a080b349d06/cf780ea16cac9329")
+	if assert.NoError(t, err) {
+		assert.Equal(t, awsarn.ARN{Partition: "aws", Service: "elasticloadbalancing", Region: "eu-west-1", Account: "123456789012",
+			Resource: "listener/app/test-alb/8a1f2a080b349d06/cf780ea16cac9329"}, a)
+		assert.Equal(t, "listener", a.Type())
+	}
+	for _, bad := range []string{"", "arn:aws:elasticloadbalancing", "nra:aws:s:r:a:res", "arn:aws::r:a:res", "arn:aws:s:r:a:"} {
+		_, err := awsarn.Parse(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestNewID(t *testing.T) {
+	a, err := awsarn.NewID(rand.Reader)
+	assert.NoError(t, err)
+	b, _ := awsarn.NewID(rand.Reader)
+	assert.Regexp(t, `^[0-9a-f]{16}$`, a)
+	assert.NotEqual(t, a, b)
+	_, err = awsarn.NewID(strings.NewReader("short"))
+	assert.Error(t, err)
 }
