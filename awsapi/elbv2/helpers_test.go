@@ -2,9 +2,11 @@ package elbv2_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -173,4 +175,14 @@ func (f *fixture) configOf(t *testing.T, lbARN string) *config.Config {
 	}
 	t.Fatalf("load balancer %s not in the last Apply", lbARN)
 	return nil
+}
+
+func wrap64(der []byte) string {
+	s := base64.StdEncoding.EncodeToString(der)
+	var b strings.Builder
+	for len(s) > 64 {
+		b.WriteString(s[:64] + "\n")
+		s = s[64:]
+	}
+	return b.String() + s + "\n"
 }
