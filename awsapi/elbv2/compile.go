@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/config"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/routing"
@@ -76,6 +77,9 @@ func (s *Service) compile(m *model, lb *lbRec) (*config.Config, *apiError) {
 		Logs:      lb.Logs,
 		Admin:     lb.Admin,
 		Emulation: lb.Emulation,
+	}
+	if lb.ID == awsarn.LoadBalancerID(lb.AccountID, lb.Name) {
+		cfg.LoadBalancer.ID = "" // derived, as albmtls.yaml leaves it out
 	}
 	if len(lb.Attributes) > 0 {
 		cfg.LoadBalancer.Attributes = clonemap(lb.Attributes)
