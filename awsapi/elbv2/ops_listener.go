@@ -137,7 +137,7 @@ func readListenerInput(p params, create bool) (*listenerInput, *apiError) {
 	actions := p.members("DefaultActions")
 	switch {
 	case len(actions) > 1:
-		return nil, errf(codeTooManyActions(), "albmtls emulates one default action per listener (forward, redirect or fixed-response); got %d", len(actions))
+		return nil, errf(codeTooManyActions, "albmtls emulates one default action per listener (forward, redirect or fixed-response); got %d", len(actions))
 	case len(actions) == 1:
 		a, e := readAction(p, actions[0])
 		if e != nil {
@@ -178,8 +178,6 @@ func readListenerInput(p params, create bool) (*listenerInput, *apiError) {
 	}
 	return in, nil
 }
-
-func codeTooManyActions() string { return "TooManyActions" }
 
 func readAction(p params, mem string) (actionRec, *apiError) {
 	a := actionRec{Type: p.str(mem + ".Type")}

@@ -362,7 +362,7 @@ func describeTargetHealth(r *request) (any, *apiError) {
 		inUse := len(m.loadBalancersOf(tg.ARN)) > 0
 		var out []xTargetHealthDescription
 		for _, t := range targets {
-			d := xTargetHealthDescription{Target: xTarget{ID: t.ID, Port: t.Port}, HealthCheckPort: strconv.Itoa(t.Port)}
+			d := xTargetHealthDescription{Target: xTarget(t), HealthCheckPort: strconv.Itoa(t.Port)}
 			if tg.HealthCheck.Port != "" {
 				d.HealthCheckPort = tg.HealthCheck.Port
 			}
