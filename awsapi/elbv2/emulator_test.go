@@ -22,6 +22,7 @@ import (
 
 	"github.com/albmtls/albmtls/awsapi/elbv2"
 	"github.com/albmtls/albmtls/emulator"
+	"github.com/albmtls/albmtls/emulator/verify"
 	"github.com/albmtls/albmtls/pki"
 )
 
@@ -31,6 +32,33 @@ import (
 type fleet struct {
 	mu      sync.Mutex
 	servers map[string]*emulator.Server
+	codes   []verify.Code // tls_verify_status codes of HTTPS connections, in log order
+}
+
+func (fl *fleet) onConnection(ev emulator.ConnectionEvent) {
+	if ev.Code == "" {
+		return
+	}
+	fl.mu.Lock()
+	fl.codes = append(fl.codes, ev.Code)
+	fl.mu.Unlock()
+}
+
+// waitCode waits until the connection log's latest entry has a code and
+// returns it, clearing the record.
+func (fl *fleet) waitCode(t *testing.T, n int) []verify.Code {
+	t.Helper()
+	var got []verify.Code
+	require.Eventually(t, func() bool {
+		fl.mu.Lock()
+		defer fl.mu.Unlock()
+		if len(fl.codes) < n {
+			return false
+		}
+		got, fl.codes = fl.codes, nil
+		return true
+	}, 10*time.Second, 5*time.Millisecond, "waiting for %d connection log entries", n)
+	return got
 }
 
 func (fl *fleet) apply(ctx context.Context, lbs []elbv2.LoadBalancer) error {
@@ -52,7 +80,7 @@ func (fl *fleet) apply(ctx context.Context, lbs []elbv2.LoadBalancer) error {
 		if len(lb.Config.Listeners) == 0 {
 			continue
 		}
-		s, err := emulator.New(lb.Config, emulator.Options{})
+		s, err := emulator.New(lb.Config, emulator.Options{OnConnection: fl.onConnection})
 		if err != nil {
 			return err
 		}
@@ -151,12 +179,16 @@ func TestCompiledConfigsServeRealTLS(t *testing.T) {
 	require.NoError(t, err, "not revoked yet")
 	_, err = get(pkiLeafOf(t, f))
 	assert.Error(t, err, "a client of a CA outside the trust store is refused")
+	codes := fl.waitCode(t, 6)
+	assert.ElementsMatch(t, []verify.Code{"Success", "Success", "Success", "Success", "Success", verify.ClientCertUntrusted}, codes,
+		"five verified connections, one untrusted (log order may differ)")
 
 	_, err = c.AddTrustStoreRevocations(ctx, &elb.AddTrustStoreRevocationsInput{TrustStoreArn: aws.String(r.ts),
 		RevocationContents: []types.RevocationContent{{S3Bucket: aws.String("pki"), S3Key: aws.String("crl-1.pem")}}})
 	require.NoError(t, err)
 	_, err = get(f.pki.revoked)
 	assert.Error(t, err, "the revoked client is refused after AddTrustStoreRevocations")
+	assert.Equal(t, []verify.Code{verify.ClientCertCrlHit}, fl.waitCode(t, 1))
 	_, err = get(f.pki.good)
 	assert.NoError(t, err)
 
