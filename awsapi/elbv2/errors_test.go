@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/albmtls/albmtls/awsapi/elbv2"
+	"github.com/albmtls/albmtls/emulator/truststore"
 	"github.com/albmtls/albmtls/pki/pkitest"
 )
 
@@ -288,4 +289,41 @@ func TestRawQueryProtocol(t *testing.T) {
 	elbv2.WriteError(rec, 403, "InvalidClientTokenId", "The security token included in the request is invalid.")
 	assert.Equal(t, 403, rec.Code)
 	assert.Contains(t, rec.Body.String(), "<Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message>")
+}
+
+// The adjustable trust store quotas, lowered, give ALB's codes: revocation
+// entries (TooManyTrustStoreRevocationEntries), CA certificates
+// (InvalidCaCertificatesBundle, inferred) and trust stores.
+func TestTrustStoreQuotas(t *testing.T) {
+	f := newFixture(t, func(o *elbv2.Options) {
+		o.Limits = truststore.Limits{MaxRevocationEntries: 2, MaxCACertificates: 2}
+		o.MaxTrustStores = 1
+	})
+	ctx := context.Background()
+	c := f.client
+	ts, err := c.CreateTrustStore(ctx, &elb.CreateTrustStoreInput{Name: aws.String("q"),
+		CaCertificatesBundleS3Bucket: aws.String("pki"), CaCertificatesBundleS3Key: aws.String("bundle.pem")})
+	require.NoError(t, err)
+	arn := ts.TrustStores[0].TrustStoreArn
+	add := func(key string) error {
+		_, err := c.AddTrustStoreRevocations(ctx, &elb.AddTrustStoreRevocationsInput{TrustStoreArn: arn,
+			RevocationContents: []types.RevocationContent{{S3Bucket: aws.String("pki"), S3Key: aws.String(key)}}})
+		return err
+	}
+	require.NoError(t, add("crl-1.pem"), "1 entry of 2")
+	err = add("crl-2.pem")
+	var tooMany *types.TooManyTrustStoreRevocationEntriesException
+	assert.ErrorAs(t, err, &tooMany, "1 + 2 entries exceed 2")
+	require.NoError(t, add("crl-1.pem"), "1 + 1 entries fit")
+
+	f.objs.put("pki", "three.pem", append(append([]byte(nil), f.pki.bundle...), f.pki.other.CertPEM...))
+	_, err = c.ModifyTrustStore(ctx, &elb.ModifyTrustStoreInput{TrustStoreArn: arn,
+		CaCertificatesBundleS3Bucket: aws.String("pki"), CaCertificatesBundleS3Key: aws.String("three.pem")})
+	var badBundle *types.InvalidCaCertificatesBundleException
+	assert.ErrorAs(t, err, &badBundle, "3 CAs exceed 2")
+
+	_, err = c.CreateTrustStore(ctx, &elb.CreateTrustStoreInput{Name: aws.String("second"),
+		CaCertificatesBundleS3Bucket: aws.String("pki"), CaCertificatesBundleS3Key: aws.String("bundle.pem")})
+	var tooManyStores *types.TooManyTrustStoresException
+	assert.ErrorAs(t, err, &tooManyStores)
 }

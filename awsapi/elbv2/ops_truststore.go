@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/truststore"
 )
@@ -95,7 +94,7 @@ func (r *request) readBundle() (objectRef, []*x509.Certificate, *apiError) {
 	if e != nil {
 		return objectRef{}, nil, e
 	}
-	cas, fs := truststore.CheckBundle(s3Name(bucket, key), data)
+	cas, fs := r.s.opts.Limits.CheckBundle(s3Name(bucket, key), data)
 	if e := findingsError(fs); e != nil {
 		return objectRef{}, nil, e
 	}
@@ -109,7 +108,7 @@ func (s *Service) checkTrustStore(ts *tsRec) *apiError {
 	if e != nil {
 		return e
 	}
-	spec := truststore.Spec{Name: ts.Name, BundleFile: bundle}
+	spec := truststore.Spec{Name: ts.Name, BundleFile: bundle, Limits: s.opts.Limits}
 	for _, rv := range ts.Revocations {
 		f, e := s.fileOf(rv.Object, "crl")
 		if e != nil {
@@ -183,8 +182,8 @@ func createTrustStore(r *request) (any, *apiError) {
 				return errf(codeDuplicateTrustStoreName, "a trust store named %q already exists (%s)", name, ts.ARN)
 			}
 		}
-		if len(m.TrustStores) >= alb.DefaultMaxTrustStores {
-			return errf(codeTooManyTrustStores, "the quota of %d trust stores per account and region is reached (alb-behaviour §1.2); delete one first", alb.DefaultMaxTrustStores)
+		if len(m.TrustStores) >= r.s.opts.MaxTrustStores {
+			return errf(codeTooManyTrustStores, "the quota of %d trust stores per account and region is reached (alb-behaviour §1.2); delete one first", r.s.opts.MaxTrustStores)
 		}
 		ts := &tsRec{ARN: awsarn.TrustStore(r.s.opts.Region, r.s.opts.AccountID, name, id), Name: name, ID: id,
 			Created: r.s.opts.Now().UTC(), Bundle: bundle, NextRevocationID: 1}
@@ -311,13 +310,13 @@ func addTrustStoreRevocations(r *request) (any, *apiError) {
 		if e != nil {
 			return e
 		}
-		cas, fs := truststore.CheckBundle("bundle", ts.bundleData(r.s))
+		cas, fs := r.s.opts.Limits.CheckBundle("bundle", ts.bundleData())
 		if e := findingsError(fs); e != nil {
 			return e
 		}
 		first := len(ts.Revocations)
 		for _, c := range contents {
-			crl, fs := truststore.ParseCRL(s3Name(c.obj.Bucket, c.obj.Key), c.obj.Data, cas)
+			crl, fs := r.s.opts.Limits.ParseCRL(s3Name(c.obj.Bucket, c.obj.Key), c.obj.Data, cas)
 			if e := findingsError(fs); e != nil {
 				return e
 			}
@@ -345,7 +344,7 @@ func addTrustStoreRevocations(r *request) (any, *apiError) {
 
 // bundleData is the bundle's content (read from the imported file when
 // it came from albmtls.yaml).
-func (ts *tsRec) bundleData(s *Service) []byte {
+func (ts *tsRec) bundleData() []byte {
 	if ts.Bundle.Data != nil {
 		return ts.Bundle.Data
 	}

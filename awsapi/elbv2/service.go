@@ -27,8 +27,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/truststore"
 )
 
 // Objects is what the trust store operations read from S3: the CA bundle
@@ -93,6 +95,13 @@ type Options struct {
 	// (state, reason, description as DescribeTargetHealth reports them);
 	// ok false falls back to the model's answer.
 	TargetHealth func(targetGroupARN, target string) (state, reason, description string, ok bool)
+	// Limits are the trust store quotas (CA certificates, revocation
+	// entries and lists per trust store); the zero value is ALB's defaults.
+	// ALB's are adjustable through Service Quotas, so these are too.
+	Limits truststore.Limits
+	// MaxTrustStores is the quota of trust stores (0: ALB's default,
+	// alb.DefaultMaxTrustStores, adjustable quota L-A8F7060B).
+	MaxTrustStores int
 	// Now is the clock of CreatedTime; nil is time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -132,6 +141,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.ListenAddress == nil {
 		opts.ListenAddress = DefaultListenAddress
+	}
+	if opts.MaxTrustStores <= 0 {
+		opts.MaxTrustStores = alb.DefaultMaxTrustStores
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
