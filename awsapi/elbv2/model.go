@@ -74,6 +74,9 @@ type tgRec struct {
 	VpcID         string
 	HealthCheck   config.HealthCheck
 	Targets       []targetRec
+	// Attributes are target group attributes albmtls stores and describes
+	// but does not emulate (acceptedTGAttributes).
+	Attributes map[string]string `json:",omitempty"`
 }
 
 // targetRec is a registered target: Id (an IP address or host name) and
@@ -189,6 +192,7 @@ func (m *model) clone() *model {
 	for k, v := range m.TargetGroups {
 		x := *v
 		x.Targets = slices.Clone(v.Targets)
+		x.Attributes = maps.Clone(v.Attributes)
 		c.TargetGroups[k] = &x
 	}
 	for k, v := range m.Listeners {

@@ -61,6 +61,10 @@ var acceptedLBAttributes = map[string]string{
 	"client_keep_alive.seconds":           "3600",
 	"zonal_shift.config.enabled":          "false",
 	"load_balancing.cross_zone.enabled":   "true",
+	"health_check_logs.s3.enabled":        "false",
+	"health_check_logs.s3.bucket":         "",
+	"health_check_logs.s3.prefix":         "",
+	"ipv6.deny_all_igw_traffic":           "false",
 }
 
 // lbHeaderAttributes are the emulated attributes kept in

@@ -171,8 +171,18 @@ func readListenerInput(p params, create bool) (*listenerInput, *apiError) {
 		if ma.Mode == "verify" && ma.TrustStoreARN == "" {
 			return nil, errf(codeValidation, "MutualAuthentication.TrustStoreArn is required when Mode is verify")
 		}
-		if ma.Mode != "verify" && (ma.TrustStoreARN != "" || ma.IgnoreExpiry != nil || ma.AdvertiseCA != "") {
-			return nil, errf(codeValidation, "MutualAuthentication.TrustStoreArn, IgnoreClientCertificateExpiry and AdvertiseTrustStoreCaNames apply to Mode verify only, not %s", ma.Mode)
+		if ma.Mode != "verify" {
+			// Clients such as Terraform send the verify options' off values
+			// with every mode; only a value that would take effect is refused.
+			if ma.IgnoreExpiry != nil && !*ma.IgnoreExpiry {
+				ma.IgnoreExpiry = nil
+			}
+			if ma.AdvertiseCA == "off" {
+				ma.AdvertiseCA = ""
+			}
+			if ma.TrustStoreARN != "" || ma.IgnoreExpiry != nil || ma.AdvertiseCA != "" {
+				return nil, errf(codeValidation, "MutualAuthentication.TrustStoreArn, IgnoreClientCertificateExpiry=true and AdvertiseTrustStoreCaNames=on apply to Mode verify only, not %s", ma.Mode)
+			}
 		}
 		in.mutualAuth = ma
 	}

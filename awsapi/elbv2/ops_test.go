@@ -198,3 +198,54 @@ func TestSSLPoliciesAndTags(t *testing.T) {
 	var dup *types.DuplicateTagKeysException
 	assert.ErrorAs(t, err, &dup)
 }
+
+// Target group attributes are stored and described (not emulated), so
+// that clients that set them, like Terraform, work.
+func TestTargetGroupAttributes(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	c := f.client
+	r := setUpStory(t, f)
+	d, err := c.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(r.tg)})
+	require.NoError(t, err)
+	assert.Equal(t, "300", tgAttrValue(d.Attributes, "deregistration_delay.timeout_seconds"), "ALB's default")
+	m, err := c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(r.tg),
+		Attributes: []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("30")}}})
+	require.NoError(t, err)
+	assert.Equal(t, "30", tgAttrValue(m.Attributes, "deregistration_delay.timeout_seconds"))
+	_, err = c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(r.tg),
+		Attributes: []types.TargetGroupAttribute{{Key: aws.String("nope"), Value: aws.String("1")}}})
+	assert.Equal(t, "ValidationError", code(t, err))
+}
+
+func tgAttrValue(as []types.TargetGroupAttribute, key string) string {
+	for _, a := range as {
+		if aws.ToString(a.Key) == key {
+			return aws.ToString(a.Value)
+		}
+	}
+	return "<absent>"
+}
+
+// The verify options' off values are accepted with every mode (Terraform
+// sends them); a value that would take effect is refused outside verify.
+func TestMutualAuthenticationOffValues(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	c := f.client
+	r := setUpStory(t, f)
+	_, err := c.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(r.https),
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("passthrough"),
+			IgnoreClientCertificateExpiry: aws.Bool(false), AdvertiseTrustStoreCaNames: types.AdvertiseTrustStoreCaNamesEnumOff}})
+	require.NoError(t, err)
+	_, err = c.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(r.https),
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("off"), IgnoreClientCertificateExpiry: aws.Bool(true)}})
+	assert.Equal(t, "ValidationError", code(t, err))
+	_, err = c.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(r.https),
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("passthrough"), TrustStoreArn: aws.String(r.ts)}})
+	assert.Equal(t, "ValidationError", code(t, err))
+	_, err = c.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(r.https),
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify")}})
+	assert.Equal(t, "ValidationError", code(t, err), "verify needs a trust store")
+	assert.ErrorContains(t, err, "TrustStoreArn")
+}

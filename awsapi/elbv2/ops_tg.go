@@ -1,6 +1,7 @@
 package elbv2
 
 import (
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -394,4 +395,89 @@ func (s *Service) targetHealth(tg *tgRec, t targetRec, inUse, registered bool) x
 		}
 	}
 	return xTargetHealth{State: "initial", Reason: "Elb.InitialHealthChecking", Description: "Initial health checks in progress"}
+}
+
+// acceptedTGAttributes are the target group attributes of an HTTP/HTTPS
+// target group (ELBv2 API reference, TargetGroupAttribute) with ALB's
+// defaults. albmtls stores and describes them, so that clients such as
+// Terraform that set them work, but does not emulate them: its target
+// groups balance round robin, without stickiness, slow start or a
+// deregistration delay.
+var acceptedTGAttributes = map[string]string{
+	"deregistration_delay.timeout_seconds":                                           "300",
+	"stickiness.enabled":                                                             "false",
+	"stickiness.type":                                                                "lb_cookie",
+	"stickiness.lb_cookie.duration_seconds":                                          "86400",
+	"stickiness.app_cookie.cookie_name":                                              "",
+	"stickiness.app_cookie.duration_seconds":                                         "86400",
+	"load_balancing.algorithm.type":                                                  "round_robin",
+	"load_balancing.algorithm.anomaly_mitigation":                                    "off",
+	"load_balancing.cross_zone.enabled":                                              "use_load_balancer_configuration",
+	"slow_start.duration_seconds":                                                    "0",
+	"target_group_health.dns_failover.minimum_healthy_targets.count":                 "1",
+	"target_group_health.dns_failover.minimum_healthy_targets.percentage":            "off",
+	"target_group_health.unhealthy_state_routing.minimum_healthy_targets.count":      "1",
+	"target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage": "off",
+}
+
+func tgAttributes(tg *tgRec) []xAttribute {
+	vals := maps.Clone(acceptedTGAttributes)
+	maps.Copy(vals, tg.Attributes)
+	out := make([]xAttribute, 0, len(vals))
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		out = append(out, xAttribute{Key: k, Value: vals[k]})
+	}
+	return out
+}
+
+func describeTargetGroupAttributes(r *request) (any, *apiError) {
+	arn, e := r.p.required("TargetGroupArn")
+	if e != nil {
+		return nil, e
+	}
+	return r.read(func(m *model) (any, *apiError) {
+		tg, e := getTG(m, arn)
+		if e != nil {
+			return nil, e
+		}
+		return struct {
+			Attributes []xAttribute `xml:"Attributes>member"`
+		}{tgAttributes(tg)}, nil
+	})
+}
+
+func modifyTargetGroupAttributes(r *request) (any, *apiError) {
+	arn, e := r.p.required("TargetGroupArn")
+	if e != nil {
+		return nil, e
+	}
+	attrs, e := readAttributes(r.p)
+	if e != nil {
+		return nil, e
+	}
+	var out []xAttribute
+	e = r.s.mutate(r.ctx, func(m *model) *apiError {
+		tg, e := getTG(m, arn)
+		if e != nil {
+			return e
+		}
+		for _, a := range attrs {
+			if _, ok := acceptedTGAttributes[a.Key]; !ok {
+				return errf(codeValidation, "target group attribute key %q is not recognized; albmtls knows %s",
+					a.Key, strings.Join(slices.Sorted(maps.Keys(acceptedTGAttributes)), ", "))
+			}
+			if tg.Attributes == nil {
+				tg.Attributes = map[string]string{}
+			}
+			tg.Attributes[a.Key] = a.Value
+		}
+		out = tgAttributes(tg)
+		return nil
+	})
+	if e != nil {
+		return nil, e
+	}
+	return struct {
+		Attributes []xAttribute `xml:"Attributes>member"`
+	}{out}, nil
 }

@@ -304,6 +304,8 @@ func init() {
 		"CreateTargetGroup":                 createTargetGroup,
 		"DescribeTargetGroups":              describeTargetGroups,
 		"DeleteTargetGroup":                 deleteTargetGroup,
+		"ModifyTargetGroupAttributes":       modifyTargetGroupAttributes,
+		"DescribeTargetGroupAttributes":     describeTargetGroupAttributes,
 		"RegisterTargets":                   registerTargets,
 		"DeregisterTargets":                 deregisterTargets,
 		"DescribeTargetHealth":              describeTargetHealth,
