@@ -103,7 +103,7 @@ type fixturePKI struct {
 
 const certARN = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-4333-8444-555555555555"
 
-func newPKI(t *testing.T) fixturePKI {
+func newPKI(t testing.TB) fixturePKI {
 	root := pkitest.NewCA(t, pkitest.WithCommonName("story Root CA"))
 	inter := pkitest.Intermediate(t, root, pkitest.WithCommonName("story Issuing CA"))
 	p := fixturePKI{root: root, inter: inter, server: pkitest.Server(t, inter),
@@ -115,7 +115,7 @@ func newPKI(t *testing.T) fixturePKI {
 	return p
 }
 
-func newFixture(t *testing.T, mod func(*elbv2.Options)) *fixture {
+func newFixture(t testing.TB, mod func(*elbv2.Options)) *fixture {
 	t.Helper()
 	f := &fixture{objs: &objects{}, rec: &recorder{}, pki: newPKI(t), certs: map[string]elbv2.Certificate{}}
 	f.certs[certARN] = elbv2.Certificate{ARN: certARN, DomainName: "localhost", CertificatePEM: f.pki.server.CertPEM,

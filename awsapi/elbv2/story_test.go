@@ -21,7 +21,7 @@ type storyResources struct {
 // setUpStory runs the product story's set-up through the SDK: load
 // balancer, target group with two targets, HTTP:80 redirecting to HTTPS,
 // the trust store from the S3 bundle and the HTTPS:443 verify listener.
-func setUpStory(t *testing.T, f *fixture) storyResources {
+func setUpStory(t testing.TB, f *fixture) storyResources {
 	t.Helper()
 	ctx := context.Background()
 	c := f.client
