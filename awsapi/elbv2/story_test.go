@@ -3,6 +3,7 @@ package elbv2_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -34,6 +35,9 @@ func setUpStory(t testing.TB, f *fixture) storyResources {
 	assert.Regexp(t, `^arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/story-alb/[0-9a-f]{16}$`, r.lb)
 	assert.Equal(t, types.LoadBalancerStateEnumActive, lbOut.LoadBalancers[0].State.Code)
 	assert.Equal(t, types.LoadBalancerTypeEnumApplication, lbOut.LoadBalancers[0].Type)
+	if assert.NotNil(t, lbOut.LoadBalancers[0].CreatedTime, "the SDK parses CreatedTime") {
+		assert.WithinDuration(t, time.Now(), *lbOut.LoadBalancers[0].CreatedTime, time.Hour)
+	}
 
 	tgOut, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("web"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), TargetType: types.TargetTypeEnumIp, VpcId: aws.String("vpc-1"), HealthCheckPath: aws.String("/healthz")})
