@@ -285,6 +285,16 @@ func TestRawQueryProtocol(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 
+	// A body over the dispatcher's limit (http.MaxBytesReader) is refused.
+	limited := httptest.NewServer(http.MaxBytesHandler(f.svc, 1024))
+	defer limited.Close()
+	resp, err = http.PostForm(limited.URL, url.Values{"Action": {"DescribeLoadBalancers"}, "Version": {"2015-12-01"}, "Pad": {strings.Repeat("x", 4096)}})
+	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	assert.Contains(t, string(b), "exceeds 1024 bytes")
+
 	rec := httptest.NewRecorder()
 	elbv2.WriteError(rec, 403, "InvalidClientTokenId", "The security token included in the request is invalid.")
 	assert.Equal(t, 403, rec.Code)
