@@ -54,6 +54,11 @@ const (
 	// are advertised [INF on the unit].
 	MaxCASubjectSize = 10_000
 
+	// DefaultMaxTrustStores is "trust stores per account, per region: 20"
+	// (adjustable quota L-A8F7060B); the ELBv2 API refuses one more with
+	// TooManyTrustStores.
+	DefaultMaxTrustStores = 20
+
 	// MaxVerifyListeners is "listeners using mTLS verify, per load
 	// balancer: 2" (not adjustable, alb-behaviour §1.1, §1.2).
 	MaxVerifyListeners = 2

@@ -20,6 +20,8 @@ package awsarn
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -133,4 +135,42 @@ func LambdaFunction(region, account, name string) string {
 		return name
 	}
 	return "arn:" + partition + ":lambda:" + region + ":" + account + ":function:" + name
+}
+
+// NewID mints a random 16-hex-digit resource ID, as the ELBv2 API gives a
+// resource it creates (a real one is random too). r is the randomness,
+// crypto/rand in production.
+func NewID(r io.Reader) (string, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("awsarn: minting a resource ID: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// ARN is an Amazon Resource Name taken apart:
+// arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
+type ARN struct {
+	Partition, Service, Region, Account string
+	// Resource is everything after the fifth colon, e.g.
+	// "loadbalancer/app/NAME/ID" or "certificate/UUID".
+	Resource string
+}
+
+// Type is the resource type, the part of Resource before its first '/'
+// ("loadbalancer", "listener", "targetgroup", "truststore", "certificate").
+func (a ARN) Type() string {
+	t, _, _ := strings.Cut(a.Resource, "/")
+	return t
+}
+
+// Parse splits an ARN into its parts. It checks the shape only (six
+// colon-separated fields, "arn" first, a non-empty service and resource),
+// not that the resource exists.
+func Parse(s string) (ARN, error) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" || parts[5] == "" {
+		return ARN{}, fmt.Errorf("%q is not an ARN: want arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE", s)
+	}
+	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, nil
 }

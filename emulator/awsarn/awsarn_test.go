@@ -1,6 +1,7 @@
 package awsarn_test
 
 import (
+	"crypto/rand"
 	"strings"
 	"testing"
 
@@ -92,4 +93,27 @@ func TestCertificateARNRoundTrip(t *testing.T) {
 		_, ok := awsarn.ParseCertificate(bad)
 		assert.False(t, ok, bad)
 	}
+}
+
+func TestParse(t *testing.T) {
+	a, err := awsarn.Parse("arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/test-alb/8a1f2a080b349d06/cf780ea16cac9329")
+	if assert.NoError(t, err) {
+		assert.Equal(t, awsarn.ARN{Partition: "aws", Service: "elasticloadbalancing", Region: "eu-west-1", Account: "123456789012",
+			Resource: "listener/app/test-alb/8a1f2a080b349d06/cf780ea16cac9329"}, a)
+		assert.Equal(t, "listener", a.Type())
+	}
+	for _, bad := range []string{"", "arn:aws:elasticloadbalancing", "nra:aws:s:r:a:res", "arn:aws::r:a:res", "arn:aws:s:r:a:"} {
+		_, err := awsarn.Parse(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestNewID(t *testing.T) {
+	a, err := awsarn.NewID(rand.Reader)
+	assert.NoError(t, err)
+	b, _ := awsarn.NewID(rand.Reader)
+	assert.Regexp(t, `^[0-9a-f]{16}$`, a)
+	assert.NotEqual(t, a, b)
+	_, err = awsarn.NewID(strings.NewReader("short"))
+	assert.Error(t, err)
 }
