@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/albmtls/albmtls/emulator"
+	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/config"
 )
 
@@ -223,4 +225,31 @@ func (f *fleet) configs() map[string]*config.Config {
 		out[arn] = r.cfg
 	}
 	return out
+}
+
+// targetHealth is the live health of a target (host:port) of the target
+// group arn in whichever running load balancer forwards to it.
+func (f *fleet) targetHealth(tgARN, target string) (state, reason, desc string, ok bool) {
+	a, err := awsarn.Parse(tgARN)
+	if err != nil {
+		return "", "", "", false
+	}
+	parts := strings.Split(a.Resource, "/") // targetgroup/NAME/ID
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.running {
+		sts, found := r.srv.TargetHealth(parts[1])
+		if !found {
+			continue
+		}
+		for _, st := range sts {
+			if st.Address == target {
+				return string(st.State), st.Reason, st.Description, true
+			}
+		}
+	}
+	return "", "", "", false
 }

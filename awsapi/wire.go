@@ -63,9 +63,6 @@ func (s *Server) wire(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.Server != nil {
-		s.fleet.adopt(configLoadBalancerARN(cfg), cfg, opts.Server)
-	}
 	return nil
 }
 

@@ -447,3 +447,13 @@ func (lr *listenerRuntime) listen() error {
 	lr.http = lr.newHTTPServer()
 	return nil
 }
+
+// TargetHealth reports the health of the targets of the target group of
+// that name (DescribeTargetHealth), in registration order.
+func (s *Server) TargetHealth(group string) ([]targetgroup.TargetStatus, bool) {
+	g, ok := s.groups[group]
+	if !ok {
+		return nil, false
+	}
+	return g.Targets(), true
+}

@@ -136,9 +136,14 @@ func (s *Service) compileListener(m *model, lb *lbRec, l *listenerRec) (config.L
 		return config.Listener{}, errf(codeInvalidConfigurationRequest, "the listen address %q of port %d is not host:port: %v", s.bindOf(l), l.Port, err)
 	}
 	pn, _ := strconv.Atoi(port)
+	// Port is the ALB port (what the logs, X-Forwarded-Port and redirects
+	// say); BindPort the local one when they differ (443 bound at 10443).
 	cl := config.Listener{
-		Port: pn, Address: host, Protocol: listener.Protocol(l.Protocol), SSLPolicy: l.SSLPolicy,
+		Port: l.Port, Address: host, Protocol: listener.Protocol(l.Protocol), SSLPolicy: l.SSLPolicy,
 		Attributes: clonemap(l.Attributes),
+	}
+	if pn != l.Port {
+		cl.BindPort = pn
 	}
 	if lb.Accepted[attrPreserveHost] == "true" {
 		if cl.Attributes == nil {

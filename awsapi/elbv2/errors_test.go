@@ -194,7 +194,7 @@ func TestErrorCodesAsSDKExceptions(t *testing.T) {
 		_, err = c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb2.LoadBalancers[0].LoadBalancerArn, Protocol: types.ProtocolEnumHttp,
 			Port: aws.Int32(80), DefaultActions: forward})
 		assert.Equal(t, "InvalidConfigurationRequest", code(t, err))
-		assert.ErrorContains(t, err, "127.0.0.1:8080")
+		assert.ErrorContains(t, err, "127.0.0.1:10080")
 	})
 }
 

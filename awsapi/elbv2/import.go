@@ -1,6 +1,7 @@
 package elbv2
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"encoding/pem"
@@ -111,7 +112,7 @@ func (s *Service) importInto(m *model, cfg *config.Config) *apiError {
 	for _, l := range cfg.Listeners {
 		lid := awsarn.ListenerID(account, name, l.Port)
 		rec := &listenerRec{ARN: awsarn.Listener(region, account, name, id, lid), ID: lid, LoadBalancerARN: lb.ARN,
-			Port: l.Port, Bind: net.JoinHostPort(or(l.Address, config.DefaultListenAddress), strconv.Itoa(l.Port)),
+			Port: l.Port, Bind: net.JoinHostPort(or(l.Address, config.DefaultListenAddress), strconv.Itoa(cmp.Or(l.BindPort, l.Port))),
 			Protocol: string(l.Protocol), SSLPolicy: l.SSLPolicy, Attributes: clonemap(l.Attributes), Default: action(l.DefaultAction)}
 		for _, c := range l.Certificates {
 			ref := certRef{ARN: c.ARN, CertFile: cfg.Path(c.Certificate), KeyFile: cfg.Path(c.PrivateKey)}

@@ -20,10 +20,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -110,15 +108,11 @@ type Options struct {
 }
 
 // DefaultListenAddress is the bind address of an API-created listener
-// when Options.ListenAddress is nil: 127.0.0.1:PORT for a port of 1024 or
-// more, 127.0.0.1:PORT+8000 below (443 → 8443, 80 → 8080), so that no
-// privilege is needed. DescribeListeners still reports the ALB port.
-func DefaultListenAddress(port int) string {
-	if port < 1024 {
-		port += 8000
-	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-}
+// when Options.ListenAddress is nil: aws_api's default rule
+// (config.AWSAPI.BindAddress: 127.0.0.1:PORT for a port of 1024 or more,
+// PORT+10000 below: 443 → 10443, 80 → 10080), so that no privilege is
+// needed. DescribeListeners still reports the ALB port.
+func DefaultListenAddress(port int) string { return config.AWSAPI{}.BindAddress(port) }
 
 // Service is the ELBv2 API.
 type Service struct {

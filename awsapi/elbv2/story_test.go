@@ -86,8 +86,10 @@ func TestProductStory(t *testing.T) {
 
 	cfg := f.configOf(t, r.lb)
 	require.Len(t, cfg.Listeners, 2)
-	assert.Equal(t, 8080, cfg.Listeners[0].Port, "HTTP:80 binds 127.0.0.1:8080")
-	assert.Equal(t, 8443, cfg.Listeners[1].Port, "HTTPS:443 binds 127.0.0.1:8443")
+	assert.Equal(t, 80, cfg.Listeners[0].Port, "the ALB port, as logged and forwarded")
+	assert.Equal(t, 10080, cfg.Listeners[0].BindPort, "HTTP:80 binds 127.0.0.1:10080")
+	assert.Equal(t, 443, cfg.Listeners[1].Port)
+	assert.Equal(t, 10443, cfg.Listeners[1].BindPort, "HTTPS:443 binds 127.0.0.1:10443")
 	assert.Equal(t, "127.0.0.1", cfg.Listeners[1].Address)
 	assert.Equal(t, listener.ModeVerify, cfg.Listeners[1].MutualAuthentication.Mode)
 	assert.Equal(t, "story-ts", cfg.Listeners[1].MutualAuthentication.TrustStore)

@@ -237,6 +237,9 @@ func (st *story) run(ctx context.Context) error {
 	if err := st.locate(ctx, lb, aws.ToString(httpL.Listeners[0].ListenerArn)); err != nil {
 		return err
 	}
+	if err := st.waitHealthy(ctx, tgARN); err != nil {
+		return err
+	}
 
 	st.step("clients: valid gets 200 from both targets in turn, revoked and untrusted are refused")
 	seen := map[string]bool{}
@@ -378,6 +381,35 @@ func (st *story) waitTrustStore(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for the trust store to be ACTIVE: %w", ctx.Err())
 		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// waitHealthy waits until DescribeTargetHealth says both targets are
+// healthy, as a real ALB needs too before it sends them traffic.
+func (st *story) waitHealthy(ctx context.Context, tg *string) error {
+	st.step("DescribeTargetHealth: wait for both targets to be healthy")
+	var last []string
+	for {
+		out, err := st.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg})
+		if err != nil {
+			return fmt.Errorf("DescribeTargetHealth: %w", err)
+		}
+		healthy := 0
+		last = last[:0]
+		for _, d := range out.TargetHealthDescriptions {
+			last = append(last, aws.ToString(d.Target.Id)+" "+string(d.TargetHealth.State))
+			if d.TargetHealth.State == types.TargetHealthStateEnumHealthy {
+				healthy++
+			}
+		}
+		if healthy == len(st.o.Targets) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for healthy targets (%v): %w", last, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }

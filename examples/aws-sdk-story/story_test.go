@@ -74,6 +74,7 @@ aws_api:
 
 	sdk := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
 	var out strings.Builder
+	defer func() { t.Log(out.String()) }()
 	res, err := Run(ctx, Options{PKI: dir, Name: "story", Targets: targets, Endpoint: api.URL(), AWS: &sdk, Out: &out, Timeout: time.Minute})
 	require.NoError(t, err, out.String())
 	assert.True(t, res.OK(), "failures: %v\n%s", res.Failures, out.String())
