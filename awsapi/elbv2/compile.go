@@ -59,7 +59,7 @@ func (s *Service) checkBinds(m *model) *apiError {
 		if o, dup := seen[b]; dup {
 			return errf(codeInvalidConfigurationRequest,
 				"listener port %d would bind %s, which listener %s (port %d) already binds; albmtls runs every load balancer on this host, "+
-					"so give one of them another port, or set a ListenAddress rule that separates them (docs/aws-api-elbv2.md, Ports)",
+					"so give one of them another port, or set a ListenAddress rule that separates them (docs/aws-api.md, Ports)",
 				l.Port, b, o.ARN, o.Port)
 		}
 		seen[b] = l

@@ -10,7 +10,7 @@
 // key files under Options.Dir), validate each config as albmtls.yaml is
 // validated (config.ParseAll), call Options.Apply, and only then commit.
 // A refused or failed change leaves the model, and what is served, as it
-// was. See docs/aws-api-elbv2.md for the operations, codes and port rule.
+// was. See docs/aws-api.md for the operations, codes and port rule.
 package elbv2
 
 import (
