@@ -46,11 +46,18 @@ func (s *Server) wire(ctx context.Context, opts Options) error {
 		maxBody: s3.DefaultMaxObjectSize + 1<<20, codes: s3AuthCodes}
 
 	var inUse func(string) []string
+	var refresh func(context.Context) error
 	certs := acm.New(acm.Options{
 		Region: lb.Region, AccountID: lb.AccountID,
-		InUse:    func(arn string) []string { return inUse(arn) },
-		OnChange: s.persist,
-		Logger:   s.log.With("service", "acm"),
+		InUse: func(arn string) []string { return inUse(arn) },
+		OnChange: func() {
+			// A re-imported certificate reaches the listeners that use it.
+			if err := refresh(context.Background()); err != nil {
+				s.log.Error("aws api: serving a re-imported ACM certificate", "err", err)
+			}
+			s.persist()
+		},
+		Logger: s.log.With("service", "acm"),
 	})
 	if err := s.restore("acm.json", certs.Restore); err != nil {
 		return err
@@ -59,7 +66,7 @@ func (s *Server) wire(ctx context.Context, opts Options) error {
 	s.services[serviceACM] = &service{name: serviceACM, handler: certs, writeError: acm.WriteError,
 		maxBody: controlPlaneMaxBody, codes: jsonAuthCodes}
 
-	inUse, err = s.wireELBv2(ctx, opts, objects, certs)
+	inUse, refresh, err = s.wireELBv2(ctx, opts, objects, certs)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,9 @@ func isNotFound(err error) bool {
 
 // wireELBv2 builds the ELBv2 service on S3 and ACM, imports the config
 // file's load balancer, restores the saved state, and hands the fleet the
-// config file's own server. It returns ACM's in-use lookup.
-func (s *Server) wireELBv2(ctx context.Context, opts Options, objects s3.Objects, certs *acm.Service) (func(string) []string, error) {
+// config file's own server. It returns ACM's in-use lookup and the
+// recompile that serves a re-imported certificate.
+func (s *Server) wireELBv2(ctx context.Context, opts Options, objects s3.Objects, certs *acm.Service) (func(string) []string, func(context.Context) error, error) {
 	cfg := opts.Config
 	lb := cfg.LoadBalancer
 	svc, err := elbv2.New(elbv2.Options{
@@ -44,13 +45,13 @@ func (s *Server) wireELBv2(ctx context.Context, opts Options, objects s3.Objects
 		Logger:       s.log.With("service", "elasticloadbalancing"),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.closers = append(s.closers, svc.Close)
 	s.services[serviceELBv2] = &service{name: serviceELBv2, handler: svc, writeError: elbv2.WriteError,
 		maxBody: controlPlaneMaxBody, codes: queryAuthCodes}
 	if err := svc.ImportConfig(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("aws_api: %w", err)
+		return nil, nil, fmt.Errorf("aws_api: %w", err)
 	}
 	if opts.Server != nil {
 		arn := configLoadBalancerARN(cfg)
@@ -63,8 +64,8 @@ func (s *Server) wireELBv2(ctx context.Context, opts Options, objects s3.Objects
 		}
 	}
 	if err := s.restore("elbv2.json", func(b []byte) error { return svc.Restore(ctx, b) }); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.snapshots = append(s.snapshots, snapshot{"elbv2.json", svc.Snapshot})
-	return svc.CertificateInUse, nil
+	return svc.CertificateInUse, svc.Refresh, nil
 }

@@ -199,6 +199,17 @@ func (s *Service) CertificateInUse(arn string) []string {
 
 // mutate runs change on a copy of the model, compiles, validates and
 // applies the result, and commits it; any error leaves everything as it was.
+// Refresh compiles the model again and applies it: after a certificate a
+// listener uses was re-imported into ACM (ImportCertificate onto its ARN),
+// the listeners serve the new one, as ALB's do. Nothing else changes; an
+// error leaves the running state as it was.
+func (s *Service) Refresh(ctx context.Context) error {
+	if e := s.mutate(ctx, func(*model) *apiError { return nil }); e != nil {
+		return e
+	}
+	return nil
+}
+
 func (s *Service) mutate(ctx context.Context, change func(m *model) *apiError) *apiError {
 	s.mu.Lock()
 	next := s.m.clone()
