@@ -1,7 +1,6 @@
 package elbv2
 
 import (
-	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -252,27 +251,11 @@ func (s *Service) lbAttributes(lb *lbRec) []xAttribute {
 	vals[attrIdleTimeout] = strconv.Itoa(int(lb.IdleTimeout.D() / time.Second))
 	vals[attrAccessLogs] = strconv.FormatBool(lb.Logs.Access.File != "")
 	vals[attrConnectionLogs] = strconv.FormatBool(lb.Logs.Connection.File != "")
-	out := make([]xAttribute, 0, len(vals))
-	for _, k := range slices.Sorted(maps.Keys(vals)) {
-		out = append(out, xAttribute{Key: k, Value: vals[k]})
-	}
-	return out
+	return sortedAttributes(vals)
 }
 
 func describeLoadBalancerAttributes(r *request) (any, *apiError) {
-	arn, e := r.p.required("LoadBalancerArn")
-	if e != nil {
-		return nil, e
-	}
-	return r.read(func(m *model) (any, *apiError) {
-		lb, e := getLB(m, arn)
-		if e != nil {
-			return nil, e
-		}
-		return struct {
-			Attributes []xAttribute `xml:"Attributes>member"`
-		}{r.s.lbAttributes(lb)}, nil
-	})
+	return describeAttributes(r, "LoadBalancerArn", getLB, r.s.lbAttributes)
 }
 
 func readAttributes(p params) ([]xAttribute, *apiError) {

@@ -433,27 +433,11 @@ func listenerAttributeDefaults() map[string]string {
 func listenerAttributes(l *listenerRec) []xAttribute {
 	vals := listenerAttributeDefaults()
 	maps.Copy(vals, l.Attributes)
-	out := make([]xAttribute, 0, len(vals))
-	for _, k := range slices.Sorted(maps.Keys(vals)) {
-		out = append(out, xAttribute{Key: k, Value: vals[k]})
-	}
-	return out
+	return sortedAttributes(vals)
 }
 
 func describeListenerAttributes(r *request) (any, *apiError) {
-	arn, e := r.p.required("ListenerArn")
-	if e != nil {
-		return nil, e
-	}
-	return r.read(func(m *model) (any, *apiError) {
-		l, e := getListener(m, arn)
-		if e != nil {
-			return nil, e
-		}
-		return struct {
-			Attributes []xAttribute `xml:"Attributes>member"`
-		}{listenerAttributes(l)}, nil
-	})
+	return describeAttributes(r, "ListenerArn", getListener, listenerAttributes)
 }
 
 func modifyListenerAttributes(r *request) (any, *apiError) {

@@ -423,27 +423,11 @@ var acceptedTGAttributes = map[string]string{
 func tgAttributes(tg *tgRec) []xAttribute {
 	vals := maps.Clone(acceptedTGAttributes)
 	maps.Copy(vals, tg.Attributes)
-	out := make([]xAttribute, 0, len(vals))
-	for _, k := range slices.Sorted(maps.Keys(vals)) {
-		out = append(out, xAttribute{Key: k, Value: vals[k]})
-	}
-	return out
+	return sortedAttributes(vals)
 }
 
 func describeTargetGroupAttributes(r *request) (any, *apiError) {
-	arn, e := r.p.required("TargetGroupArn")
-	if e != nil {
-		return nil, e
-	}
-	return r.read(func(m *model) (any, *apiError) {
-		tg, e := getTG(m, arn)
-		if e != nil {
-			return nil, e
-		}
-		return struct {
-			Attributes []xAttribute `xml:"Attributes>member"`
-		}{tgAttributes(tg)}, nil
-	})
+	return describeAttributes(r, "TargetGroupArn", getTG, tgAttributes)
 }
 
 func modifyTargetGroupAttributes(r *request) (any, *apiError) {

@@ -1,5 +1,10 @@
 package elbv2
 
+import (
+	"maps"
+	"slices"
+)
+
 // XML shapes of the ELBv2 responses: element names are the API model's
 // member names, lists are wrapped in <member> (the Query protocol's
 // default; the model has no xmlName or xmlFlattened traits).
@@ -168,4 +173,31 @@ type xTagDescription struct {
 type xTag struct {
 	Key   string `xml:"Key"`
 	Value string `xml:"Value,omitempty"`
+}
+
+// sortedAttributes lists attribute values in key order, as ELBv2 does.
+func sortedAttributes(vals map[string]string) []xAttribute {
+	out := make([]xAttribute, 0, len(vals))
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		out = append(out, xAttribute{Key: k, Value: vals[k]})
+	}
+	return out
+}
+
+// describeAttributes answers a Describe*Attributes call: the resource the
+// ARN parameter param names, found by get, and its attributes by list.
+func describeAttributes[T any](r *request, param string, get func(*model, string) (T, *apiError), list func(T) []xAttribute) (any, *apiError) {
+	arn, e := r.p.required(param)
+	if e != nil {
+		return nil, e
+	}
+	return r.read(func(m *model) (any, *apiError) {
+		res, e := get(m, arn)
+		if e != nil {
+			return nil, e
+		}
+		return struct {
+			Attributes []xAttribute `xml:"Attributes>member"`
+		}{list(res)}, nil
+	})
 }
