@@ -111,20 +111,7 @@ func TrustStoreID(account, name string) string { return deriveID(kindTrustStore,
 // certificate gets the same ID in every account and region.
 func CertificateID(certDER []byte) string {
 	sum := sha256.Sum256(certDER)
-	u := sum[:16]
-	u[6] = u[6]&0x0f | 0x40 // version 4
-	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
-	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], u[10:16])
-	return string(s[:])
+	return formatUUID([16]byte(sum[:16]))
 }
 
 // LambdaFunction is a Lambda function's ARN, as the Runtime API gives it to
