@@ -11,7 +11,10 @@
 // Against albmtls (albmtls demo, or albmtls serve --aws-api):
 //
 //	AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-//	  go run ./examples/aws-sdk-story -pki pki -targets 127.0.0.1:8081,127.0.0.1:8082
+//	  go run ./examples/aws-sdk-story -pki albmtls-demo -targets ADDR1,ADDR2
+//
+// with the demo's PKI directory and the two backend addresses its guide
+// prints (or any two HTTP servers).
 //
 // Against a real AWS account, unchanged but for the endpoint: leave
 // AWS_ENDPOINT_URL unset, use your own credentials, and give -subnets,
