@@ -1,12 +1,15 @@
 package acm_test
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,7 +56,9 @@ func TestAWSCLI(t *testing.T) {
 	var d struct {
 		Certificate struct {
 			DomainName, KeyAlgorithm, Status, Type string
-			NotAfter                               float64
+			// The AWS CLI v1 prints timestamps as epoch seconds, v2 as
+			// ISO 8601: both must say the certificate's NotAfter.
+			NotAfter json.RawMessage
 		}
 	}
 	require.NoError(t, json.Unmarshal(out, &d), "%s", out)
@@ -61,6 +66,11 @@ func TestAWSCLI(t *testing.T) {
 	assert.Equal(t, "EC_prime256v1", d.Certificate.KeyAlgorithm)
 	assert.Equal(t, "ISSUED", d.Certificate.Status)
 	assert.Equal(t, "IMPORTED", d.Certificate.Type)
+	notAfter := cliTime(t, d.Certificate.NotAfter)
+	block, _ := pem.Decode(m.cert)
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	require.NoError(t, err)
+	assert.True(t, leaf.NotAfter.Equal(notAfter), "NotAfter %v, the certificate says %v", notAfter, leaf.NotAfter)
 
 	out, err = run("list-certificates", "--includes", "keyTypes=EC_prime256v1")
 	require.NoError(t, err, "%s", out)
@@ -84,4 +94,19 @@ func TestAWSCLI(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(out), "(ResourceNotFoundException)")
 	assert.Contains(t, string(out), imp.CertificateArn)
+}
+
+// cliTime reads a timestamp as the AWS CLI prints it: epoch seconds (v1)
+// or ISO 8601 (v2).
+func cliTime(t *testing.T, raw json.RawMessage) time.Time {
+	t.Helper()
+	var secs float64
+	if json.Unmarshal(raw, &secs) == nil {
+		return time.Unix(0, int64(secs*1e9)).Truncate(time.Second)
+	}
+	var s string
+	require.NoError(t, json.Unmarshal(raw, &s), "timestamp %s", raw)
+	at, err := time.Parse(time.RFC3339, s)
+	require.NoError(t, err, "timestamp %s", raw)
+	return at
 }
