@@ -40,6 +40,21 @@ func Need(tb testing.TB, name string) string {
 	return ""
 }
 
+// Require is Need for a property of a tool rather than its presence (a
+// version new enough): when ok is false the test is skipped locally and
+// fails under CI, with why.
+func Require(tb testing.TB, ok bool, why string) {
+	tb.Helper()
+	if ok {
+		return
+	}
+	if inCI() {
+		tb.Fatalf("%s (CI must run this test)", why)
+		return
+	}
+	tb.Skipf("%s, so this test cannot run (it fails under CI=true)", why)
+}
+
 // inCI reports whether the tests run under CI, where a missing tool is an
 // error rather than a reason to skip.
 func inCI() bool {
