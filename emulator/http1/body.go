@@ -70,6 +70,14 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			*b.failed = true
 			return n, b.err
 		}
+		if _, chunked := b.r.(*io.LimitedReader); !chunked {
+			// The trailer section through its empty line (dropped).
+			if terr := b.c.skipTrailer(); terr != nil {
+				b.err = errBodyRead
+				*b.failed = true
+				return n, b.err
+			}
+		}
 		b.done = true
 	case err != nil:
 		b.err = err
@@ -92,4 +100,23 @@ func (b *bodyReader) Close() error {
 		*b.failed = true
 	}
 	return nil
+}
+
+// skipTrailer reads a chunked body's trailer section through the empty
+// line that ends it, bounded as a head is.
+func (c *conn) skipTrailer() error {
+	total := 0
+	for {
+		line, err := c.br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		total += len(line)
+		if total > 64<<10 {
+			return errBodyRead
+		}
+		if len(line) == 1 || (len(line) == 2 && line[0] == '\r') {
+			return nil
+		}
+	}
 }

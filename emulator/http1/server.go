@@ -51,8 +51,8 @@ type Server struct {
 	wg       sync.WaitGroup
 }
 
-// ErrServerClosed is returned by ServeConn after Shutdown or Close.
-var ErrServerClosed = http.ErrServerClosed
+// lingerTimeout bounds the read of what a refused client still sends.
+const lingerTimeout = 500 * time.Millisecond
 
 // ServeConn serves nc until the client or the server ends it; ctx is the
 // connection's context (what http.Server.ConnContext would return). It
@@ -79,6 +79,12 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	}()
 	c.setState(http.StateNew)
 	c.serve()
+	if c.linger {
+		// Read what the client still sends for a moment, so the close does
+		// not reset the connection under the page in flight.
+		_ = nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+		_, _ = io.CopyN(io.Discard, nc, 1<<20)
+	}
 	nc.Close()
 	c.setState(http.StateClosed)
 }
@@ -132,6 +138,8 @@ type conn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	idle atomic.Bool
+	// linger: the client may still be sending what was refused.
+	linger bool
 	head []byte // the raw head being parsed, reused
 	p    parsed
 	w    response
@@ -194,9 +202,9 @@ func (c *conn) serveOne() bool {
 	head, err := readHead(c.br, c.head[:0], max+4096)
 	c.head = head[:0]
 	if err != nil {
-		if errors.Is(err, errHeadTooLarge) {
-			c.refuse(http.StatusRequestHeaderFieldsTooLarge)
-		} else if len(head) > 0 && !isTimeoutOrEOF(err) {
+		// A head over the bound is far over ALB's quotas (package alb):
+		// ALB's 400, where net/http would answer its own 431.
+		if errors.Is(err, errHeadTooLarge) || (len(head) > 0 && !isTimeoutOrEOF(err)) {
 			c.refuse(http.StatusBadRequest)
 		}
 		return false
@@ -263,6 +271,7 @@ func (c *conn) refuse(code int) {
 	c.w.closeAfter = true
 	albresponse.WriteError(&c.w, r, code, c.srv.Pages)
 	c.w.finish()
+	c.linger = true
 }
 
 func isTimeoutOrEOF(err error) bool {
