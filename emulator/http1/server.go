@@ -140,9 +140,9 @@ type conn struct {
 	idle atomic.Bool
 	// linger: the client may still be sending what was refused.
 	linger bool
-	head []byte // the raw head being parsed, reused
-	p    parsed
-	w    response
+	head   []byte // the raw head being parsed, reused
+	p      parsed
+	w      response
 }
 
 var (
