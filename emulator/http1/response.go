@@ -21,6 +21,7 @@ type response struct {
 	chunked     bool
 	closeAfter  bool
 	noBody      bool
+	raw         bool // sent whole by WriteRaw
 	buf         []byte
 	keys        []string
 }
@@ -59,6 +60,9 @@ func (w *response) WriteHeader(code int) {
 }
 
 func (w *response) Write(p []byte) (int, error) {
+	if w.raw {
+		return 0, http.ErrBodyNotAllowed
+	}
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -184,6 +188,22 @@ func (w *response) writeFields(_ bool) {
 			b.WriteString("\r\n")
 		}
 	}
+}
+
+// WriteRaw sends a whole response as bytes (albresponse.RawWriter: ALB's
+// own pages, byte for byte as on the net/http path); keepAlive false
+// closes the connection after it.
+func (w *response) WriteRaw(b []byte, keepAlive bool) int64 {
+	if w.committed {
+		return 0
+	}
+	w.wroteHeader, w.committed, w.raw = true, true, true
+	if !keepAlive {
+		w.closeAfter = true
+		w.c.linger = true
+	}
+	n, _ := w.c.bw.Write(b)
+	return int64(n)
 }
 
 // finish completes the response once the handler returned.
