@@ -452,7 +452,7 @@ type Emulation struct {
 	// handshake, so the outcome is the same, only faster (docs/verification.md).
 	ChainCheckCache *int `yaml:"chain_check_cache,omitempty"`
 	// HTTP1FrontEnd chooses what serves HTTP/1.x connections: "net/http"
-	// (the default) or "albmtls" (emulator/http1, experimental). An
+	// (the default, also when empty) or "albmtls" (emulator/http1, experimental). An
 	// implementation choice, not an ALB setting; HTTP/2 stays on net/http.
 	HTTP1FrontEnd string `yaml:"http1_front_end,omitempty"`
 }

@@ -175,9 +175,6 @@ func (c *Config) applyDefaults() {
 	if e.RequestHeaderTimeout == 0 {
 		e.RequestHeaderTimeout = Duration(DefaultRequestHeaderTimeout)
 	}
-	if e.HTTP1FrontEnd == "" {
-		e.HTTP1FrontEnd = FrontEndNetHTTP
-	}
 	if e.ShutdownDrainTimeout == nil {
 		d := Duration(DefaultShutdownDrainTimeout)
 		e.ShutdownDrainTimeout = &d
@@ -569,7 +566,7 @@ func (v *validator) emulation() {
 	if e.ShutdownDrainTimeout.D() < 0 {
 		v.add("emulation.shutdown_drain_timeout", "must be 0s (cut at once) or positive")
 	}
-	if e.HTTP1FrontEnd != FrontEndNetHTTP && e.HTTP1FrontEnd != FrontEndALBMTLS {
+	if e.HTTP1FrontEnd != "" && e.HTTP1FrontEnd != FrontEndNetHTTP && e.HTTP1FrontEnd != FrontEndALBMTLS {
 		v.add("emulation.http1_front_end", "%q is not a front end: write %q (the default) or %q", e.HTTP1FrontEnd, FrontEndNetHTTP, FrontEndALBMTLS)
 	}
 	if e.ChainCheckCache != nil && *e.ChainCheckCache < 0 {
