@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"strings"
 )
 
 // bodyState says whether reading the body failed (the connection cannot
@@ -16,13 +15,12 @@ type bodyState struct{ failed bool }
 // httputil's strict chunked reader (an invalid chunk size is an error,
 // and nothing after it is read as a request).
 type bodyReader struct {
-	c        *conn
-	r        io.Reader
-	done     bool
-	err      error
-	expect   bool // "100-continue" still to send on the first read
-	failed   *bool
-	consumed bool
+	c      *conn
+	r      io.Reader
+	done   bool
+	err    error
+	expect bool // "100-continue" still to send on the first read
+	failed *bool
 }
 
 // errBodyRead marks a body whose framing failed.
@@ -40,10 +38,7 @@ func (c *conn) body() (io.ReadCloser, *bodyState) {
 	} else {
 		b.r = io.LimitReader(c.br, p.contentLength)
 	}
-	b.expect = hasToken(p.header["Expect"], "100-continue") && p.minor >= 1
-	if strings.EqualFold(strings.Join(p.header["Expect"], ""), "100-continue") {
-		b.expect = p.minor >= 1
-	}
+	b.expect = p.minor >= 1 && hasToken(p.header["Expect"], "100-continue")
 	return b, st
 }
 
