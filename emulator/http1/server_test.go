@@ -322,3 +322,29 @@ func TestIdleTimeout(t *testing.T) {
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 2*time.Second, "closed at the idle timeout, not the test's deadline")
 }
+
+// TestExpectContinue: a client waiting for "100 Continue" gets it when
+// the handler reads the body, and then its response on the same
+// connection.
+func TestExpectContinue(t *testing.T) {
+	ts := startTLS(t, desync.Defensive, nil)
+	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = io.WriteString(c, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(c)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "HTTP/1.1 100 Continue\r\n", line)
+	_, _ = br.ReadString('\n')
+	_, err = io.WriteString(c, "data")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "ok /up", string(b))
+	require.Len(t, ts.seen(), 1)
+	assert.Equal(t, "data", ts.seen()[0].body)
+}
