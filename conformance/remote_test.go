@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,12 @@ func startRunningEmulator(t *testing.T, pkiDir, echo string) runningEmulator {
 // startRunningEmulatorWithToken sets admin.token as well.
 func startRunningEmulatorWithToken(t *testing.T, pkiDir, echo, token string) runningEmulator {
 	t.Helper()
+	return startRunningEmulatorWith(t, pkiDir, echo, token, config.FrontEndNetHTTP)
+}
+
+// startRunningEmulatorWith sets admin.token and emulation.http1_front_end.
+func startRunningEmulatorWith(t *testing.T, pkiDir, echo, token, frontEnd string) runningEmulator {
+	t.Helper()
 	dir := t.TempDir()
 	re := runningEmulator{connLog: filepath.Join(dir, "conn.log"), accLog: filepath.Join(dir, "access.log")}
 	data, err := TargetConfig{PKIDir: pkiDir, Echo: echo, ConnectionLog: re.connLog, AccessLog: re.accLog, Admin: "127.0.0.1:0"}.YAML()
@@ -54,6 +61,7 @@ func startRunningEmulatorWithToken(t *testing.T, pkiDir, echo, token string) run
 	c, err := config.Parse(filepath.Join(dir, "albmtls.yaml"), data)
 	require.NoError(t, err, string(data))
 	c.Admin.Token = token
+	c.Emulation.HTTP1FrontEnd = frontEnd
 	srv, err := emulator.New(c, emulator.Options{})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(context.Background()))
@@ -77,10 +85,17 @@ func startRunningEmulatorWithToken(t *testing.T, pkiDir, echo, token string) run
 // as a user would: the scenarios of its setup run and pass (log fields read
 // from its log files, the runtime revocation through its admin API, then
 // undone), the others are skipped with the setting they need.
+// It runs once per HTTP/1.x front end (emulation.http1_front_end).
 func TestRemoteRunningEmulator(t *testing.T) {
+	for _, fe := range []string{config.FrontEndNetHTTP, config.FrontEndALBMTLS} {
+		t.Run(strings.ReplaceAll(fe, "/", ""), func(t *testing.T) { testRemoteRunningEmulator(t, fe) })
+	}
+}
+
+func testRemoteRunningEmulator(t *testing.T, frontEnd string) {
 	pkiDir := pkitest.Dir(t)
 	echo := freeAddr(t)
-	re := startRunningEmulator(t, pkiDir, echo)
+	re := startRunningEmulatorWith(t, pkiDir, echo, "", frontEnd)
 	started := time.Now()
 	rep, err := Run(context.Background(), Options{
 		PKIDir: pkiDir, Target: re.https, HTTPTarget: re.http, EchoListen: echo,

@@ -263,10 +263,15 @@ func BenchmarkKeepAlive(b *testing.B) {
 	b.Cleanup(backend.Close)
 	direct := backend.URL + "/"
 	emu := e.start(b, "emptyCRL", backend.Listener.Addr().String(), forwardAction)
+	// albmtls: the same emulator with its own HTTP/1.x front end
+	// (emulation.http1_front_end: albmtls).
+	own := e.startWith(b, "emptyCRL", backend.Listener.Addr().String(), forwardAction, ", http1_front_end: albmtls")
 	b.Run("direct", func(b *testing.B) { e.drive(b, direct, loadgen.ModeKeepAlive, "requests/s") })
 	b.Run("emulator", func(b *testing.B) { e.drive(b, emu, loadgen.ModeKeepAlive, "requests/s") })
+	b.Run("albmtls", func(b *testing.B) { e.drive(b, own, loadgen.ModeKeepAlive, "requests/s") })
 	b.Run("interleaved", func(b *testing.B) {
-		e.interleave(b, loadgen.ModeKeepAlive, "req/s", []string{"direct", "emulator"}, []string{direct, emu}, [2]int{1, 0})
+		e.interleave(b, loadgen.ModeKeepAlive, "req/s", []string{"direct", "emulator", "albmtls"}, []string{direct, emu, own},
+			[2]int{1, 0}, [2]int{2, 1})
 	})
 }
 

@@ -109,6 +109,9 @@ func (lr *listenerRuntime) cutAfterDrain() {
 	// Close the connections first: a handler that returns before its
 	// connection is closed would have net/http send an empty 200.
 	lr.http.Close()
+	if lr.front != nil {
+		lr.front.Close()
+	}
 	d.base() // through the Once, so d.cancel is set and seen
 	d.cancel(errDrainEnded)
 	deadline := time.Now().Add(cutGrace)

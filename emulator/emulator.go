@@ -29,6 +29,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/albheader"
 	"github.com/albmtls/albmtls/emulator/awsarn"
 	"github.com/albmtls/albmtls/emulator/config"
+	"github.com/albmtls/albmtls/emulator/http1"
 	"github.com/albmtls/albmtls/emulator/listener"
 	"github.com/albmtls/albmtls/emulator/logdelivery"
 	"github.com/albmtls/albmtls/emulator/routing"
@@ -205,7 +206,11 @@ func (s *Server) Start(ctx context.Context) error {
 		g.Start(ctx)
 	}
 	for _, lr := range s.lsns {
-		s.goServe(func() error { return lr.http.Serve(lr.ln) })
+		var ln net.Listener = lr.ln
+		if lr.front != nil {
+			ln = frontListener{Listener: lr.ln, lr: lr}
+		}
+		s.goServe(func() error { return lr.http.Serve(ln) })
 		s.log.Info("listener started", "listener", lr.path, "protocol", lr.cfg.Protocol,
 			"address", lr.ln.Addr().String(), "mode", string(lr.mode))
 	}
@@ -297,7 +302,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			if lr.ln == nil {
 				continue
 			}
-			if err := lr.http.Shutdown(ctx); err != nil {
+			err := lr.http.Shutdown(ctx)
+			if lr.front != nil {
+				err = errors.Join(err, lr.front.Shutdown(ctx))
+			}
+			if err != nil {
 				if ctx.Err() == nil {
 					errs = append(errs, fmt.Errorf("%s: %w", lr.path, err))
 				}
@@ -414,6 +423,9 @@ type listenerRuntime struct {
 	route *routing.Handler
 	ln    *listener.Listener
 	http  *http.Server
+	// front serves HTTP/1.x connections when emulation.http1_front_end is
+	// albmtls; nil otherwise.
+	front *http1.Server
 	drain drain
 }
 

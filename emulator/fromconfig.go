@@ -265,6 +265,21 @@ func (s *Server) action(a config.Action) *routing.Action {
 func (lr *listenerRuntime) newHTTPServer() *http.Server {
 	s := lr.s
 	active := s.metrics.connState(lr.ln.Port)
+	connState := func(c net.Conn, st http.ConnState) {
+		active(c, st)
+		switch st {
+		case http.StateActive:
+			lr.ln.Activated(c)
+		case http.StateClosed, http.StateHijacked:
+			if rec := lr.ln.Lookup(c); rec != nil && st == http.StateClosed && s.opts.OnConnectionClosed != nil {
+				s.opts.OnConnectionClosed(ConnectionClosedEvent{ListenerIndex: lr.index, TraceID: rec.TraceID})
+			}
+			lr.ln.Forget(c)
+		}
+	}
+	if s.cfg.Emulation.HTTP1FrontEnd == config.FrontEndALBMTLS {
+		lr.front = lr.newFront(connState)
+	}
 	srv := &http.Server{
 		Handler:     lr.drain.track(lr.route),
 		BaseContext: func(net.Listener) context.Context { return lr.drain.base() },
@@ -281,18 +296,7 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 			}
 			return ctx
 		},
-		ConnState: func(c net.Conn, st http.ConnState) {
-			active(c, st)
-			switch st {
-			case http.StateActive:
-				lr.ln.Activated(c)
-			case http.StateClosed, http.StateHijacked:
-				if rec := lr.ln.Lookup(c); rec != nil && st == http.StateClosed && s.opts.OnConnectionClosed != nil {
-					s.opts.OnConnectionClosed(ConnectionClosedEvent{ListenerIndex: lr.index, TraceID: rec.TraceID})
-				}
-				lr.ln.Forget(c)
-			}
-		},
+		ConnState: connState,
 	}
 	if lr.cfg.Protocol == listener.ProtocolHTTPS {
 		// http.Server.Serve enables HTTP/2 on *tls.Conn connections only when

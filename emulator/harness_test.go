@@ -103,6 +103,11 @@ func startLB(t *testing.T, p params) *lb {
 	if p.Revocations == nil {
 		p.Revocations = []string{"crl/intermediate.crl.pem", "crl/root.crl.pem"}
 	}
+	if fe := os.Getenv("ALBMTLS_TEST_HTTP1_FRONT_END"); fe != "" && !strings.Contains(p.Emulation, "http1_front_end") {
+		// Run the package's tests against another HTTP/1.x front end
+		// (emulation.http1_front_end); read only here, in tests.
+		p.Emulation += "\n  http1_front_end: " + fe
+	}
 	var buf bytes.Buffer
 	require.NoError(t, template.Must(template.New("cfg").Parse(baseConfig)).Execute(&buf, p))
 	l := &lb{t: t, dir: pkitest.Dir(t)}

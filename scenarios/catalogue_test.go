@@ -16,11 +16,27 @@ import (
 // TestCatalogue runs every scenario of the catalogue against the in-process
 // emulator, each as a parallel subtest, over the shared standard test PKI.
 // A failure prints what was expected and what was seen.
-func TestCatalogue(t *testing.T) {
+func TestCatalogue(t *testing.T) { runCatalogue(t, nil) }
+
+// TestCatalogueALBMTLSFrontEnd runs the catalogue again with albmtls's own
+// HTTP/1.x front end (emulation.http1_front_end: albmtls), so both HTTP
+// paths pass the same scenarios.
+func TestCatalogueALBMTLSFrontEnd(t *testing.T) {
+	runCatalogue(t, func(_ string, cfg map[string]any) {
+		em, _ := cfg["emulation"].(map[string]any)
+		if em == nil {
+			em = map[string]any{}
+			cfg["emulation"] = em
+		}
+		em["http1_front_end"] = "albmtls"
+	})
+}
+
+func runCatalogue(t *testing.T, mutate func(string, map[string]any)) {
 	started := time.Now()
 	list, err := scenarios.Catalogue()
 	require.NoError(t, err)
-	sess, err := conformance.Open(conformance.Options{Scenarios: list, PKIDir: pkitest.Dir(t)})
+	sess, err := conformance.Open(conformance.Options{Scenarios: list, PKIDir: pkitest.Dir(t), Mutate: mutate})
 	require.NoError(t, err)
 	t.Cleanup(sess.Close)
 	t.Run("scenario", func(t *testing.T) {

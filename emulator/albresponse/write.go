@@ -171,6 +171,10 @@ func goReason(code int) string {
 // its *tls.Conn type). ok is false when the writer cannot be hijacked
 // (nothing was written then).
 func writeRaw(w http.ResponseWriter, r *http.Request, resp response, opts ResponseOptions) (int64, bool) {
+	if rw := rawWriterOf(w); rw != nil {
+		keepAlive := !resp.close && r.ProtoAtLeast(1, 1) && !r.Close && discardBody(r)
+		return rw.WriteRaw(appendRaw(nil, r, resp, w.Header(), opts, keepAlive), keepAlive), true
+	}
 	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
 	keepAlive := !resp.close && srv != nil && r.ProtoAtLeast(1, 1) && !r.Close && discardBody(r)
 	conn, brw, err := http.NewResponseController(w).Hijack()
@@ -195,6 +199,30 @@ func writeRaw(w http.ResponseWriter, r *http.Request, resp response, opts Respon
 	_ = conn.SetWriteDeadline(time.Time{})
 	resume(srv, conn, r.Context())
 	return int64(n), true
+}
+
+// RawWriter is a ResponseWriter that can send a whole HTTP/1.1 response
+// as bytes on its connection (emulator/http1, the front end of
+// emulation.http1_front_end: albmtls), as writeRaw does on a hijacked
+// net/http connection; keepAlive false asks it to close the connection
+// after. It returns the bytes written.
+type RawWriter interface {
+	WriteRaw(b []byte, keepAlive bool) int64
+}
+
+// rawWriterOf finds a RawWriter under w's Unwrap chain.
+func rawWriterOf(w http.ResponseWriter) RawWriter {
+	for w != nil {
+		if rw, ok := w.(RawWriter); ok {
+			return rw
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+	return nil
 }
 
 // discardBody reads and discards what is left of r's body, up to

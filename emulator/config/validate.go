@@ -24,6 +24,12 @@ import (
 	"github.com/albmtls/albmtls/internal/enum"
 )
 
+// The values of emulation.http1_front_end.
+const (
+	FrontEndNetHTTP = "net/http"
+	FrontEndALBMTLS = "albmtls"
+)
+
 // Defaults applied by Load when a key is absent.
 const (
 	DefaultLoadBalancerName = "albmtls"
@@ -559,6 +565,9 @@ func (v *validator) emulation() {
 	}
 	if e.ShutdownDrainTimeout.D() < 0 {
 		v.add("emulation.shutdown_drain_timeout", "must be 0s (cut at once) or positive")
+	}
+	if e.HTTP1FrontEnd != "" && e.HTTP1FrontEnd != FrontEndNetHTTP && e.HTTP1FrontEnd != FrontEndALBMTLS {
+		v.add("emulation.http1_front_end", "%q is not a front end: write %q (the default) or %q", e.HTTP1FrontEnd, FrontEndNetHTTP, FrontEndALBMTLS)
 	}
 	if e.ChainCheckCache != nil && *e.ChainCheckCache < 0 {
 		v.add("emulation.chain_check_cache", "%d is negative: write a number of chains, or 0 to turn the cache off", *e.ChainCheckCache)

@@ -1,0 +1,56 @@
+package emulator
+
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+
+	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/http1"
+	"github.com/albmtls/albmtls/emulator/routing"
+)
+
+// frontListener hands the listener's HTTP/1.x connections to albmtls's own
+// front end (emulation.http1_front_end: albmtls, docs/http1-front-end.md)
+// and passes the others (HTTP/2) on to net/http's server.
+type frontListener struct {
+	net.Listener
+	lr *listenerRuntime
+}
+
+func (f frontListener) Accept() (net.Conn, error) {
+	for {
+		c, err := f.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if tc, ok := c.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+			return c, nil
+		}
+		go f.lr.serveHTTP1(c)
+	}
+}
+
+func (lr *listenerRuntime) serveHTTP1(c net.Conn) {
+	ctx := lr.drain.base()
+	if rec := lr.ln.Lookup(c); rec != nil {
+		ctx = routing.WithConn(ctx, rec)
+	}
+	lr.front.ServeConn(ctx, c)
+}
+
+// newFront builds the HTTP/1.x front end of the listener; connState is
+// the http.Server's ConnState.
+func (lr *listenerRuntime) newFront(connState func(net.Conn, http.ConnState)) *http1.Server {
+	s := lr.s
+	respHeaders := lr.plan.ResponseHeaders
+	return &http1.Server{
+		Handler:           lr.drain.track(lr.route),
+		IdleTimeout:       s.cfg.LoadBalancer.IdleTimeout.D(),
+		ReadHeaderTimeout: s.cfg.Emulation.RequestHeaderTimeout.D(),
+		MaxHeaderBytes:    albresponse.ServerMaxHeaderBytes,
+		Desync:            lr.plan.Desync,
+		Pages:             albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server},
+		ConnState:         connState,
+	}
+}

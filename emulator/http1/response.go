@@ -1,0 +1,221 @@
+package http1
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// response is the http.ResponseWriter of one request: the head is written
+// at the first flush or when the handler returns; a response that fits in
+// the buffer and has no Content-Length gets one, as net/http does; a
+// longer one is chunked (HTTP/1.1) or ends with the connection (HTTP/1.0).
+type response struct {
+	c           *conn
+	r           *http.Request
+	header      http.Header
+	status      int
+	wroteHeader bool // WriteHeader called with a final status
+	committed   bool // head on the wire
+	chunked     bool
+	closeAfter  bool
+	noBody      bool
+	raw         bool // sent whole by WriteRaw
+	buf         []byte
+	keys        []string
+}
+
+const bufLimit = 4096
+
+func (w *response) reset(c *conn, r *http.Request) {
+	h := w.header
+	if h == nil {
+		h = make(http.Header, 8)
+	} else {
+		clear(h)
+	}
+	*w = response{c: c, r: r, header: h, buf: w.buf[:0], keys: w.keys[:0], closeAfter: r.Close}
+}
+
+func (w *response) Header() http.Header { return w.header }
+
+func (w *response) WriteHeader(code int) {
+	if w.wroteHeader {
+		return
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		// An informational response goes out at once (103 Early Hints).
+		b := w.c.bw
+		b.WriteString("HTTP/1.1 ")
+		b.WriteString(strconv.Itoa(code))
+		b.WriteString(" " + http.StatusText(code) + "\r\n")
+		w.writeFields(false)
+		b.WriteString("\r\n")
+		_ = b.Flush()
+		return
+	}
+	w.wroteHeader, w.status = true, code
+	w.noBody = w.r.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+}
+
+func (w *response) Write(p []byte) (int, error) {
+	if w.raw {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.noBody {
+		return len(p), nil
+	}
+	if !w.committed {
+		if len(w.buf)+len(p) <= bufLimit {
+			w.buf = append(w.buf, p...)
+			return len(p), nil
+		}
+		w.commit(false)
+	}
+	return w.writeBody(p)
+}
+
+func (w *response) writeBody(p []byte) (int, error) {
+	b := w.c.bw
+	if w.chunked {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		b.WriteString(strconv.FormatInt(int64(len(p)), 16))
+		b.WriteString("\r\n")
+		n, err := b.Write(p)
+		b.WriteString("\r\n")
+		return n, err
+	}
+	return b.Write(p)
+}
+
+// Flush sends the head and what is buffered.
+func (w *response) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush for http.ResponseController.
+func (w *response) FlushError() error {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed {
+		w.commit(false)
+	}
+	return w.c.bw.Flush()
+}
+
+// SetReadDeadline and SetWriteDeadline are http.ResponseController's.
+func (w *response) SetReadDeadline(t time.Time) error  { return w.c.nc.SetReadDeadline(t) }
+func (w *response) SetWriteDeadline(t time.Time) error { return w.c.nc.SetWriteDeadline(t) }
+
+// commit writes the status line and headers; final says the handler
+// returned, so the buffered body is the whole body.
+func (w *response) commit(final bool) {
+	w.committed = true
+	h := w.header
+	if hasToken(h["Connection"], "close") {
+		w.closeAfter = true
+	}
+	if w.c.srv.shutdown.Load() {
+		w.closeAfter = true
+	}
+	_, hasCL := h["Content-Length"]
+	if !w.noBody && !hasCL {
+		if final {
+			if w.status != http.StatusNoContent && w.status != http.StatusNotModified {
+				h["Content-Length"] = []string{strconv.Itoa(len(w.buf))}
+			}
+		} else if w.r.ProtoAtLeast(1, 1) {
+			w.chunked = true
+			h["Transfer-Encoding"] = []string{"chunked"}
+		} else {
+			w.closeAfter = true
+		}
+	}
+	if w.noBody && w.r.Method == http.MethodHead && !hasCL && final && len(w.buf) > 0 {
+		h["Content-Length"] = []string{strconv.Itoa(len(w.buf))}
+	}
+	if w.closeAfter {
+		h["Connection"] = []string{"close"}
+	} else if w.r.ProtoMinor == 0 {
+		h["Connection"] = []string{"keep-alive"}
+	}
+	b := w.c.bw
+	b.WriteString("HTTP/1.1 ")
+	b.WriteString(strconv.Itoa(w.status))
+	b.WriteByte(' ')
+	if t := http.StatusText(w.status); t != "" {
+		b.WriteString(t)
+	} else {
+		b.WriteString("status code " + strconv.Itoa(w.status))
+	}
+	b.WriteString("\r\n")
+	if _, ok := h["Date"]; !ok {
+		b.WriteString("Date: ")
+		var d [32]byte
+		b.Write(time.Now().UTC().AppendFormat(d[:0], http.TimeFormat))
+		b.WriteString("\r\n")
+	}
+	w.writeFields(true)
+	b.WriteString("\r\n")
+	if len(w.buf) > 0 {
+		p := w.buf
+		w.buf = w.buf[:0]
+		_, _ = w.writeBody(p)
+	}
+}
+
+// writeFields writes the header map in net/http's order (sorted by
+// name), leaving out nil entries (a nil Date asks for none).
+func (w *response) writeFields(_ bool) {
+	w.keys = w.keys[:0]
+	for k, vs := range w.header {
+		if vs != nil {
+			w.keys = append(w.keys, k)
+		}
+	}
+	slices.Sort(w.keys)
+	b := w.c.bw
+	for _, k := range w.keys {
+		for _, v := range w.header[k] {
+			b.WriteString(k)
+			b.WriteString(": ")
+			b.WriteString(v)
+			b.WriteString("\r\n")
+		}
+	}
+}
+
+// WriteRaw sends a whole response as bytes (albresponse.RawWriter: ALB's
+// own pages, byte for byte as on the net/http path); keepAlive false
+// closes the connection after it.
+func (w *response) WriteRaw(b []byte, keepAlive bool) int64 {
+	if w.committed {
+		return 0
+	}
+	w.wroteHeader, w.committed, w.raw = true, true, true
+	if !keepAlive {
+		w.closeAfter = true
+		w.c.linger = true
+	}
+	n, _ := w.c.bw.Write(b)
+	return int64(n)
+}
+
+// finish completes the response once the handler returned.
+func (w *response) finish() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed {
+		w.commit(true)
+	}
+	if w.chunked {
+		w.c.bw.WriteString("0\r\n\r\n")
+	}
+	_ = w.c.bw.Flush()
+}

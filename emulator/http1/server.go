@@ -1,0 +1,280 @@
+// Package http1 is albmtls's own HTTP/1.x server side, the experimental
+// front end chosen with emulation.http1_front_end: albmtls
+// (docs/http1-front-end.md). It reads each request head itself with a
+// strict parser and reusable buffers, classifies it with emulator/desync as
+// ALB does (alb-behaviour §4.5, docs/desync.md), and hands the request to
+// the same http.Handler net/http would call (emulator/routing), through a
+// small http.ResponseWriter, so the routing, the forwarded headers, ALB's
+// pages and the access-log lines are those of the net/http path. HTTP/2
+// and upgrades stay on net/http.
+package http1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/emulator/desync"
+)
+
+// Server serves HTTP/1.x connections handed to it with ServeConn.
+type Server struct {
+	// Handler serves each request (routing.Handler through the drain).
+	Handler http.Handler
+	// IdleTimeout bounds the wait for a kept-alive connection's next
+	// request; 0 is unbounded.
+	IdleTimeout time.Duration
+	// ReadHeaderTimeout bounds reading a request head once its first byte
+	// came; 0 is unbounded.
+	ReadHeaderTimeout time.Duration
+	// MaxHeaderBytes bounds the request head (net/http's MaxHeaderBytes
+	// rule: the head may be that plus 4096 bytes).
+	MaxHeaderBytes int
+	// Desync is the listener's desync mitigation mode; requests this
+	// parser cannot frame are answered 400 whatever it is.
+	Desync desync.Mode
+	// Pages shapes the 400 page of requests refused before the handler.
+	Pages albresponse.ResponseOptions
+	// ConnState is called as http.Server.ConnState is.
+	ConnState func(net.Conn, http.ConnState)
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	shutdown atomic.Bool
+	wg       sync.WaitGroup
+}
+
+// lingerTimeout bounds the read of what a refused client still sends.
+const lingerTimeout = 500 * time.Millisecond
+
+// ServeConn serves nc until the client or the server ends it; ctx is the
+// connection's context (what http.Server.ConnContext would return). It
+// closes nc.
+func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
+	c := &conn{srv: s, nc: nc, ctx: ctx}
+	s.mu.Lock()
+	if s.shutdown.Load() {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if s.conns == nil {
+		s.conns = map[*conn]struct{}{}
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	c.setState(http.StateNew)
+	c.serve()
+	if c.linger {
+		// Read what the client still sends for a moment, so the close does
+		// not reset the connection under the page in flight.
+		_ = nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+		_, _ = io.CopyN(io.Discard, nc, 1<<20)
+	}
+	nc.Close()
+	c.setState(http.StateClosed)
+}
+
+// Shutdown closes idle connections, lets the others finish the request
+// they are serving (then closes them), and waits for them until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Store(true)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.closeIdle()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Close closes every connection at once.
+func (s *Server) Close() {
+	s.shutdown.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+}
+
+func (s *Server) closeIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.idle.Load() {
+			// A read deadline in the past ends the wait for the next request.
+			_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+		}
+	}
+}
+
+// conn is one connection being served.
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	ctx  context.Context
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	idle atomic.Bool
+	// linger: the client may still be sending what was refused.
+	linger bool
+	head   []byte // the raw head being parsed, reused
+	p      parsed
+	w      response
+}
+
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+)
+
+func (c *conn) setState(st http.ConnState) {
+	if c.srv.ConnState != nil {
+		c.srv.ConnState(c.nc, st)
+	}
+}
+
+func (c *conn) serve() {
+	c.br = readerPool.Get().(*bufio.Reader)
+	c.br.Reset(c.nc)
+	c.bw = writerPool.Get().(*bufio.Writer)
+	c.bw.Reset(c.nc)
+	defer func() {
+		c.br.Reset(nil)
+		readerPool.Put(c.br)
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+	}()
+	for first := true; ; first = false {
+		if !first {
+			c.idle.Store(true)
+			c.setState(http.StateIdle)
+			if c.srv.shutdown.Load() {
+				return
+			}
+			if d := c.srv.IdleTimeout; d > 0 {
+				_ = c.nc.SetReadDeadline(time.Now().Add(d))
+			}
+			if _, err := c.br.Peek(1); err != nil {
+				return
+			}
+			c.idle.Store(false)
+		}
+		if d := c.srv.ReadHeaderTimeout; d > 0 {
+			_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		}
+		keep := c.serveOne()
+		if !keep {
+			return
+		}
+	}
+}
+
+// serveOne reads and serves one request; it reports whether the
+// connection may serve another.
+func (c *conn) serveOne() bool {
+	max := c.srv.MaxHeaderBytes
+	if max <= 0 {
+		max = http.DefaultMaxHeaderBytes
+	}
+	head, err := readHead(c.br, c.head[:0], max+4096)
+	c.head = head[:0]
+	if err != nil {
+		// A head over the bound is far over ALB's quotas (package alb):
+		// ALB's 400, where net/http would answer its own 431.
+		if errors.Is(err, errHeadTooLarge) || (len(head) > 0 && !isTimeoutOrEOF(err)) {
+			c.refuse(http.StatusBadRequest)
+		}
+		return false
+	}
+	c.setState(http.StateActive)
+	_ = c.nc.SetReadDeadline(time.Time{})
+	class, _ := desync.Classify(head)
+	perr := c.p.parse(head)
+	if perr != nil {
+		// A head this parser cannot frame. Where ALB's mode blocks its
+		// class, routing answers (with its access-log line) and reads no
+		// body; otherwise it is refused here, as net/http refuses it.
+		if perr.routable && desync.Decide(c.srv.Desync, class) == desync.Block {
+			r := c.p.request(c.ctx, c.nc, http.NoBody)
+			r.Close = true
+			c.w.reset(c, r)
+			c.srv.Handler.ServeHTTP(&c.w, r)
+			c.w.finish()
+			return false
+		}
+		c.refuse(http.StatusBadRequest)
+		return false
+	}
+	body, bodyErr := c.body()
+	r := c.p.request(c.ctx, c.nc, body)
+	c.w.reset(c, r)
+	if !c.handle(r) {
+		// Aborted: the connection ends without completing the response.
+		return false
+	}
+	c.w.finish()
+	if c.w.closeAfter || c.srv.shutdown.Load() || bodyErr.failed {
+		return false
+	}
+	// What the handler left of the body is discarded, up to a bound.
+	if b, isBody := body.(*bodyReader); isBody && !b.done {
+		if n, err := io.CopyN(io.Discard, b, 256<<10); err != io.EOF || n > 256<<10 {
+			return false
+		}
+	}
+	return true
+}
+
+// handle runs the handler; false when it aborted (http.ErrAbortHandler).
+func (c *conn) handle(r *http.Request) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			ok = false
+		}
+	}()
+	c.srv.Handler.ServeHTTP(&c.w, r)
+	return true
+}
+
+// refuse writes ALB's page for a request refused before the handler and
+// the connection closes.
+func (c *conn) refuse(code int) {
+	r := &http.Request{Method: http.MethodGet, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{}, Body: http.NoBody, Close: true}
+	r = r.WithContext(c.ctx)
+	c.w.reset(c, r)
+	c.w.closeAfter = true
+	albresponse.WriteError(&c.w, r, code, c.srv.Pages)
+	c.w.finish()
+	c.linger = true
+}
+
+func isTimeoutOrEOF(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout())
+}

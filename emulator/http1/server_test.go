@@ -1,0 +1,350 @@
+package http1
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/desync"
+	"github.com/albmtls/albmtls/pki/pkitest"
+)
+
+// seen is what the handler saw of one request.
+type seen struct {
+	method, path, host string
+	header             http.Header
+	body               string
+	bodyErr            bool
+	chunked            bool
+}
+
+// tlsServer serves s over real TLS on 127.0.0.1 with the standard test
+// PKI's server certificate, the handler recording each request.
+type tlsServer struct {
+	srv  *Server
+	addr string
+	pool *x509.CertPool
+	mu   sync.Mutex
+	reqs []seen
+}
+
+func startTLS(t *testing.T, mode desync.Mode, handler http.HandlerFunc) *tlsServer {
+	t.Helper()
+	set := pkitest.Standard(t)
+	ts := &tlsServer{pool: x509.NewCertPool()}
+	ts.pool.AddCert(set.Root.Cert)
+	ts.pool.AddCert(set.Intermediate.Cert)
+	record := func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		ts.mu.Lock()
+		ts.reqs = append(ts.reqs, seen{r.Method, r.URL.Path, r.Host, r.Header.Clone(), string(b), err != nil, len(r.TransferEncoding) > 0})
+		ts.mu.Unlock()
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if handler != nil {
+			handler(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, "ok "+r.URL.Path)
+	}
+	ts.srv = &Server{Handler: http.HandlerFunc(record), IdleTimeout: 2 * time.Second, ReadHeaderTimeout: 2 * time.Second,
+		MaxHeaderBytes: 16 << 10, Desync: mode}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{set.Server.TLSCertificate()}, NextProtos: []string{"http/1.1"}})
+	require.NoError(t, err)
+	ts.addr = ln.Addr().String()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go ts.srv.ServeConn(context.Background(), c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		ts.srv.Close()
+	})
+	return ts
+}
+
+func (ts *tlsServer) seen() []seen {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]seen(nil), ts.reqs...)
+}
+
+// exchange writes raw on a fresh TLS connection and reads responses until
+// the server closes it or goes quiet; it returns their statuses and
+// whether the connection was closed.
+func (ts *tlsServer) exchange(t *testing.T, raw string) (statuses []int, bodies []string, closed bool) {
+	t.Helper()
+	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = io.WriteString(c, raw)
+	require.NoError(t, err)
+	br := bufio.NewReader(c)
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			var ne net.Error
+			if errorsAs(err, &ne) && ne.Timeout() {
+				return statuses, bodies, false
+			}
+			return statuses, bodies, true
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+		bodies = append(bodies, string(b))
+		if resp.Close {
+			_, err := br.ReadByte()
+			return statuses, bodies, err != nil
+		}
+	}
+}
+
+func errorsAs(err error, ne *net.Error) bool {
+	v, ok := err.(net.Error)
+	if ok {
+		*ne = v
+	}
+	return ok
+}
+
+func TestKeepAliveAndBodies(t *testing.T) {
+	ts := startTLS(t, desync.Defensive, nil)
+	raw := "GET /a HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"POST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" +
+		"POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nTrailer: x\r\n\r\n" +
+		"GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	statuses, bodies, closed := ts.exchange(t, raw)
+	assert.Equal(t, []int{200, 200, 200, 200}, statuses)
+	assert.Equal(t, []string{"ok /a", "ok /cl", "ok /chunked", "ok /last"}, bodies)
+	assert.True(t, closed, "Connection: close ends the connection")
+	s := ts.seen()
+	require.Len(t, s, 4)
+	assert.Equal(t, "hello", s[1].body)
+	assert.Equal(t, "abcde", s[2].body)
+	assert.True(t, s[2].chunked)
+	assert.Equal(t, "x", s[0].host)
+	assert.NotContains(t, s[0].header, "Host", "Host is the request's Host, not a header (as net/http)")
+}
+
+func TestStreamedResponse(t *testing.T) {
+	big := strings.Repeat("z", 100<<10)
+	ts := startTLS(t, desync.Defensive, func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 100; i++ {
+			_, _ = io.WriteString(w, big[:1<<10])
+		}
+	})
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ts.pool, ServerName: "localhost"}}}
+	defer c.CloseIdleConnections()
+	for i := 0; i < 3; i++ {
+		resp, err := c.Get("https://" + ts.addr + "/big")
+		require.NoError(t, err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, big, string(b))
+		assert.Equal(t, []string{"chunked"}, resp.TransferEncoding, "a long response without a length is chunked")
+	}
+}
+
+// TestSmuggling sends the request-smuggling shapes on real TLS connections
+// and checks what the parser hands on and what the client gets
+// (docs/desync.md): no smuggled request ever reaches the handler inside
+// or after a request the parser cannot frame.
+func TestSmuggling(t *testing.T) {
+	const smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+	cases := []struct {
+		name     string
+		mode     desync.Mode
+		raw      string
+		statuses []int
+		closed   bool
+		paths    []string
+		check    func(t *testing.T, s []seen)
+	}{
+		{name: "CL and TE: chunked frames the body, Content-Length is dropped", mode: desync.Monitor,
+			raw:      "POST /clte HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+			statuses: []int{200, 200}, paths: []string{"/clte", "/smuggled"},
+			check: func(t *testing.T, s []seen) {
+				assert.Empty(t, s[0].body)
+				assert.NotContains(t, s[0].header, "Content-Length")
+			}},
+		{name: "differing Content-Length, monitor: refused here", mode: desync.Monitor,
+			raw:      "POST /multi HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc" + smuggled,
+			statuses: []int{400}, closed: true},
+		{name: "differing Content-Length, defensive: to the handler with no body", mode: desync.Defensive,
+			raw:      "POST /multi HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc" + smuggled,
+			statuses: []int{200}, closed: true, paths: []string{"/multi"},
+			check: func(t *testing.T, s []seen) { assert.Empty(t, s[0].body) }},
+		{name: "duplicate equal Content-Length", mode: desync.Defensive,
+			raw:      "POST /dup HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+			statuses: []int{200}, paths: []string{"/dup"},
+			check: func(t *testing.T, s []seen) { assert.Equal(t, "abc", s[0].body) }},
+		{name: "Content-Length list", mode: desync.Monitor,
+			raw:      "POST /list HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 4\r\n\r\nabcd",
+			statuses: []int{400}, closed: true},
+		{name: "obs-fold joined with a space", mode: desync.Defensive,
+			raw:      "GET /fold HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n",
+			statuses: []int{200}, paths: []string{"/fold"},
+			check: func(t *testing.T, s []seen) { assert.Equal(t, "one two", s[0].header.Get("X-A")) }},
+		{name: "obs-fold hiding Transfer-Encoding", mode: desync.Defensive,
+			raw:      "POST /fold-te HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-A: a\r\n Transfer-Encoding: chunked\r\n\r\nabc",
+			statuses: []int{200}, paths: []string{"/fold-te"},
+			check: func(t *testing.T, s []seen) { assert.Equal(t, "abc", s[0].body); assert.False(t, s[0].chunked) }},
+		{name: "bare LF line ends", mode: desync.Defensive,
+			raw:      "GET /lf HTTP/1.1\nHost: x\n\n",
+			statuses: []int{200}, paths: []string{"/lf"}},
+		{name: "invalid chunk size", mode: desync.Monitor,
+			raw:      "POST /badchunk HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n" + smuggled,
+			statuses: []int{400}, closed: true, paths: []string{"/badchunk"},
+			check: func(t *testing.T, s []seen) { assert.True(t, s[0].bodyErr) }},
+		{name: "chunk size overflow", mode: desync.Monitor,
+			raw:      "POST /overflow HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000003\r\nabc\r\n0\r\n\r\n" + smuggled,
+			statuses: []int{400}, closed: true, paths: []string{"/overflow"},
+			check: func(t *testing.T, s []seen) { assert.True(t, s[0].bodyErr) }},
+		{name: "unknown transfer coding", mode: desync.Monitor,
+			raw:      "POST /gzip HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc" + smuggled,
+			statuses: []int{400}, closed: true},
+		{name: "NUL in a header value", mode: desync.Monitor,
+			raw:      "GET /nul HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+			statuses: []int{400}, closed: true},
+		{name: "space before the colon", mode: desync.Monitor,
+			raw:      "GET /sp HTTP/1.1\r\nHost: x\r\nContent-Length : 3\r\n\r\nabc",
+			statuses: []int{400}, closed: true},
+		{name: "oversized head", mode: desync.Monitor,
+			raw:      "GET /big HTTP/1.1\r\nHost: x\r\nX-A: " + strings.Repeat("a", 40<<10) + "\r\n\r\n",
+			statuses: []int{400}, closed: true},
+		{name: "missing Host on HTTP/1.1", mode: desync.Monitor,
+			raw:      "GET /nohost HTTP/1.1\r\n\r\n",
+			statuses: []int{400}, closed: true},
+		{name: "HTTP/1.0 closes after the response", mode: desync.Defensive,
+			raw:      "GET /old HTTP/1.0\r\n\r\n",
+			statuses: []int{200}, closed: true, paths: []string{"/old"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ts := startTLS(t, c.mode, nil)
+			statuses, _, closed := ts.exchange(t, c.raw)
+			assert.Equal(t, c.statuses, statuses, "statuses")
+			assert.Equal(t, c.closed, closed, "connection closed")
+			var paths []string
+			s := ts.seen()
+			for _, r := range s {
+				paths = append(paths, r.path)
+				assert.NotContains(t, r.body, "/smuggled")
+			}
+			assert.Equal(t, c.paths, paths, "what the handler saw")
+			if c.check != nil && len(s) > 0 {
+				c.check(t, s)
+			}
+		})
+	}
+}
+
+func TestShutdownClosesIdleAndFinishesActive(t *testing.T) {
+	release := make(chan struct{})
+	ts := startTLS(t, desync.Defensive, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		_, _ = io.WriteString(w, "done")
+	})
+	tc := &tls.Config{RootCAs: ts.pool, ServerName: "localhost"}
+	idle, err := tls.Dial("tcp", ts.addr, tc)
+	require.NoError(t, err)
+	defer idle.Close()
+	_, _ = io.WriteString(idle, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(idle)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	_, _ = io.ReadAll(resp.Body)
+
+	busy, err := tls.Dial("tcp", ts.addr, tc)
+	require.NoError(t, err)
+	defer busy.Close()
+	_, _ = io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.Eventually(t, func() bool { return len(ts.seen()) == 2 }, 5*time.Second, 5*time.Millisecond)
+
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(context.Background()) }()
+	_ = idle.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, err = br.ReadByte()
+	assert.Error(t, err, "the idle connection is closed by Shutdown")
+	select {
+	case <-done:
+		t.Fatal("Shutdown returned with a request in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	bb := bufio.NewReader(busy)
+	resp, err = http.ReadResponse(bb, nil)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "done", string(b))
+	assert.True(t, resp.Close, "the response in flight during Shutdown says Connection: close")
+	require.NoError(t, <-done)
+}
+
+func TestIdleTimeout(t *testing.T) {
+	ts := startTLS(t, desync.Defensive, nil)
+	ts.srv.IdleTimeout = 100 * time.Millisecond
+	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
+	require.NoError(t, err)
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	_, _ = io.ReadAll(resp.Body)
+	start := time.Now()
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	_, err = br.ReadByte()
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second, "closed at the idle timeout, not the test's deadline")
+}
+
+// TestExpectContinue: a client waiting for "100 Continue" gets it when
+// the handler reads the body, and then its response on the same
+// connection.
+func TestExpectContinue(t *testing.T) {
+	ts := startTLS(t, desync.Defensive, nil)
+	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = io.WriteString(c, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(c)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "HTTP/1.1 100 Continue\r\n", line)
+	_, _ = br.ReadString('\n')
+	_, err = io.WriteString(c, "data")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "ok /up", string(b))
+	require.Len(t, ts.seen(), 1)
+	assert.Equal(t, "data", ts.seen()[0].body)
+}
