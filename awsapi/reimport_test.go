@@ -66,7 +66,7 @@ func TestReimportedCertificateIsServed(t *testing.T) {
 	ln.Close()
 	_, err = lbs.CreateListener(ctx, &elb.CreateListenerInput{
 		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: types.ProtocolEnumHttps, Port: aws.Int32(int32(port)),
-		Certificates: []types.Certificate{{CertificateArn: imp.CertificateArn}},
+		Certificates:   []types.Certificate{{CertificateArn: imp.CertificateArn}},
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}},
 	})
 	require.NoError(t, err)
