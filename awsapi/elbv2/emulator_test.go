@@ -87,6 +87,14 @@ func (fl *fleet) apply(ctx context.Context, lbs []elbv2.LoadBalancer) error {
 		if err := s.Start(ctx); err != nil {
 			return err
 		}
+		// Requests sent before the first health checks would see only the
+		// targets already healthy (as on ALB, which also waits).
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = s.WaitReady(wctx)
+		cancel()
+		if err != nil {
+			return err
+		}
 		fl.servers[lb.ARN] = s
 	}
 	return nil
