@@ -274,34 +274,9 @@ func readAttributes(p params) ([]xAttribute, *apiError) {
 }
 
 func modifyLoadBalancerAttributes(r *request) (any, *apiError) {
-	arn, e := r.p.required("LoadBalancerArn")
-	if e != nil {
-		return nil, e
-	}
-	attrs, e := readAttributes(r.p)
-	if e != nil {
-		return nil, e
-	}
-	var out []xAttribute
-	e = r.s.mutate(r.ctx, func(m *model) *apiError {
-		lb, e := getLB(m, arn)
-		if e != nil {
-			return e
-		}
-		for _, a := range attrs {
-			if e := r.s.setLBAttribute(lb, a.Key, a.Value); e != nil {
-				return e
-			}
-		}
-		out = r.s.lbAttributes(lb)
-		return nil
-	})
-	if e != nil {
-		return nil, e
-	}
-	return struct {
-		Attributes []xAttribute `xml:"Attributes>member"`
-	}{out}, nil
+	return modifyAttributes(r, "LoadBalancerArn", getLB, func(lb *lbRec, a xAttribute) *apiError {
+		return r.s.setLBAttribute(lb, a.Key, a.Value)
+	}, r.s.lbAttributes)
 }
 
 func boolValue(key, v string) *apiError {

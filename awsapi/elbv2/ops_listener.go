@@ -441,42 +441,20 @@ func describeListenerAttributes(r *request) (any, *apiError) {
 }
 
 func modifyListenerAttributes(r *request) (any, *apiError) {
-	arn, e := r.p.required("ListenerArn")
-	if e != nil {
-		return nil, e
-	}
-	attrs, e := readAttributes(r.p)
-	if e != nil {
-		return nil, e
-	}
 	defaults := listenerAttributeDefaults()
-	var out []xAttribute
-	e = r.s.mutate(r.ctx, func(m *model) *apiError {
-		l, e := getListener(m, arn)
-		if e != nil {
-			return e
+	return modifyAttributes(r, "ListenerArn", getListener, func(l *listenerRec, a xAttribute) *apiError {
+		if _, ok := defaults[a.Key]; !ok {
+			return errf(codeValidation, "listener attribute key %q is not recognized; albmtls knows %s (the load balancer's own attributes go to ModifyLoadBalancerAttributes)",
+				a.Key, strings.Join(slices.Sorted(maps.Keys(defaults)), ", "))
 		}
-		for _, a := range attrs {
-			if _, ok := defaults[a.Key]; !ok {
-				return errf(codeValidation, "listener attribute key %q is not recognized; albmtls knows %s (the load balancer's own attributes go to ModifyLoadBalancerAttributes)",
-					a.Key, strings.Join(slices.Sorted(maps.Keys(defaults)), ", "))
-			}
-			if l.Attributes == nil {
-				l.Attributes = map[string]string{}
-			}
-			if a.Value == "" || a.Value == defaults[a.Key] {
-				delete(l.Attributes, a.Key) // the default, as albmtls.yaml leaves it out
-			} else {
-				l.Attributes[a.Key] = a.Value
-			}
+		if l.Attributes == nil {
+			l.Attributes = map[string]string{}
 		}
-		out = listenerAttributes(l)
+		if a.Value == "" || a.Value == defaults[a.Key] {
+			delete(l.Attributes, a.Key) // the default, as albmtls.yaml leaves it out
+		} else {
+			l.Attributes[a.Key] = a.Value
+		}
 		return nil
-	})
-	if e != nil {
-		return nil, e
-	}
-	return struct {
-		Attributes []xAttribute `xml:"Attributes>member"`
-	}{out}, nil
+	}, listenerAttributes)
 }

@@ -431,37 +431,15 @@ func describeTargetGroupAttributes(r *request) (any, *apiError) {
 }
 
 func modifyTargetGroupAttributes(r *request) (any, *apiError) {
-	arn, e := r.p.required("TargetGroupArn")
-	if e != nil {
-		return nil, e
-	}
-	attrs, e := readAttributes(r.p)
-	if e != nil {
-		return nil, e
-	}
-	var out []xAttribute
-	e = r.s.mutate(r.ctx, func(m *model) *apiError {
-		tg, e := getTG(m, arn)
-		if e != nil {
-			return e
+	return modifyAttributes(r, "TargetGroupArn", getTG, func(tg *tgRec, a xAttribute) *apiError {
+		if _, ok := acceptedTGAttributes[a.Key]; !ok {
+			return errf(codeValidation, "target group attribute key %q is not recognized; albmtls knows %s",
+				a.Key, strings.Join(slices.Sorted(maps.Keys(acceptedTGAttributes)), ", "))
 		}
-		for _, a := range attrs {
-			if _, ok := acceptedTGAttributes[a.Key]; !ok {
-				return errf(codeValidation, "target group attribute key %q is not recognized; albmtls knows %s",
-					a.Key, strings.Join(slices.Sorted(maps.Keys(acceptedTGAttributes)), ", "))
-			}
-			if tg.Attributes == nil {
-				tg.Attributes = map[string]string{}
-			}
-			tg.Attributes[a.Key] = a.Value
+		if tg.Attributes == nil {
+			tg.Attributes = map[string]string{}
 		}
-		out = tgAttributes(tg)
+		tg.Attributes[a.Key] = a.Value
 		return nil
-	})
-	if e != nil {
-		return nil, e
-	}
-	return struct {
-		Attributes []xAttribute `xml:"Attributes>member"`
-	}{out}, nil
+	}, tgAttributes)
 }

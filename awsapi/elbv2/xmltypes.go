@@ -201,3 +201,38 @@ func describeAttributes[T any](r *request, param string, get func(*model, string
 		}{list(res)}, nil
 	})
 }
+
+// modifyAttributes answers a Modify*Attributes call: each attribute is set
+// on the resource the ARN parameter param names (found by get) with set,
+// all or nothing, and the resource's attributes after the change are
+// listed by list.
+func modifyAttributes[T any](r *request, param string, get func(*model, string) (T, *apiError), set func(T, xAttribute) *apiError, list func(T) []xAttribute) (any, *apiError) {
+	arn, e := r.p.required(param)
+	if e != nil {
+		return nil, e
+	}
+	attrs, e := readAttributes(r.p)
+	if e != nil {
+		return nil, e
+	}
+	var out []xAttribute
+	e = r.s.mutate(r.ctx, func(m *model) *apiError {
+		res, e := get(m, arn)
+		if e != nil {
+			return e
+		}
+		for _, a := range attrs {
+			if e := set(res, a); e != nil {
+				return e
+			}
+		}
+		out = list(res)
+		return nil
+	})
+	if e != nil {
+		return nil, e
+	}
+	return struct {
+		Attributes []xAttribute `xml:"Attributes>member"`
+	}{out}, nil
+}
