@@ -211,12 +211,14 @@ func (c *conn) serveOne() bool {
 	}
 	c.setState(http.StateActive)
 	_ = c.nc.SetReadDeadline(time.Time{})
-	class, _ := desync.Classify(head)
 	perr := c.p.parse(head)
 	if perr != nil {
 		// A head this parser cannot frame. Where ALB's mode blocks its
 		// class, routing answers (with its access-log line) and reads no
-		// body; otherwise it is refused here, as net/http refuses it.
+		// body; otherwise it is refused here, as net/http refuses it. Only
+		// here is the head classified: for a request that parses, the
+		// listener's recorder has classified the same bytes for routing.
+		class, _ := desync.Classify(head)
 		if perr.routable && desync.Decide(c.srv.Desync, class) == desync.Block {
 			r := c.p.request(c.ctx, c.nc, http.NoBody)
 			r.Close = true
