@@ -195,13 +195,20 @@ func caPool(st *truststore.Store) *x509.CertPool {
 	return pool
 }
 
+// pages are the options of the responses ALB writes itself on this
+// listener, the same for routing and for the HTTP/1.x front end.
+func (lr *listenerRuntime) pages() albresponse.ResponseOptions {
+	return albresponse.ResponseOptions{
+		DisableServerHeader:    !lr.plan.ResponseHeaders.Server,
+		NoFixedResponseCharset: lr.s.cfg.Emulation.FixedResponseCharset == albresponse.CharsetNone,
+	}
+}
+
 // newRouting builds the HTTP side of the listener once its port is known.
 func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 	s, lc := lr.s, lr.cfg
 	headers := lr.plan.Headers
 	respHeaders := lr.plan.ResponseHeaders
-	resp := albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server}
-	resp.NoFixedResponseCharset = s.cfg.Emulation.FixedResponseCharset == albresponse.CharsetNone
 	var arns []string
 	for j, c := range lc.Certificates {
 		arn := c.ARN
@@ -232,7 +239,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		Default:         s.action(lc.DefaultAction),
 		Headers:         &headers,
 		ResponseHeaders: &respHeaders,
-		Pages:           resp,
+		Pages:           lr.pages(),
 		PreserveHost:    lr.plan.PreserveHost,
 		CertificateARNs: arns,
 		ELB:             s.elb,

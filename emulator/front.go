@@ -43,14 +43,13 @@ func (lr *listenerRuntime) serveHTTP1(c net.Conn) {
 // the http.Server's ConnState.
 func (lr *listenerRuntime) newFront(connState func(net.Conn, http.ConnState)) *http1.Server {
 	s := lr.s
-	respHeaders := lr.plan.ResponseHeaders
 	return &http1.Server{
 		Handler:           lr.drain.track(lr.route),
 		IdleTimeout:       s.cfg.LoadBalancer.IdleTimeout.D(),
 		ReadHeaderTimeout: s.cfg.Emulation.RequestHeaderTimeout.D(),
 		MaxHeaderBytes:    albresponse.ServerMaxHeaderBytes,
 		Desync:            lr.plan.Desync,
-		Pages:             albresponse.ResponseOptions{DisableServerHeader: !respHeaders.Server},
+		Pages:             lr.pages(),
 		ConnState:         connState,
 	}
 }
