@@ -4,9 +4,6 @@ import (
 	"context"
 	"path/filepath"
 
-	"github.com/albmtls/albmtls/emulator/awsarn"
-	"github.com/albmtls/albmtls/emulator/config"
-
 	"github.com/albmtls/albmtls/awsapi/acm"
 	"github.com/albmtls/albmtls/awsapi/s3"
 )
@@ -71,15 +68,4 @@ func (s *Server) wire(ctx context.Context, opts Options) error {
 		return err
 	}
 	return nil
-}
-
-// configLoadBalancerARN is the ARN of the config file's load balancer, as
-// Describe* reports it.
-func configLoadBalancerARN(cfg *config.Config) string {
-	lb := cfg.LoadBalancer
-	id := lb.ID
-	if id == "" {
-		id = awsarn.LoadBalancerID(lb.AccountID, lb.Name)
-	}
-	return awsarn.LoadBalancer(lb.Region, lb.AccountID, lb.Name, id)
 }

@@ -54,12 +54,12 @@ func (s *Server) wireELBv2(ctx context.Context, opts Options, objects s3.Objects
 		return nil, nil, fmt.Errorf("aws_api: %w", err)
 	}
 	if opts.Server != nil {
-		arn := configLoadBalancerARN(cfg)
 		for _, l := range svc.LoadBalancers() {
-			if l.ARN == arn {
+			// Load balancer names are unique (DuplicateLoadBalancerName).
+			if l.Config.LoadBalancer.Name == cfg.LoadBalancer.Name {
 				// The config file's server, built from the file, runs
 				// until an API call changes its load balancer.
-				s.fleet.adopt(arn, l.Config, opts.Server)
+				s.fleet.adopt(l.ARN, l.Config, opts.Server)
 			}
 		}
 	}
