@@ -295,30 +295,28 @@ func readTargets(p params, tg *tgRec) ([]targetRec, *apiError) {
 }
 
 func registerTargets(r *request) (any, *apiError) {
-	arn, e := r.p.required("TargetGroupArn")
-	if e != nil {
-		return nil, e
-	}
-	e = r.s.mutate(r.ctx, func(m *model) *apiError {
-		tg, e := getTG(m, arn)
-		if e != nil {
-			return e
-		}
-		ts, e := readTargets(r.p, tg)
-		if e != nil {
-			return e
-		}
-		for _, t := range ts {
-			if !slices.Contains(tg.Targets, t) {
-				tg.Targets = append(tg.Targets, t)
-			}
+	return changeTargets(r, func(tg *tgRec, t targetRec) *apiError {
+		if !slices.Contains(tg.Targets, t) {
+			tg.Targets = append(tg.Targets, t)
 		}
 		return nil
 	})
-	return struct{}{}, e
 }
 
 func deregisterTargets(r *request) (any, *apiError) {
+	return changeTargets(r, func(tg *tgRec, t targetRec) *apiError {
+		i := slices.Index(tg.Targets, t)
+		if i < 0 {
+			return errf(codeInvalidTarget, "the target Id %s, port %d is not registered with target group %s", t.ID, t.Port, tg.Name)
+		}
+		tg.Targets = slices.Delete(tg.Targets, i, i+1)
+		return nil
+	})
+}
+
+// changeTargets applies change to each target of a Register/DeregisterTargets
+// call, all or nothing.
+func changeTargets(r *request, change func(*tgRec, targetRec) *apiError) (any, *apiError) {
 	arn, e := r.p.required("TargetGroupArn")
 	if e != nil {
 		return nil, e
@@ -333,11 +331,9 @@ func deregisterTargets(r *request) (any, *apiError) {
 			return e
 		}
 		for _, t := range ts {
-			i := slices.Index(tg.Targets, t)
-			if i < 0 {
-				return errf(codeInvalidTarget, "the target Id %s, port %d is not registered with target group %s", t.ID, t.Port, tg.Name)
+			if e := change(tg, t); e != nil {
+				return e
 			}
-			tg.Targets = slices.Delete(tg.Targets, i, i+1)
 		}
 		return nil
 	})
