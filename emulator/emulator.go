@@ -422,7 +422,10 @@ type listenerRuntime struct {
 	tls   *listener.TLSSettings
 	route *routing.Handler
 	ln    *listener.Listener
-	http  *http.Server
+	// portLabel is the listener's port as the metrics label it, formatted
+	// once when it is bound rather than on every request.
+	portLabel string
+	http      *http.Server
 	// front serves HTTP/1.x connections when emulation.http1_front_end is
 	// albmtls; nil otherwise.
 	front *http1.Server
@@ -455,6 +458,7 @@ func (lr *listenerRuntime) listen() error {
 		return s.cfg.Errorf(lr.path+".port", "cannot listen on %s: %v (is another process using the port? choose another port)", addr, errors.Unwrap(err))
 	}
 	lr.ln = ln
+	lr.portLabel = strconv.Itoa(ln.Port())
 	lr.route = lr.newRouting(ln.Port())
 	lr.http = lr.newHTTPServer()
 	return nil

@@ -271,7 +271,7 @@ func (s *Server) action(a config.Action) *routing.Action {
 // newHTTPServer serves the listener's accepted connections.
 func (lr *listenerRuntime) newHTTPServer() *http.Server {
 	s := lr.s
-	active := s.metrics.connState(lr.ln.Port)
+	active := s.metrics.connState(lr.portLabel)
 	connState := func(c net.Conn, st http.ConnState) {
 		active(c, st)
 		switch st {

@@ -133,7 +133,7 @@ func (m *metrics) connection(lr *listenerRuntime, c *listener.Conn) {
 }
 
 func (m *metrics) request(lr *listenerRuntime, e *accesslog.Entry) {
-	port := strconv.Itoa(lr.ln.Port())
+	port := lr.portLabel
 	m.requests.WithLabelValues(port, strconv.Itoa(e.ELBStatusCode)).Inc()
 	// A target's status wins: ALB passes it on. Without one (target_status_code
 	// "-") the load balancer generated the response: a fixed response, a
@@ -163,13 +163,14 @@ func targetGroupName(arn string) string {
 }
 
 // connState keeps albmtls_active_connections: an http.Server ConnState hook.
-func (m *metrics) connState(port func() int) func(net.Conn, http.ConnState) {
+func (m *metrics) connState(port string) func(net.Conn, http.ConnState) {
+	g := m.active.WithLabelValues(port)
 	return func(_ net.Conn, st http.ConnState) {
 		switch st {
 		case http.StateNew:
-			m.active.WithLabelValues(strconv.Itoa(port())).Inc()
+			g.Inc()
 		case http.StateClosed, http.StateHijacked:
-			m.active.WithLabelValues(strconv.Itoa(port())).Dec()
+			g.Dec()
 		}
 	}
 }

@@ -78,7 +78,7 @@ func (s *Server) collectState(ch chan<- prometheus.Metric) {
 		if lr.ln == nil {
 			continue
 		}
-		port := strconv.Itoa(lr.ln.Port())
+		port := lr.portLabel
 		ch <- prometheus.MustNewConstMetric(descAcceptErrors, prometheus.CounterValue,
 			float64(lr.ln.Health().AcceptErrors), port)
 		notAfter(ch, descServerNotAfter, port, s.metrics.serverCertificates(lr))
