@@ -71,6 +71,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		svc.writeError(w, http.StatusForbidden, svc.codes.missing, "the request is not signed: sign it with Signature Version 4 (any AWS SDK or the AWS CLI does; see docs/aws-api.md)")
 		return
 	}
+	if r.ContentLength > svc.maxBody {
+		svc.writeError(w, http.StatusRequestEntityTooLarge, tooLargeCode(svc.name), "the request body is larger than "+sizeString(svc.maxBody))
+		return
+	}
 	if len(s.keys) > 0 {
 		secret, ok := s.keys[cred.AccessKeyID]
 		if !ok {
@@ -85,10 +89,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			svc.writeError(w, status, svc.codes.of(err.code), err.message)
 			return
 		}
-	}
-	if r.ContentLength > svc.maxBody {
-		svc.writeError(w, http.StatusRequestEntityTooLarge, tooLargeCode(svc.name), "the request body is larger than "+sizeString(svc.maxBody))
-		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, svc.maxBody)
 	svc.handler.ServeHTTP(w, r)
