@@ -86,6 +86,24 @@ var keyEnums = map[string]func() []string{
 	"listeners.ssl_policy": sslpolicy.Names,
 }
 
+// keySchemas are keys whose YAML a custom UnmarshalYAML reads in a shape
+// their Go type does not show.
+// (Filled in init: the entries call the generator, which reads the table.)
+var keySchemas = map[string]func(g *generator, path string) (object, error){}
+
+func init() {
+	// TargetGroup.UnmarshalYAML: host:port strings, or the {function,
+	// endpoint} of a lambda target group (Functions).
+	keySchemas["target_groups.targets"] = func(g *generator, path string) (object, error) {
+		fn, err := g.typeSchema(reflect.TypeFor[config.LambdaTarget](), path+"[]")
+		if err != nil {
+			return nil, err
+		}
+		fn["required"] = []string{"function"}
+		return object{"type": "array", "items": object{"anyOf": []object{{"type": "string"}, fn}}}, nil
+	}
+}
+
 // mapKeys are the attribute maps whose keys the loader checks.
 var mapKeys = map[string]func() []string{
 	"load_balancer.attributes": config.LoadBalancerAttributeKeys,
@@ -157,15 +175,8 @@ func (g *generator) typeSchema(t reflect.Type, path string) (object, error) {
 	if f, ok := keyEnums[path]; ok && t.Kind() == reflect.String {
 		return object{"type": "string", "enum": f()}, nil
 	}
-	if path == "target_groups.targets" {
-		// Read by TargetGroup.UnmarshalYAML: host:port strings, or the
-		// {function, endpoint} of a lambda target group (Functions).
-		fn, err := g.typeSchema(reflect.TypeFor[config.LambdaTarget](), path+"[]")
-		if err != nil {
-			return nil, err
-		}
-		fn["required"] = []string{"function"}
-		return object{"type": "array", "items": object{"anyOf": []object{{"type": "string"}, fn}}}, nil
+	if f, ok := keySchemas[path]; ok {
+		return f(g, path)
 	}
 	switch t.Kind() {
 	case reflect.String:
