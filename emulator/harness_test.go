@@ -54,6 +54,10 @@ type params struct {
 	Action       string // default action of the HTTPS listener
 	Admin        string // the admin block; default {listen: "127.0.0.1:0"}
 	LB           string // appended inside load_balancer's braces (", attributes: {…}")
+	// WatchInterval is emulation.watch_interval (default 50ms); "0s" for a
+	// test that reloads by hand and counts reloads, so the watcher cannot
+	// race it.
+	WatchInterval string
 }
 
 const baseConfig = `load_balancer: {name: test-alb, account_id: "123456789012", region: eu-west-1{{.LB}}}
@@ -81,7 +85,7 @@ logs:
   access: {file: logs/access.log}
 admin: {{.Admin}}
 emulation:
-  watch_interval: 50ms
+  watch_interval: {{or .WatchInterval "50ms"}}
 {{.Emulation}}
 `
 

@@ -104,7 +104,7 @@ func readCerts(t *testing.T, file string) []*x509.Certificate {
 // value of the files and traffic behind it.
 func TestMetricsLintAndGauges(t *testing.T) {
 	web := echoBackend(t, "web-1")
-	l := startLB(t, params{Action: forwardWeb, Targets: []string{web.Listener.Addr().String()}})
+	l := startLB(t, params{Action: forwardWeb, Targets: []string{web.Listener.Addr().String()}, WatchInterval: "0s"})
 	require.NoError(t, l.get("valid", tls.VersionTLS13, "/", nil).err)
 	require.Error(t, l.get("revoked", tls.VersionTLS13, "/", nil).err)
 	l.connEvents(2)
