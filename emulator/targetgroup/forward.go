@@ -302,6 +302,11 @@ func modifyResponse(res *http.Response) error {
 	if f.firstByte.Load() == 0 {
 		f.firstByte.Store(time.Now().UnixNano())
 	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		// An upgrade: ReverseProxy relays the connection itself and needs
+		// the body's Write (a wrapped body made every upgrade a 502).
+		return nil
+	}
 	f.body = &targetBody{ReadCloser: res.Body}
 	res.Body = f.body
 	return nil
