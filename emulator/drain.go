@@ -21,10 +21,13 @@ var errDrainEnded = errors.New("shutdown drain ended")
 // drain tracks a listener's requests in flight, so that Shutdown can say
 // which it cut and wait for their access-log lines.
 type drain struct {
-	once     sync.Once
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	inflight sync.Map // *http.Request → inflight
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// inflight holds the requests being served; a map under a mutex, as
+	// every request writes it twice (a sync.Map allocates on each store).
+	mu       sync.Mutex
+	inflight map[*http.Request]inflight
 	cut      atomic.Bool
 }
 
@@ -45,8 +48,17 @@ func (d *drain) base() context.Context {
 // track records each request while its handler runs.
 func (d *drain) track(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d.inflight.Store(r, inflight{start: time.Now(), method: r.Method, path: r.URL.Path, client: r.RemoteAddr})
-		defer d.inflight.Delete(r)
+		d.mu.Lock()
+		if d.inflight == nil {
+			d.inflight = map[*http.Request]inflight{}
+		}
+		d.inflight[r] = inflight{start: time.Now(), method: r.Method, path: r.URL.Path, client: r.RemoteAddr}
+		d.mu.Unlock()
+		defer func() {
+			d.mu.Lock()
+			delete(d.inflight, r)
+			d.mu.Unlock()
+		}()
 		next.ServeHTTP(w, r)
 	})
 }
@@ -69,9 +81,9 @@ func (d *drain) wait(ctx context.Context) bool {
 }
 
 func (d *drain) count() int {
-	n := 0
-	d.inflight.Range(func(_, _ any) bool { n++; return true })
-	return n
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.inflight)
 }
 
 // accessLog marks the lines of cut requests. A cut request whose client
@@ -96,14 +108,13 @@ func (d *drain) accessLog(next func(*accesslog.Entry)) func(*accesslog.Entry) {
 func (lr *listenerRuntime) cutAfterDrain() {
 	log, d := lr.s.log, &lr.drain
 	d.cut.Store(true)
-	n := 0
-	d.inflight.Range(func(_, v any) bool {
-		f := v.(inflight)
-		n++
+	d.mu.Lock()
+	n := len(d.inflight)
+	for _, f := range d.inflight {
 		log.Warn("shutdown drain ended; cutting a request in flight", "listener", lr.path,
 			"method", f.method, "path", f.path, "client", f.client, "running_for", time.Since(f.start).Round(time.Millisecond))
-		return true
-	})
+	}
+	d.mu.Unlock()
 	log.Warn("shutdown drain ended", "listener", lr.path, "requests_cut", n,
 		"drain", lr.s.cfg.Emulation.ShutdownDrainTimeout.D())
 	// Close the connections first: a handler that returns before its
