@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -61,7 +60,11 @@ type parseError struct {
 
 func (e *parseError) Error() string { return "http1: " + e.msg }
 
-// parsed is one request head, its slices reused from request to request.
+// parsed is one request head, its map and slices reused from request to
+// request on a connection: a request's Header is its handler's only while
+// the handler runs (the front end serves one request at a time, and
+// nothing in the emulator keeps a request's header map or value slices past
+// its handler). Names and values are cut from one string per head.
 type parsed struct {
 	method, target, proto string
 	major, minor          int
@@ -70,6 +73,7 @@ type parsed struct {
 	contentLength         int64
 	chunked               bool
 	close                 bool
+	vals                  []string // the value slices of header, one allocation per connection
 }
 
 var common = func() map[string]string {
@@ -96,7 +100,14 @@ func trimLineEnd(l []byte) []byte {
 
 // parse reads head into p.
 func (p *parsed) parse(head []byte) *parseError {
-	*p = parsed{header: make(http.Header, 8), contentLength: 0}
+	h, vals := p.header, p.vals[:0]
+	if h == nil {
+		h = make(http.Header, 16)
+	} else {
+		clear(h)
+	}
+	*p = parsed{header: h, vals: vals}
+	text := string(head) // names and values are cut from it
 	i := bytes.IndexByte(head, '\n')
 	line := trimLineEnd(head[:i+1])
 	rest := head[i+1:]
@@ -107,7 +118,7 @@ func (p *parsed) parse(head []byte) *parseError {
 	if !validMethod(m) {
 		return &parseError{msg: "bad method", routable: true}
 	}
-	p.method, p.target, p.proto = methodString(m), string(t), string(v)
+	p.method, p.target, p.proto = methodString(m), sub(text, head, t), sub(text, head, v)
 	major, minor, ok := http.ParseHTTPVersion(p.proto)
 	if !ok || major != 1 {
 		return &parseError{msg: "bad version", routable: true}
@@ -151,14 +162,23 @@ func (p *parsed) parse(head []byte) *parseError {
 			return &parseError{msg: "control character in a header value", routable: true}
 		}
 		key := canonical(name)
-		sv := string(val)
+		sv := sub(text, head, val)
 		switch key {
 		case "Content-Length":
 			cls = append(cls, sv)
 		case "Transfer-Encoding":
 			tes = append(tes, sv)
 		}
-		p.header[key] = append(p.header[key], sv)
+		if vs, ok := p.header[key]; ok {
+			p.header[key] = append(vs, sv)
+		} else {
+			if len(p.vals) == cap(p.vals) {
+				p.vals = make([]string, 0, max(32, 2*cap(p.vals)))
+			}
+			p.vals = append(p.vals, sv)
+			n := len(p.vals)
+			p.header[key] = p.vals[n-1 : n : n]
+		}
 		lastKey = key
 	}
 	if hs := p.header["Host"]; len(hs) > 1 {
@@ -198,6 +218,15 @@ func (p *parsed) parse(head []byte) *parseError {
 		p.close = hasToken(conn, "close")
 	}
 	return nil
+}
+
+// sub returns the part of text (string(head)) that b, a slice of head, is.
+func sub(text string, head, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	off := cap(head) - cap(b)
+	return text[off : off+len(b)]
 }
 
 func hasToken(vs []string, tok string) bool {
@@ -268,7 +297,10 @@ func methodString(m []byte) string {
 
 // request builds the *http.Request of the parsed head, as net/http's
 // server would.
-func (p *parsed) request(ctx context.Context, nc net.Conn, body io.ReadCloser) *http.Request {
+// remote and st are the connection's RemoteAddr string and TLS state,
+// computed once per connection (st nil without TLS); every request
+// shares st, which no handler modifies.
+func (p *parsed) request(ctx context.Context, remote string, st *tls.ConnectionState, body io.ReadCloser) *http.Request {
 	r := &http.Request{
 		Method:        p.method,
 		RequestURI:    p.target,
@@ -280,7 +312,8 @@ func (p *parsed) request(ctx context.Context, nc net.Conn, body io.ReadCloser) *
 		Body:          body,
 		ContentLength: p.contentLength,
 		Close:         p.close,
-		RemoteAddr:    nc.RemoteAddr().String(),
+		RemoteAddr:    remote,
+		TLS:           st,
 	}
 	if p.chunked {
 		r.TransferEncoding = []string{"chunked"}
@@ -292,10 +325,6 @@ func (p *parsed) request(ctx context.Context, nc net.Conn, body io.ReadCloser) *
 	r.URL = u
 	if r.Host == "" {
 		r.Host = u.Host
-	}
-	if tc, ok := nc.(interface{ ConnectionState() tls.ConnectionState }); ok {
-		st := tc.ConnectionState()
-		r.TLS = &st
 	}
 	return r.WithContext(ctx)
 }

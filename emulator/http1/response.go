@@ -1,10 +1,17 @@
 package http1
 
 import (
+	"bufio"
+	"errors"
+	"net"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // response is the http.ResponseWriter of one request: the head is written
@@ -24,6 +31,7 @@ type response struct {
 	raw         bool // sent whole by WriteRaw
 	buf         []byte
 	keys        []string
+	declared    []string // trailer names the Trailer header declared at commit
 }
 
 const bufLimit = 4096
@@ -35,7 +43,7 @@ func (w *response) reset(c *conn, r *http.Request) {
 	} else {
 		clear(h)
 	}
-	*w = response{c: c, r: r, header: h, buf: w.buf[:0], keys: w.keys[:0], closeAfter: r.Close}
+	*w = response{c: c, r: r, header: h, buf: w.buf[:0], keys: w.keys[:0], declared: w.declared[:0], closeAfter: r.Close}
 }
 
 func (w *response) Header() http.Header { return w.header }
@@ -124,8 +132,16 @@ func (w *response) commit(final bool) {
 		w.closeAfter = true
 	}
 	_, hasCL := h["Content-Length"]
+	for _, v := range h["Trailer"] {
+		for k := range strings.SplitSeq(v, ",") {
+			if k = textproto.TrimString(k); k != "" {
+				w.declared = append(w.declared, textproto.CanonicalMIMEHeaderKey(k))
+			}
+		}
+	}
 	if !w.noBody && !hasCL {
-		if final {
+		// Declared trailers need a chunked body, as in net/http.
+		if final && len(w.declared) == 0 {
 			if w.status != http.StatusNoContent && w.status != http.StatusNotModified {
 				h["Content-Length"] = []string{strconv.Itoa(len(w.buf))}
 			}
@@ -146,7 +162,8 @@ func (w *response) commit(final bool) {
 	}
 	b := w.c.bw
 	b.WriteString("HTTP/1.1 ")
-	b.WriteString(strconv.Itoa(w.status))
+	var num [20]byte
+	b.Write(strconv.AppendInt(num[:0], int64(w.status), 10))
 	b.WriteByte(' ')
 	if t := http.StatusText(w.status); t != "" {
 		b.WriteString(t)
@@ -174,7 +191,7 @@ func (w *response) commit(final bool) {
 func (w *response) writeFields(_ bool) {
 	w.keys = w.keys[:0]
 	for k, vs := range w.header {
-		if vs != nil {
+		if vs != nil && !strings.HasPrefix(k, http.TrailerPrefix) {
 			w.keys = append(w.keys, k)
 		}
 	}
@@ -188,6 +205,24 @@ func (w *response) writeFields(_ bool) {
 			b.WriteString("\r\n")
 		}
 	}
+}
+
+// Hijack hands the connection to the handler, as net/http's Hijacker does
+// (ReverseProxy's upgrade relay: WebSocket and other Upgrade exchanges):
+// what the client sent beyond the head is in the returned reader, and the
+// front end neither writes nor reads the connection again, nor closes it.
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.c.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if w.committed {
+		return nil, nil, errors.New("http1: Hijack after the response head was written")
+	}
+	w.c.hijacked = true
+	w.committed, w.raw = true, true
+	_ = w.c.nc.SetDeadline(time.Time{})
+	w.c.setState(http.StateHijacked)
+	return w.c.nc, bufio.NewReadWriter(w.c.br, w.c.bw), nil
 }
 
 // WriteRaw sends a whole response as bytes (albresponse.RawWriter: ALB's
@@ -208,6 +243,9 @@ func (w *response) WriteRaw(b []byte, keepAlive bool) int64 {
 
 // finish completes the response once the handler returned.
 func (w *response) finish() {
+	if w.c.hijacked {
+		return
+	}
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -215,7 +253,40 @@ func (w *response) finish() {
 		w.commit(true)
 	}
 	if w.chunked {
-		w.c.bw.WriteString("0\r\n\r\n")
+		w.c.bw.WriteString("0\r\n")
+		w.writeTrailers()
+		w.c.bw.WriteString("\r\n")
 	}
 	_ = w.c.bw.Flush()
+}
+
+// writeTrailers writes the trailer fields as net/http does: the names the
+// Trailer header declared, with the values the handler set after the
+// head went out, then those it set under http.TrailerPrefix.
+func (w *response) writeTrailers() {
+	b := w.c.bw
+	put := func(k string, vs []string) {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return
+		}
+		for _, v := range vs {
+			b.WriteString(k)
+			b.WriteString(": ")
+			b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
+			b.WriteString("\r\n")
+		}
+	}
+	for _, k := range w.declared {
+		put(k, w.header[k])
+	}
+	w.keys = w.keys[:0]
+	for k := range w.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			w.keys = append(w.keys, k)
+		}
+	}
+	slices.Sort(w.keys)
+	for _, k := range w.keys {
+		put(strings.TrimPrefix(k, http.TrailerPrefix), w.header[k])
+	}
 }

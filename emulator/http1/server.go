@@ -12,6 +12,7 @@ package http1
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -58,7 +59,11 @@ const lingerTimeout = 500 * time.Millisecond
 // connection's context (what http.Server.ConnContext would return). It
 // closes nc.
 func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
-	c := &conn{srv: s, nc: nc, ctx: ctx}
+	c := &conn{srv: s, nc: nc, ctx: ctx, remote: nc.RemoteAddr().String()}
+	if tc, ok := nc.(interface{ ConnectionState() tls.ConnectionState }); ok {
+		st := tc.ConnectionState()
+		c.tls = &st
+	}
 	s.mu.Lock()
 	if s.shutdown.Load() {
 		s.mu.Unlock()
@@ -79,6 +84,9 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	}()
 	c.setState(http.StateNew)
 	c.serve()
+	if c.hijacked {
+		return // the handler's now, closed by it
+	}
 	if c.linger {
 		// Read what the client still sends for a moment, so the close does
 		// not reset the connection under the page in flight.
@@ -142,7 +150,11 @@ type conn struct {
 	linger bool
 	head   []byte // the raw head being parsed, reused
 	p      parsed
-	w      response
+	// hijacked: the handler took the connection (response.Hijack).
+	hijacked bool
+	remote   string               // nc.RemoteAddr().String()
+	tls      *tls.ConnectionState // nc's, after its handshake; nil without TLS
+	w        response
 }
 
 var (
@@ -162,6 +174,9 @@ func (c *conn) serve() {
 	c.bw = writerPool.Get().(*bufio.Writer)
 	c.bw.Reset(c.nc)
 	defer func() {
+		if c.hijacked {
+			return // the handler may still hold the buffers
+		}
 		c.br.Reset(nil)
 		readerPool.Put(c.br)
 		c.bw.Reset(nil)
@@ -220,7 +235,7 @@ func (c *conn) serveOne() bool {
 		// listener's recorder has classified the same bytes for routing.
 		class, _ := desync.Classify(head)
 		if perr.routable && desync.Decide(c.srv.Desync, class) == desync.Block {
-			r := c.p.request(c.ctx, c.nc, http.NoBody)
+			r := c.p.request(c.ctx, c.remote, c.tls, http.NoBody)
 			r.Close = true
 			c.w.reset(c, r)
 			c.srv.Handler.ServeHTTP(&c.w, r)
@@ -231,10 +246,11 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	body, bodyErr := c.body()
-	r := c.p.request(c.ctx, c.nc, body)
+	r := c.p.request(c.ctx, c.remote, c.tls, body)
 	c.w.reset(c, r)
-	if !c.handle(r) {
-		// Aborted: the connection ends without completing the response.
+	if !c.handle(r) || c.hijacked {
+		// Aborted (the connection ends without completing the response),
+		// or hijacked.
 		return false
 	}
 	c.w.finish()

@@ -348,3 +348,28 @@ func TestExpectContinue(t *testing.T) {
 	require.Len(t, ts.seen(), 1)
 	assert.Equal(t, "data", ts.seen()[0].body)
 }
+
+// TestResponseTrailers: trailers set as net/http's server takes them (names
+// declared in the Trailer header and set after the head, or set under
+// http.TrailerPrefix) go out after the last chunk, and a short response
+// with declared trailers is chunked rather than given a length.
+func TestResponseTrailers(t *testing.T) {
+	ts := startTLS(t, desync.Defensive, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		_, _ = io.WriteString(w, "short")
+		w.Header().Set("X-Sum", "42")
+		w.Header().Set(http.TrailerPrefix+"X-Late", "late")
+	})
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ts.pool, ServerName: "localhost"}}}
+	defer c.CloseIdleConnections()
+	resp, err := c.Get("https://" + ts.addr + "/t")
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, "short", string(b))
+	assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+	assert.Equal(t, "42", resp.Trailer.Get("X-Sum"))
+	assert.Equal(t, "late", resp.Trailer.Get("X-Late"))
+	assert.Empty(t, resp.Header.Get(http.TrailerPrefix+"X-Late"), "a prefixed trailer is not a header")
+}
