@@ -247,6 +247,8 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		AccessLog:       lr.drain.accessLog(s.onRequest(lr)),
 		Rand:            s.opts.Rand,
 		Desync:          lr.plan.Desync,
+		// The HTTP/1.x requests of emulator/http1 take the direct forward.
+		DirectForward: s.cfg.Emulation.HTTP1FrontEnd == config.FrontEndALBMTLS,
 	})
 }
 

@@ -62,6 +62,11 @@ type Config struct {
 	AccessLog func(*accesslog.Entry)
 	// Rand supplies trace IDs; crypto/rand when nil.
 	Rand io.Reader
+	// DirectForward relays what targetgroup.Group.CanForwardDirect accepts
+	// with ForwardDirect instead of Forward's ReverseProxy: set for the
+	// HTTP/1.x requests of emulator/http1's front end, whose requests are
+	// its own to rewrite in place (docs/http1-front-end.md).
+	DirectForward bool
 	// Desync is routing.http.desync_mitigation_mode ("" is ALB's default,
 	// defensive): what happens to a request by its classification, which
 	// the listener records (listener.Config.ClassifyRequests; docs/desync.md).
@@ -200,23 +205,38 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	e.TargetGroupARN = a.GroupARN
 	var traceID string
 	rw := &responseHeaders{ResponseWriter: w, opts: h.cfg.ResponseHeaders}
-	out := a.Group.Forward(rw, r, func(pr *httputil.ProxyRequest) {
-		pr.Out.Host = targetgroup.TargetHost(pr.In.Host, h.cfg.Port, h.cfg.PreserveHost)
-		pr.Out.Close = closeTarget // the target connection is not reused
-		// ReverseProxy drops the client's X-Forwarded-For before Rewrite;
-		// ALB appends to it or preserves it (alb-behaviour §4.4), so put it back
-		// and let the header rules decide.
-		if xff := pr.In.Header.Values(albheader.XForwardedFor); len(xff) > 0 {
-			pr.Out.Header[albheader.XForwardedFor] = xff
-		}
-		if headers != nil {
-			_ = headers.Apply(pr.Out.Header, time.Now(), h.cfg.Rand)
-			traceID = pr.Out.Header.Get(albheader.TraceID)
-			if before, after, ok := headers.Order(); ok {
-				targetgroup.SetHeaderOrder(pr.Out, targetgroup.HeaderOrder{Before: before, After: after, Client: client})
+	var out targetgroup.Outcome
+	if h.cfg.DirectForward && r.ProtoMajor == 1 && a.Group.CanForwardDirect(r) {
+		out = a.Group.ForwardDirect(rw, r, func(hdr http.Header) targetgroup.DirectRequest {
+			dr := targetgroup.DirectRequest{Host: targetgroup.TargetHost(r.Host, h.cfg.Port, h.cfg.PreserveHost), Close: closeTarget}
+			if headers != nil {
+				_ = headers.Apply(hdr, time.Now(), h.cfg.Rand)
+				traceID = hdr.Get(albheader.TraceID)
+				if before, after, ok := headers.Order(); ok {
+					dr.Order, dr.Ordered = targetgroup.HeaderOrder{Before: before, After: after, Client: client}, true
+				}
 			}
-		}
-	})
+			return dr
+		})
+	} else {
+		out = a.Group.Forward(rw, r, func(pr *httputil.ProxyRequest) {
+			pr.Out.Host = targetgroup.TargetHost(pr.In.Host, h.cfg.Port, h.cfg.PreserveHost)
+			pr.Out.Close = closeTarget // the target connection is not reused
+			// ReverseProxy drops the client's X-Forwarded-For before Rewrite;
+			// ALB appends to it or preserves it (alb-behaviour §4.4), so put it back
+			// and let the header rules decide.
+			if xff := pr.In.Header.Values(albheader.XForwardedFor); len(xff) > 0 {
+				pr.Out.Header[albheader.XForwardedFor] = xff
+			}
+			if headers != nil {
+				_ = headers.Apply(pr.Out.Header, time.Now(), h.cfg.Rand)
+				traceID = pr.Out.Header.Get(albheader.TraceID)
+				if before, after, ok := headers.Order(); ok {
+					targetgroup.SetHeaderOrder(pr.Out, targetgroup.HeaderOrder{Before: before, After: after, Client: client})
+				}
+			}
+		})
+	}
 	if traceID == "" {
 		traceID = h.traceID(r, headers, e.RequestCreationTime)
 	}

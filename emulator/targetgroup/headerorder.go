@@ -64,17 +64,21 @@ func writeOrdered(w *bufio.Writer, req *http.Request, o HeaderOrder) bool {
 	if host == "" && req.URL != nil {
 		host = req.URL.Host
 	}
-	if req.URL == nil || host == "" || !httpguts.ValidHostHeader(host) || len(req.Trailer) > 0 ||
-		len(req.TransferEncoding) > 0 || strings.ContainsAny(req.Method, " \r\n") {
+	if req.URL == nil || len(req.Trailer) > 0 || len(req.TransferEncoding) > 0 {
 		return false
 	}
-	method := req.Method
+	return writeOrderedHead(w, req.Method, req.URL.RequestURI(), host, req.Header, req.ContentLength, req.Close, o)
+}
+
+// writeOrderedHead is writeOrdered for a request given by its parts: the
+// method, the request target, the Host, the headers, the body's length
+// and whether the connection closes after it.
+func writeOrderedHead(w *bufio.Writer, method, ruri, host string, h http.Header, contentLength int64, closeAfter bool, o HeaderOrder) bool {
+	if host == "" || !httpguts.ValidHostHeader(host) || strings.ContainsAny(method, " \r\n") || strings.ContainsAny(ruri, " \r\n") {
+		return false
+	}
 	if method == "" {
 		method = http.MethodGet
-	}
-	ruri := req.URL.RequestURI()
-	if strings.ContainsAny(ruri, " \r\n") {
-		return false
 	}
 	w.WriteString(method)
 	w.WriteByte(' ')
@@ -84,7 +88,6 @@ func writeOrdered(w *bufio.Writer, req *http.Request, o HeaderOrder) bool {
 	// A name goes out once, at its first place in o (a list may repeat
 	// it); the few dozen names of a request make a linear scan cheapest,
 	// and the array keeps it off the heap.
-	h := req.Header
 	var buf [48]string
 	wrote := buf[:0]
 	for _, k := range o.Before {
@@ -99,7 +102,7 @@ func writeOrdered(w *bufio.Writer, req *http.Request, o HeaderOrder) bool {
 	// A body-less POST, PUT or PATCH carries Content-Length: 0, as
 	// Request.Write writes it: where the client had it, else last.
 	needCL := false
-	if req.ContentLength == 0 {
+	if contentLength == 0 {
 		switch method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch:
 			needCL = true
@@ -128,7 +131,7 @@ func writeOrdered(w *bufio.Writer, req *http.Request, o HeaderOrder) bool {
 	if needCL {
 		w.WriteString("Content-Length: 0\r\n")
 	}
-	if req.Close && !httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
+	if closeAfter && !httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
 		w.WriteString("Connection: close\r\n")
 	}
 	w.WriteString("\r\n")

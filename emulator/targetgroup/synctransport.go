@@ -66,6 +66,7 @@ type syncConn struct {
 	reused bool        // taken from the pool: a failure may be a stale connection
 	idleAt time.Time   // when it was pooled; guarded by t.mu
 	timer  *time.Timer // closes it once idle for idleTimeout
+	head   *respHead   // ForwardDirect's response head, reused
 }
 
 // Read applies the response header limit to the reads of br.
