@@ -60,9 +60,9 @@ test-docker:
 ## bench: Go benchmarks of the hot paths and of the emulator end to end, then
 ## the comparison with nginx and HAProxy (installed from Debian packages when
 ## missing): a table of medians and ratios. See BENCHMARKS.md.
-bench: bench-proxies bench-go bench-compare
+bench: bench-proxies bench-go bench-allocs bench-compare
 
-.PHONY: bench-proxies bench-go bench-compare
+.PHONY: bench-proxies bench-go bench-allocs bench-compare
 
 # Packages whose benchmarks bench-go runs: verification, CRLs, header
 # encoding, log lines and their writing, forwarding, and the emulator end to
@@ -81,6 +81,10 @@ bench-proxies:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_GO_TIME) $(BENCH_GO_PKGS)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./emulator
+
+## bench-allocs: the emulator's own allocations per proxied kept-alive request
+bench-allocs:
+	@GO=$(GO) bash bench/emulator-allocs.sh
 
 ## bench-compare: albmtls against nginx, HAProxy and a bare crypto/tls server
 bench-compare: build

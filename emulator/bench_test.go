@@ -262,9 +262,10 @@ func BenchmarkKeepAlive(b *testing.B) {
 	backend := httptest.NewServer(servers.Backend())
 	b.Cleanup(backend.Close)
 	direct := backend.URL + "/"
-	emu := e.start(b, "emptyCRL", backend.Listener.Addr().String(), forwardAction)
-	// albmtls: the same emulator with its own HTTP/1.x front end
-	// (emulation.http1_front_end: albmtls).
+	// emulator: the emulator with Go's net/http server as its HTTP/1.x
+	// front end (emulation.http1_front_end: net/http), the baseline of
+	// albmtls, its own front end and direct forward (the default).
+	emu := e.startWith(b, "emptyCRL", backend.Listener.Addr().String(), forwardAction, ", http1_front_end: net/http")
 	own := e.startWith(b, "emptyCRL", backend.Listener.Addr().String(), forwardAction, ", http1_front_end: albmtls")
 	b.Run("direct", func(b *testing.B) { e.drive(b, direct, loadgen.ModeKeepAlive, "requests/s") })
 	b.Run("emulator", func(b *testing.B) { e.drive(b, emu, loadgen.ModeKeepAlive, "requests/s") })

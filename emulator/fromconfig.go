@@ -248,7 +248,7 @@ func (lr *listenerRuntime) newRouting(port int) *routing.Handler {
 		Rand:            s.opts.Rand,
 		Desync:          lr.plan.Desync,
 		// The HTTP/1.x requests of emulator/http1 take the direct forward.
-		DirectForward: s.cfg.Emulation.HTTP1FrontEnd == config.FrontEndALBMTLS,
+		DirectForward: s.cfg.Emulation.FrontEnd() == config.FrontEndALBMTLS,
 	})
 }
 
@@ -286,7 +286,7 @@ func (lr *listenerRuntime) newHTTPServer() *http.Server {
 			lr.ln.Forget(c)
 		}
 	}
-	if s.cfg.Emulation.HTTP1FrontEnd == config.FrontEndALBMTLS {
+	if s.cfg.Emulation.FrontEnd() == config.FrontEndALBMTLS {
 		lr.front = lr.newFront(connState)
 	}
 	srv := &http.Server{

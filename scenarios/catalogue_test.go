@@ -18,17 +18,18 @@ import (
 // A failure prints what was expected and what was seen.
 func TestCatalogue(t *testing.T) { runCatalogue(t, nil) }
 
-// TestCatalogueALBMTLSFrontEnd runs the catalogue again with albmtls's own
-// HTTP/1.x front end (emulation.http1_front_end: albmtls), so both HTTP
-// paths pass the same scenarios.
-func TestCatalogueALBMTLSFrontEnd(t *testing.T) {
+// TestCatalogueNetHTTPFrontEnd runs the catalogue again with Go's net/http
+// server as the HTTP/1.x front end (emulation.http1_front_end: net/http;
+// the default is albmtls's own), so both HTTP paths pass the same
+// scenarios.
+func TestCatalogueNetHTTPFrontEnd(t *testing.T) {
 	runCatalogue(t, func(_ string, cfg map[string]any) {
 		em, _ := cfg["emulation"].(map[string]any)
 		if em == nil {
 			em = map[string]any{}
 			cfg["emulation"] = em
 		}
-		em["http1_front_end"] = "albmtls"
+		em["http1_front_end"] = "net/http"
 	})
 }
 

@@ -451,10 +451,20 @@ type Emulation struct {
 	// ALB setting: validity, CRLs and purpose are still checked on every
 	// handshake, so the outcome is the same, only faster (docs/verification.md).
 	ChainCheckCache *int `yaml:"chain_check_cache,omitempty"`
-	// HTTP1FrontEnd chooses what serves HTTP/1.x connections: "net/http"
-	// (the default, also when empty) or "albmtls" (emulator/http1, experimental). An
-	// implementation choice, not an ALB setting; HTTP/2 stays on net/http.
+	// HTTP1FrontEnd chooses what serves HTTP/1.x connections: "albmtls"
+	// (emulator/http1, the default, also when empty) or "net/http" (Go's
+	// server). An implementation choice, not an ALB setting; HTTP/2 stays
+	// on net/http. Read it with FrontEnd.
 	HTTP1FrontEnd string `yaml:"http1_front_end,omitempty"`
+}
+
+// FrontEnd is the HTTP/1.x front end in effect: HTTP1FrontEnd, or
+// FrontEndALBMTLS when it is empty.
+func (e Emulation) FrontEnd() string {
+	if e.HTTP1FrontEnd == "" {
+		return FrontEndALBMTLS
+	}
+	return e.HTTP1FrontEnd
 }
 
 // Duration is a time.Duration written as "30s", "5m", or a bare number of

@@ -567,7 +567,7 @@ func (v *validator) emulation() {
 		v.add("emulation.shutdown_drain_timeout", "must be 0s (cut at once) or positive")
 	}
 	if e.HTTP1FrontEnd != "" && e.HTTP1FrontEnd != FrontEndNetHTTP && e.HTTP1FrontEnd != FrontEndALBMTLS {
-		v.add("emulation.http1_front_end", "%q is not a front end: write %q (the default) or %q", e.HTTP1FrontEnd, FrontEndNetHTTP, FrontEndALBMTLS)
+		v.add("emulation.http1_front_end", "%q is not a front end: write %q (the default) or %q", e.HTTP1FrontEnd, FrontEndALBMTLS, FrontEndNetHTTP)
 	}
 	if e.ChainCheckCache != nil && *e.ChainCheckCache < 0 {
 		v.add("emulation.chain_check_cache", "%d is negative: write a number of chains, or 0 to turn the cache off", *e.ChainCheckCache)
