@@ -546,8 +546,8 @@ func (p *preparedTLS) config(c *Conn) *tls.Config {
 	case ModeVerify:
 		v := s.Verifier
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			c.verify = v.VerifyParsed(cs.Version, cs.PeerCertificates)
-			r := &c.verify
+			c.verifyResult = v.VerifyParsed(cs.Version, cs.PeerCertificates)
+			r := &c.verifyResult
 			c.Verify = r
 			c.Status = r.Code
 			if len(cs.PeerCertificates) > 0 {
@@ -638,8 +638,8 @@ type Conn struct {
 	HeaderOrder *HeaderOrder
 
 	first *firstRequestConn
-	// verify holds the result Verify points to (one allocation less).
-	verify verify.Result
+	// verifyResult holds the result Verify points to (one allocation less).
+	verifyResult verify.Result
 	// forgotten is set by Forget: Lookup returns nil from then on.
 	forgotten atomic.Bool
 
