@@ -136,7 +136,8 @@ func (lr *listenerRuntime) tlsSettings() (*listener.TLSSettings, *config.Error) 
 	policy := *lr.plan.Policy
 	cfg := &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
 	policy.Apply(cfg)
-	// The listener clones this config per connection; Go would otherwise
+	// The listener clones this config (once per settings, and once per
+	// connection when it decides client certificates); Go would otherwise
 	// create session ticket keys lazily in each clone, and no ticket would
 	// ever be accepted again. One key per listener keeps TLS resumption
 	// working where ALB supports it (no mTLS, alb-behaviour §2.4).

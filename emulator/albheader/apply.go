@@ -66,10 +66,10 @@ type ConnHeaders struct {
 // mode none (alb-behaviour §4.1). The TLS headers follow when opts.TLSHeaders is set
 // and the connection is TLS.
 func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
-	names := opts.Names.withDefaults()
+	p := preparedFor(opts) // the same for every connection of the listener
 	ch := &ConnHeaders{
-		strip:    opts.stripSet(),
-		variants: opts.variantSet(),
+		strip:    p.strip,
+		variants: p.variants,
 		dropBad:  opts.DropInvalidHeaderFields,
 		copies:   opts.ClientCopies,
 		xffMode:  opts.XFFMode,
@@ -90,8 +90,15 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 			ch.xffClient = addr.String()
 		}
 	}
+	// ALB's order up to Host (alb-behaviour §4.1, Order): X-Forwarded-*,
+	// then the connection's headers, which keys shares; at most five mTLS
+	// and two TLS headers, so one allocation each for names and values.
+	const maxConnHeaders = 7
+	ch.before = make([]string, 0, 3+maxConnHeaders)
+	ch.before = append(ch.before, XForwardedFor, XForwardedProto, XForwardedPort)
+	ch.vals = make([]string, 0, maxConnHeaders)
 	add := func(name, value string) {
-		ch.keys = append(ch.keys, http.CanonicalHeaderKey(name))
+		ch.before = append(ch.before, name)
 		ch.vals = append(ch.vals, value)
 	}
 	switch cert := c.Cert; {
@@ -99,27 +106,24 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 	case c.Mode == ModeVerify:
 		if cert.Leaf != nil { // an unparseable leaf: no headers
 			// Spec §4.1; header order as in the EID capture.
-			add(names.ClientCertSerialNumber, cert.Serial)
-			add(names.ClientCertIssuer, cert.Issuer())
-			add(names.ClientCertSubject, cert.Subject)
-			add(names.ClientCertValidity, cert.Validity)
-			add(names.ClientCertLeaf, cert.LeafPEMURL(opts.Equals))
+			add(p.serial, cert.Serial)
+			add(p.issuer, cert.Issuer())
+			add(p.subject, cert.Subject)
+			add(p.validity, cert.Validity)
+			add(p.leaf, cert.LeafPEMURL(opts.Equals))
 		}
 	case c.Mode == ModePassthrough:
 		if len(cert.Chain) > 0 {
-			add(names.ClientCert, cert.ChainPEMURL(opts.Equals))
+			add(p.clientCert, cert.ChainPEMURL(opts.Equals))
 		}
 	}
 	if opts.TLSHeaders && c.TLS.Version != 0 {
 		// OpenSSL-style names, as ALB writes them in these headers and in
 		// its logs (alb-behaviour §4.2).
-		add(names.TLSVersion, c.TLS.Protocol)
-		add(names.TLSCipherSuite, c.TLS.Cipher)
+		add(p.tlsVersion, c.TLS.Protocol)
+		add(p.tlsCipher, c.TLS.Cipher)
 	}
-	// ALB's order up to Host (alb-behaviour §4.1, Order).
-	ch.before = make([]string, 0, 3+len(ch.keys))
-	ch.before = append(ch.before, XForwardedFor, XForwardedProto, XForwardedPort)
-	ch.before = append(ch.before, ch.keys...)
+	ch.keys = ch.before[3:len(ch.before):len(ch.before)]
 	return ch
 }
 

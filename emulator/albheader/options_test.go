@@ -1,10 +1,12 @@
 package albheader
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/albmtls/albmtls/emulator/certfmt"
+	"github.com/albmtls/albmtls/emulator/connfacts"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -110,6 +112,39 @@ func TestStripSet(t *testing.T) {
 
 	o.StripClientHeaders = false
 	assert.Empty(t, o.stripSet())
+}
+
+// TestPreparedFollowsOptions: NewConnHeaders reuses what it derives from
+// the options (strip sets, canonical names) across connections, keyed by
+// the options' content, so the same Options value changed between two
+// connections (as a reload does) gives the second connection the new
+// names and strip sets, and changing it back gives the first ones again.
+func TestPreparedFollowsOptions(t *testing.T) {
+	pki := newPKI(t)
+	conn := &Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, [][]byte{pki.leaf.Raw}), Scheme: "https"}
+	opts := DefaultOptions()
+	forward := func() http.Header {
+		t.Helper()
+		h := http.Header{ClientCertSubject: {"CN=forged"}, "X-Client-Subject": {"CN=forged too"}}
+		require.NoError(t, NewConnHeaders(conn, &opts).Apply(h, traceNow, fixedRand(traceRand)))
+		return h
+	}
+	for _, step := range []struct {
+		name                string
+		rename              string // the subject header's name; "" is the default
+		stripDefault        bool
+		wantDefault, wantXC []string
+	}{
+		{"defaults", "", true, []string{conn.Cert.Subject}, []string{"CN=forged too"}},
+		{"renamed", "x-client-subject", true, nil, []string{conn.Cert.Subject}},
+		{"renamed, default name freed", "x-client-subject", false, []string{"CN=forged"}, []string{conn.Cert.Subject}},
+		{"defaults again", "", true, []string{conn.Cert.Subject}, []string{"CN=forged too"}},
+	} {
+		opts.Names.ClientCertSubject, opts.StripDefaultNames = step.rename, step.stripDefault
+		h := forward()
+		assert.Equal(t, step.wantDefault, h[ClientCertSubject], step.name)
+		assert.Equal(t, step.wantXC, h["X-Client-Subject"], step.name)
+	}
 }
 
 func TestParseXFFMode(t *testing.T) {

@@ -35,12 +35,15 @@ import (
 // wrapper could hand back.
 type firstRequestConn struct {
 	net.Conn
+	rec     *Conn // the connection's record (Listener.Lookup)
 	mu      sync.Mutex
 	armed   bool
 	idleAt  time.Time     // read deadline for the first byte
 	want    time.Time     // the read deadline the HTTP server asked for
 	wantFor time.Duration // that deadline, relative to when it was asked
 }
+
+func (c *firstRequestConn) record() *Conn { return c.rec }
 
 // arm starts the wait for the first byte; idle <= 0 leaves it unbounded.
 func (c *firstRequestConn) arm(idle time.Duration) {

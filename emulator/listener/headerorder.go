@@ -325,7 +325,10 @@ var commonNames = func() map[string]string {
 type orderConn struct {
 	net.Conn
 	order *HeaderOrder
+	rec   *Conn
 }
+
+func (c *orderConn) record() *Conn { return c.rec }
 
 func (c *orderConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)

@@ -1,6 +1,9 @@
 package listener
 
-import "net"
+import (
+	"net"
+	"sync"
+)
 
 // holdConn sits under the server's tls.Conn during the handshake and holds
 // back what the TLS stack writes until the stack next reads from the client.
@@ -14,25 +17,41 @@ import "net"
 // this the emulator could not reproduce that.
 //
 // holdConn is used by one goroutine during the handshake; release or discard
-// ends holding before the connection is shared with the HTTP server.
+// ends holding before the connection is shared with the HTTP server. The
+// buffer that holds the flights comes from a pool and goes back to it then.
 type holdConn struct {
 	net.Conn
 	holding bool
-	held    []byte
+	held    *[]byte
 }
+
+// heldBufs are the buffers of holdConn: a server flight is a few KB (the
+// certificate chain), so a buffer is reused by later handshakes rather than
+// grown afresh for each.
+var heldBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledHeld bounds the buffers put back: an unusually large flight (a
+// long certificate chain) does not stay in the pool.
+const maxPooledHeld = 64 << 10
 
 func newHoldConn(c net.Conn) *holdConn { return &holdConn{Conn: c, holding: true} }
 
+// record is the connection's record, from the connection under it.
+func (c *holdConn) record() *Conn { return recordOf(c.Conn) }
+
 func (c *holdConn) Write(p []byte) (int, error) {
 	if c.holding {
-		c.held = append(c.held, p...)
+		if c.held == nil {
+			c.held = heldBufs.Get().(*[]byte)
+		}
+		*c.held = append(*c.held, p...)
 		return len(p), nil
 	}
 	return c.Conn.Write(p)
 }
 
 func (c *holdConn) Read(p []byte) (int, error) {
-	if c.holding && len(c.held) > 0 {
+	if c.holding && c.held != nil && len(*c.held) > 0 {
 		if err := c.flush(); err != nil {
 			return 0, err
 		}
@@ -41,19 +60,22 @@ func (c *holdConn) Read(p []byte) (int, error) {
 }
 
 func (c *holdConn) flush() error {
-	_, err := c.Conn.Write(c.held)
-	c.held = c.held[:0]
+	_, err := c.Conn.Write(*c.held)
+	*c.held = (*c.held)[:0]
 	return err
 }
 
 // release sends anything held and stops holding.
 func (c *holdConn) release() error {
 	c.holding = false
-	if len(c.held) == 0 {
+	if c.held == nil {
 		return nil
 	}
-	err := c.flush()
-	c.held = nil
+	var err error
+	if len(*c.held) > 0 {
+		err = c.flush()
+	}
+	c.free()
 	return err
 }
 
@@ -61,5 +83,15 @@ func (c *holdConn) release() error {
 // holding.
 func (c *holdConn) discard() {
 	c.holding = false
+	if c.held != nil {
+		*c.held = (*c.held)[:0]
+		c.free()
+	}
+}
+
+func (c *holdConn) free() {
+	if cap(*c.held) <= maxPooledHeld {
+		heldBufs.Put(c.held)
+	}
 	c.held = nil
 }

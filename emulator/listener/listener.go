@@ -114,11 +114,13 @@ type Listener struct {
 	inner net.Listener
 	tls   atomic.Pointer[TLSSettings]
 	ready chan net.Conn
-	conns sync.Map // net.Conn (as returned by Accept) → *Conn
-	done  chan struct{}
-	once  sync.Once
-	wg    sync.WaitGroup
-	port  int
+	// prep is the TLS configuration prepared from the current settings
+	// (see prepare): built once per TLSSettings, not per connection.
+	prep atomic.Pointer[preparedTLS]
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+	port int
 
 	// Accept health, for /healthz and the accept-error metric.
 	acceptErrors atomic.Uint64
@@ -243,27 +245,49 @@ func (l *Listener) Close() error {
 // Wait blocks until the accept loop and every handshake goroutine ended.
 func (l *Listener) Wait() { l.wg.Wait() }
 
-// Lookup returns the record of a connection returned by Accept, or nil.
+// Lookup returns the record of a connection returned by Accept, or nil
+// (also after Forget). The record hangs off the connection itself (every
+// wrapper the listener puts around it carries it), so finding it costs no
+// map and no lock.
 func (l *Listener) Lookup(c net.Conn) *Conn {
-	v, ok := l.conns.Load(c)
-	if !ok {
+	rec := recordOf(c)
+	if rec == nil || rec.forgotten.Load() {
 		return nil
 	}
-	return v.(*Conn)
+	return rec
+}
+
+// recorded is implemented by the listener's connection wrappers.
+type recorded interface{ record() *Conn }
+
+// recordOf is the record of a connection the listener made, or nil: the
+// wrappers carry it, and a *tls.Conn is asked for the one under it.
+func recordOf(c net.Conn) *Conn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if r, ok := c.(recorded); ok {
+		return r.record()
+	}
+	return nil
 }
 
 // Activated tells the listener that the HTTP server has read a request's
 // headers on c (http.Server ConnState StateActive): the wait for the first
 // request is over (see firstRequestConn).
 func (l *Listener) Activated(c net.Conn) {
-	if rec := l.Lookup(c); rec != nil && rec.first != nil {
+	if rec := recordOf(c); rec != nil && rec.first != nil {
 		rec.first.disarm()
 	}
 }
 
 // Forget drops the record of a closed connection (http.Server ConnState
-// StateClosed/StateHijacked).
-func (l *Listener) Forget(c net.Conn) { l.conns.Delete(c) }
+// StateClosed/StateHijacked): Lookup returns nil for it from then on.
+func (l *Listener) Forget(c net.Conn) {
+	if rec := recordOf(c); rec != nil {
+		rec.forgotten.Store(true)
+	}
+}
 
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
@@ -313,7 +337,7 @@ func (l *Listener) acceptLoop() {
 func (l *Listener) serveConn(raw net.Conn) {
 	defer l.wg.Done()
 	c := l.newConn(raw)
-	fc := &firstRequestConn{Conn: raw}
+	fc := &firstRequestConn{Conn: raw, rec: c}
 	c.first = fc
 	var out net.Conn = fc
 	if l.cfg.Protocol == ProtocolHTTPS {
@@ -332,11 +356,10 @@ func (l *Listener) serveConn(raw net.Conn) {
 		fc.arm(l.cfg.IdleTimeout)
 		out = l.recordOrder(out, c)
 	}
-	l.conns.Store(out, c)
 	select {
 	case l.ready <- out:
 	case <-l.done:
-		l.conns.Delete(out)
+		c.forgotten.Store(true)
 		out.Close()
 	}
 }
@@ -348,7 +371,7 @@ func (l *Listener) recordOrder(nc net.Conn, c *Conn) net.Conn {
 		return nc
 	}
 	c.HeaderOrder = &HeaderOrder{}
-	return &orderConn{Conn: nc, order: c.HeaderOrder}
+	return &orderConn{Conn: nc, order: c.HeaderOrder, rec: c}
 }
 
 func (l *Listener) newConn(raw net.Conn) *Conn {
@@ -382,7 +405,7 @@ func (l *Listener) handshake(raw, under net.Conn, c *Conn) (*tls.Conn, bool) {
 		hc = newHoldConn(under)
 		under = hc
 	}
-	tc := tls.Server(under, l.connConfig(settings, c))
+	tc := tls.Server(under, l.prepare(settings).config(c))
 	_ = raw.SetDeadline(time.Now().Add(l.cfg.HandshakeTimeout))
 	err := tc.HandshakeContext(context.Background())
 	cs := tc.ConnectionState()
@@ -434,17 +457,43 @@ func (l *Listener) handshake(raw, under net.Conn, c *Conn) (*tls.Conn, bool) {
 	return nil, false
 }
 
-// connConfig is the listener's TLS config with the per-connection hooks that
-// record the chosen certificate and make the certificate decision.
-func (l *Listener) connConfig(s *TLSSettings, c *Conn) *tls.Config {
+// preparedTLS is the TLS configuration of one TLSSettings, prepared once
+// for all its connections: the certificates moved behind GetCertificate
+// (which finds the connection's record through hello.Conn), client
+// authentication and session tickets set for the mode. Only a mode that
+// decides the client's certificate (verify, or passthrough with the size
+// limit) needs a per-connection copy, for VerifyConnection to reach the
+// connection's record; the others use base itself.
+type preparedTLS struct {
+	settings *TLSSettings
+	base     *tls.Config
+	perConn  bool
+}
+
+// prepare returns the prepared configuration of s, building it when the
+// settings changed (SetTLS). Two connections racing after a change may both
+// build it; either result is the same.
+func (l *Listener) prepare(s *TLSSettings) *preparedTLS {
+	if p := l.prep.Load(); p != nil && p.settings == s {
+		return p
+	}
+	p := newPreparedTLS(s)
+	l.prep.Store(p)
+	return p
+}
+
+func newPreparedTLS(s *TLSSettings) *preparedTLS {
 	cfg := s.Config.Clone()
 	certs := cfg.Certificates
 	cfg.Certificates = nil
 	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		i := chooseCertificate(hello, certs)
-		c.CertificateIndex = i
+		if c := recordOf(hello.Conn); c != nil {
+			c.CertificateIndex = i
+		}
 		return &certs[i], nil
 	}
+	p := &preparedTLS{settings: s, base: cfg}
 	switch s.Mode {
 	case ModeOff:
 		cfg.ClientAuth = tls.NoClientCert
@@ -455,34 +504,51 @@ func (l *Listener) connConfig(s *TLSSettings, c *Conn) *tls.Config {
 		cfg.ClientAuth = tls.RequestClientCert
 		cfg.ClientCAs = nil
 		cfg.SessionTicketsDisabled = true
-		if limit := s.PassthroughMaxCertificateMessage; limit > 0 {
-			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-				size := verify.CertificateMessageSize(cs.Version, func(yield func(int) bool) {
-					for _, crt := range cs.PeerCertificates {
-						if !yield(len(crt.Raw)) {
-							return
-						}
-					}
-				})
-				if size <= limit {
-					return nil
-				}
-				if len(cs.PeerCertificates) > 0 {
-					c.setPeer(cs.PeerCertificates)
-				}
-				c.Status, c.CertificateRejected = verify.ClientCertMaxSizeExceeded, true
-				return &RejectedError{Code: c.Status, Reason: fmt.Sprintf("the Certificate message is %d bytes, over the %d-byte limit every handshake message has (alb-behaviour §S7)", size, limit)}
-			}
-		}
+		p.perConn = s.PassthroughMaxCertificateMessage > 0
 	case ModeVerify:
 		// Request any certificate and decide ourselves after the TLS stack
 		// parsed it, so each failure maps to one ALB code.
 		cfg.ClientAuth = tls.RequestClientCert
 		cfg.SessionTicketsDisabled = true
+		p.perConn = true
+	}
+	return p
+}
+
+// config is the configuration of one connection: base, or a copy of it
+// whose VerifyConnection makes the certificate decision into c.
+func (p *preparedTLS) config(c *Conn) *tls.Config {
+	if !p.perConn {
+		return p.base
+	}
+	cfg := p.base.Clone()
+	s := p.settings
+	switch s.Mode {
+	case ModePassthrough:
+		limit := s.PassthroughMaxCertificateMessage
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			size := verify.CertificateMessageSize(cs.Version, func(yield func(int) bool) {
+				for _, crt := range cs.PeerCertificates {
+					if !yield(len(crt.Raw)) {
+						return
+					}
+				}
+			})
+			if size <= limit {
+				return nil
+			}
+			if len(cs.PeerCertificates) > 0 {
+				c.setPeer(cs.PeerCertificates)
+			}
+			c.Status, c.CertificateRejected = verify.ClientCertMaxSizeExceeded, true
+			return &RejectedError{Code: c.Status, Reason: fmt.Sprintf("the Certificate message is %d bytes, over the %d-byte limit every handshake message has (alb-behaviour §S7)", size, limit)}
+		}
+	case ModeVerify:
 		v := s.Verifier
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			r := v.VerifyParsed(cs.Version, cs.PeerCertificates)
-			c.Verify = &r
+			c.verifyResult = v.VerifyParsed(cs.Version, cs.PeerCertificates)
+			r := &c.verifyResult
+			c.Verify = r
 			c.Status = r.Code
 			if len(cs.PeerCertificates) > 0 {
 				c.setPeer(cs.PeerCertificates)
@@ -572,6 +638,10 @@ type Conn struct {
 	HeaderOrder *HeaderOrder
 
 	first *firstRequestConn
+	// verifyResult holds the result Verify points to (one allocation less).
+	verifyResult verify.Result
+	// forgotten is set by Forget: Lookup returns nil from then on.
+	forgotten atomic.Bool
 
 	certOnce sync.Once
 	cert     *connfacts.Cert
