@@ -44,7 +44,7 @@ listeners:
 			`load_balancer.attributes.routing.http.desync_mitigation_mode: "strict" is not a desync mitigation mode; use monitor, defensive or strictest`},
 		{`load_balancer: {attributes: {routing.http.desync_mitigation_mode: ""}}`,
 			`load_balancer.attributes.routing.http.desync_mitigation_mode: "" is not valid; use monitor, defensive or strictest`},
-		{`emulation: {http1_front_end: fast}`, `emulation.http1_front_end: "fast" is not a front end: write "net/http" (the default) or "albmtls"`},
+		{`emulation: {http1_front_end: fast}`, `emulation.http1_front_end: "fast" is not a front end: write "albmtls" (the default) or "net/http"`},
 		{`emulation: {chain_check_cache: -1}`, `emulation.chain_check_cache: -1 is negative: write a number of chains, or 0 to turn the cache off`},
 		{`emulation: {strip_header_name_variants: maybe}`, `x.yaml:1:`},
 		{`emulation: {client_header_duplicates: both}`, `emulation.client_header_duplicates: "both" is not valid; use replace or client-first or client-last`},
