@@ -19,9 +19,11 @@ const (
 	ALBMTLS = "albmtls"
 	Nginx   = "nginx"
 	HAProxy = "haproxy"
-	// Ceiling is a bare crypto/tls HTTPS server answering by itself: the
-	// handshake and HTTP work without any proxying, verification policy or
-	// CRL, i.e. the most a Go server can do on this machine.
+	// Ceiling is a bare crypto/tls HTTPS server that forwards each request
+	// to the same backend with httputil.ReverseProxy (the same forwarding
+	// work as the proxies, the standard library's way) but verifies no
+	// chain, checks no CRL and writes no log: the most a Go mTLS proxy can
+	// do on this machine.
 	Ceiling = "ceiling"
 )
 
@@ -89,7 +91,7 @@ func (d *driver) startServer(ctx context.Context, name string, size crlSize) (*i
 		exe, args = d.haproxy, []string{"-db", "-f", file}
 	case Ceiling:
 		exe, args = d.cfg.Exe, []string{"bench", "ceiling", "--listen", in.addr,
-			"--cert", m.serverChain, "--key", m.serverKey, "--ca", m.bundle}
+			"--cert", m.serverChain, "--key", m.serverKey, "--ca", m.bundle, "--backend", d.backendAddr}
 	default:
 		return nil, fmt.Errorf("unknown server %q; use %v", name, AllServers)
 	}

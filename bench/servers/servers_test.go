@@ -2,6 +2,9 @@ package servers_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -56,4 +59,41 @@ func TestServeStopsWithTheContext(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 	cancel()
 	assert.NoError(t, <-done)
+}
+
+// TestCeilingForward: the forwarding ceiling relays each request to the
+// backend over real mTLS with the client certificate's subject and leaf
+// in ALB's headers, which the backend echoes.
+func TestCeilingForward(t *testing.T) {
+	dir := pkitest.Dir(t)
+	p := func(f string) string { return filepath.Join(dir, f) }
+	backend := httptest.NewServer(servers.Backend())
+	t.Cleanup(backend.Close)
+	tc, err := servers.CeilingTLS(p("server/server-chain.pem"), p("server/server-key.pem"), p("ca/bundle.pem"))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- servers.Serve(ctx, ln, servers.CeilingForward(backend.Listener.Addr().String()), tc) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	set := pkitest.Standard(t)
+	roots := x509.NewCertPool()
+	roots.AddCert(set.Root.Cert)
+	roots.AddCert(set.Intermediate.Cert)
+	valid, ok := set.Client("valid")
+	require.True(t, ok)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: roots, ServerName: "localhost", Certificates: []tls.Certificate{valid.TLSCertificate()},
+	}}}
+	t.Cleanup(client.CloseIdleConnections)
+	resp, err := client.Get("https://" + ln.Addr().String() + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "ok\n", string(body))
+	assert.Contains(t, resp.Header.Get(servers.EchoSubject), "CN=valid")
+	assert.NotEqual(t, "0", resp.Header.Get(servers.EchoLeafBytes), "the leaf was forwarded")
 }

@@ -306,10 +306,10 @@ func newBenchBackendCmd(a *app) *cobra.Command {
 // newBenchCeilingCmd is the comparison's ceiling server, a child process
 // of compare.
 func newBenchCeilingCmd(a *app) *cobra.Command {
-	var listen, cert, key, ca string
+	var listen, cert, key, ca, backend string
 	cmd := &cobra.Command{
-		Use:    "ceiling --listen 127.0.0.1:PORT --cert CHAIN --key KEY --ca BUNDLE",
-		Short:  "The comparison's ceiling: a bare crypto/tls mTLS server answering by itself",
+		Use:    "ceiling --listen 127.0.0.1:PORT --cert CHAIN --key KEY --ca BUNDLE [--backend HOST:PORT]",
+		Short:  "The comparison's ceiling: a bare crypto/tls mTLS server, forwarding with httputil.ReverseProxy or answering by itself",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -317,7 +317,11 @@ func newBenchCeilingCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serveBench(cmd, a, listen, servers.Ceiling(), tc)
+			h := servers.Ceiling()
+			if backend != "" {
+				h = servers.CeilingForward(backend)
+			}
+			return serveBench(cmd, a, listen, h, tc)
 		},
 	}
 	f := cmd.Flags()
@@ -325,6 +329,7 @@ func newBenchCeilingCmd(a *app) *cobra.Command {
 	f.StringVar(&cert, "cert", "", "server certificate chain (PEM)")
 	f.StringVar(&key, "key", "", "server private key (PEM)")
 	f.StringVar(&ca, "ca", "", "CA bundle that client certificates must chain to (PEM)")
+	f.StringVar(&backend, "backend", "", "forward every request to this backend (host:port), as the proxies do; none answers by itself")
 	return cmd
 }
 
