@@ -119,3 +119,22 @@ func TestOrderConn(t *testing.T) {
 	_, _ = (&orderConn{Conn: rc}).Write([]byte(block))
 	assert.Equal(t, block, rc.String(), "unarmed")
 }
+
+// TestWriteValueMatchesHeaderWrite pins writeValue to what http.Header.Write
+// writes for the same value.
+func TestWriteValueMatchesHeaderWrite(t *testing.T) {
+	for _, v := range []string{
+		"plain", "  padded\t", "a\r\nb", "\r\nlead", "trail\r\n", "\t \r\n", "", "in  side", "x\ny\rz",
+		strings.Repeat("%2B%3D", 300),
+	} {
+		var want bytes.Buffer
+		http.Header{"X": {v}}.Write(&want)
+		var got bytes.Buffer
+		w := bufio.NewWriter(&got)
+		w.WriteString("X: ")
+		writeValue(w, v)
+		w.WriteString("\r\n")
+		w.Flush()
+		assert.Equal(t, want.String(), got.String(), "value %q", v)
+	}
+}
