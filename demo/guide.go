@@ -162,7 +162,7 @@ func (d *Demo) WriteGuide(w io.Writer) {
 		p("  %-28s admin: /healthz, /metrics, POST /trust-stores/demo/revocations (a PEM CRL)\n", d.admin+"/")
 	}
 	if u := d.AWSAPIURL(); u != "" {
-		p("  %-28s AWS API: ELBv2, ACM and S3 (export AWS_ENDPOINT_URL=%s; docs/aws-api.md)\n", u, u)
+		p("  %-28s AWS API: ELBv2, ACM and S3 (export AWS_ENDPOINT_URL=%s AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test; docs/aws-api.md)\n", u, u)
 	}
 	p("  %-28s the config it runs (albmtls serve -c)\n", d.config)
 	p("  %-28s connection log, one ALB line per connection; access.log beside it\n", filepath.Join(dir, "logs", "conn.log"))

@@ -94,6 +94,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Endpoint != "" {
 		cfg.BaseEndpoint = aws.String(o.Endpoint)
+		// Without credentials the SDK's first call fails deep in its
+		// credential chain (an EC2 metadata error); say what albmtls wants.
+		if cfg.Credentials == nil {
+			return nil, errNoCredentials(o.Endpoint, errors.New("no credential provider"))
+		}
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, errNoCredentials(o.Endpoint, err)
+		}
+		if cfg.Region == "" {
+			return nil, fmt.Errorf("no AWS region for %s: export AWS_REGION=eu-west-1 (albmtls accepts any region)", o.Endpoint)
+		}
 	}
 	st := &story{o: o, res: &Result{}, set: set,
 		elb: elbv2.NewFromConfig(cfg),
@@ -529,4 +540,10 @@ func (st *story) cleanup(lbARN *string) {
 	if st.res.TrustStoreArn != "" {
 		_, _ = st.elb.DeleteTrustStore(ctx, &elbv2.DeleteTrustStoreInput{TrustStoreArn: aws.String(st.res.TrustStoreArn)})
 	}
+}
+
+// errNoCredentials says how to give the SDK credentials for a local
+// endpoint: albmtls accepts any well-formed signature by default.
+func errNoCredentials(endpoint string, err error) error {
+	return fmt.Errorf("no AWS credentials for %s (albmtls accepts any unless aws_api.access_keys is set: export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test): %w", endpoint, err)
 }

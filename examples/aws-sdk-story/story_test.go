@@ -108,3 +108,29 @@ func freeOffset(t *testing.T) int {
 	t.Fatal("no free port pair for 80 and 443")
 	return 0
 }
+
+// TestStoryNamesMissingCredentials: against a local endpoint, missing
+// credentials or region are named with the exports albmtls wants, before
+// any call (the SDK would fail deep in its credential chain instead).
+func TestStoryNamesMissingCredentials(t *testing.T) {
+	dir := pkitest.Dir(t)
+	failing := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, fmt.Errorf("no EC2 IMDS role found")
+	})
+	for name, tc := range map[string]struct {
+		cfg  aws.Config
+		want string
+	}{
+		"no provider":    {aws.Config{Region: "eu-west-1"}, "export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"},
+		"provider fails": {aws.Config{Region: "eu-west-1", Credentials: failing}, "no EC2 IMDS role found"},
+		"no region":      {aws.Config{Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}, "export AWS_REGION="},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Run(context.Background(), Options{PKI: dir, Targets: []string{"127.0.0.1:1", "127.0.0.1:2"},
+				Endpoint: "http://127.0.0.1:4566", AWS: &tc.cfg, Timeout: time.Second})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "http://127.0.0.1:4566")
+		})
+	}
+}
