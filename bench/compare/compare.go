@@ -3,8 +3,9 @@
 // certificates verified against the same CA bundle and CRLs, the same
 // ECDSA P-256 server certificate, TLS 1.3, the same backend, the client
 // certificate forwarded in headers), plus a bare crypto/tls server
-// forwarding with httputil.ReverseProxy as the ceiling, each driven in turn by the same load generator with the same
-// concurrency, several rounds, and reported as medians and ratios.
+// forwarding with httputil.ReverseProxy as the ceiling, each driven in
+// turn by the same load generator with the same concurrency, several
+// rounds, and reported as medians and ratios.
 //
 // Every server runs as a child process on a 127.0.0.1 port with its
 // configuration, logs and pid file in a private directory, and every child

@@ -329,7 +329,7 @@ func newBenchCeilingCmd(a *app) *cobra.Command {
 	f.StringVar(&cert, "cert", "", "server certificate chain (PEM)")
 	f.StringVar(&key, "key", "", "server private key (PEM)")
 	f.StringVar(&ca, "ca", "", "CA bundle that client certificates must chain to (PEM)")
-	f.StringVar(&backend, "backend", "", "forward every request to this backend (host:port), as the proxies do; none answers by itself")
+	f.StringVar(&backend, "backend", "", "forward every request to this backend (host:port), as the proxies do; without it the ceiling answers by itself")
 	return cmd
 }
 
