@@ -227,8 +227,14 @@ type instKey struct {
 	crl    crlSize
 }
 
+// verifiesNoChain says whether the server is one of the Go floors that
+// check no chain and no CRL (the ceiling and the relay): one instance
+// serves both CRL variants and the revoked client is not expected to be
+// refused.
+func verifiesNoChain(server string) bool { return server == Ceiling || server == Relay }
+
 func key(server string, crl crlSize) instKey {
-	if server == Ceiling {
+	if verifiesNoChain(server) {
 		crl = 0
 	}
 	return instKey{server, crl}
@@ -263,7 +269,7 @@ func (d *driver) startAll(ctx context.Context) (map[instKey]*instance, error) {
 				return nil, fmt.Errorf("compare: %s failed its checks, so its figures would mean nothing: %w\n  its log %s ends with:\n%s", name, err, in.proc.log, tail(in.proc.log, 10))
 			}
 			refuses := ", refuses revoked"
-			if name == Ceiling {
+			if verifiesNoChain(name) {
 				refuses = ""
 			}
 			d.progress("  %s ready in %s and checked (accepts valid, forwards the client certificate headers%s)",
@@ -376,7 +382,7 @@ func (d *driver) preflight(ctx context.Context, in *instance) error {
 		return errors.New("a handshake resumed a session; resumption must be off")
 	}
 	d.report.negotiated(in.name, res)
-	if in.name == Ceiling {
+	if verifiesNoChain(in.name) {
 		return nil
 	}
 	res, err = loadgen.Run(ctx, loadgen.Config{

@@ -174,7 +174,7 @@ func (r *Report) CRLCost(server string) (cost float64, ok bool) {
 	return r.paired("handshake-crl500k", server, "handshake-crl10", server, func(a, b float64) float64 { return 1 - a/b })
 }
 
-var displayName = map[string]string{ALBMTLS: "albmtls", Nginx: "nginx", HAProxy: "HAProxy", Ceiling: "ceiling (crypto/tls + ReverseProxy)"}
+var displayName = map[string]string{ALBMTLS: "albmtls", Nginx: "nginx", HAProxy: "HAProxy", Ceiling: "ceiling (crypto/tls + ReverseProxy)", Relay: "relay (crypto/tls, no HTTP library)"}
 
 // WriteTable prints the report as Markdown: the context, the table of
 // medians with ratios, and the latencies and errors.

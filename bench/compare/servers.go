@@ -25,10 +25,12 @@ const (
 	// chain, checks no CRL and writes no log: the most a Go mTLS proxy can
 	// do on this machine.
 	Ceiling = "ceiling"
+	// Relay is the keep-alive floor of a Go mTLS proxy (servers.Relay).
+	Relay = "relay"
 )
 
 // AllServers is the default set, in the order of the table.
-var AllServers = []string{ALBMTLS, Nginx, HAProxy, Ceiling}
+var AllServers = []string{ALBMTLS, Nginx, HAProxy, Ceiling, Relay}
 
 //go:embed templates/*.tmpl
 var templates embed.FS
@@ -91,6 +93,9 @@ func (d *driver) startServer(ctx context.Context, name string, size crlSize) (*i
 		exe, args = d.haproxy, []string{"-db", "-f", file}
 	case Ceiling:
 		exe, args = d.cfg.Exe, []string{"bench", "ceiling", "--listen", in.addr,
+			"--cert", m.serverChain, "--key", m.serverKey, "--ca", m.bundle, "--backend", d.backendAddr}
+	case Relay:
+		exe, args = d.cfg.Exe, []string{"bench", "ceiling", "--relay", "--listen", in.addr,
 			"--cert", m.serverChain, "--key", m.serverKey, "--ca", m.bundle, "--backend", d.backendAddr}
 	default:
 		return nil, fmt.Errorf("unknown server %q; use %v", name, AllServers)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -96,4 +97,65 @@ func TestCeilingForward(t *testing.T) {
 	assert.Equal(t, "ok\n", string(body))
 	assert.Contains(t, resp.Header.Get(servers.EchoSubject), "CN=valid")
 	assert.NotEqual(t, "0", resp.Header.Get(servers.EchoLeafBytes), "the leaf was forwarded")
+}
+
+// TestRelay: the relay forwards kept-alive requests over real mTLS to the
+// backend with the client certificate's subject and leaf, the backend's
+// answers come back on the same connection, and a request with a body
+// (which the relay does not serve) ends the connection rather than being
+// half-relayed.
+func TestRelay(t *testing.T) {
+	dir := pkitest.Dir(t)
+	p := func(f string) string { return filepath.Join(dir, f) }
+	var seen []http.Header
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Header.Clone())
+		servers.Backend().ServeHTTP(w, r)
+	}))
+	t.Cleanup(backend.Close)
+	tc, err := servers.CeilingTLS(p("server/server-chain.pem"), p("server/server-key.pem"), p("ca/bundle.pem"))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- servers.Relay(ctx, ln, tc, backend.Listener.Addr().String()) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	set := pkitest.Standard(t)
+	roots := x509.NewCertPool()
+	roots.AddCert(set.Root.Cert)
+	roots.AddCert(set.Intermediate.Cert)
+	valid, ok := set.Client("valid")
+	require.True(t, ok)
+	conns := 0
+	client := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost", Certificates: []tls.Certificate{valid.TLSCertificate()}},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conns++
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+	t.Cleanup(client.CloseIdleConnections)
+	for range 3 {
+		resp, err := client.Get("https://" + ln.Addr().String() + "/")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, "ok\n", string(body))
+		assert.Contains(t, resp.Header.Get(servers.EchoSubject), "CN=valid")
+	}
+	assert.Equal(t, 1, conns, "the three requests were kept alive on one connection")
+	require.Len(t, seen, 3)
+	for _, name := range []string{servers.LeafHeader, "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Amzn-Trace-Id"} {
+		assert.NotEmpty(t, seen[0].Get(name), name)
+	}
+	assert.Equal(t, "127.0.0.1", seen[0].Get("X-Forwarded-For"))
+	assert.NotEqual(t, seen[0].Get("X-Amzn-Trace-Id"), seen[1].Get("X-Amzn-Trace-Id"), "a trace id per request")
+
+	_, err = client.Post("https://"+ln.Addr().String()+"/", "text/plain", strings.NewReader("a body"))
+	assert.Error(t, err, "a request with a body is not relayed")
+	assert.Len(t, seen, 3, "nothing of it reached the backend")
 }

@@ -270,7 +270,7 @@ when it ends.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&servers, "servers", compare.AllServers, "`SERVERS` to compare: albmtls plus any of nginx, haproxy, ceiling")
+	f.StringSliceVar(&servers, "servers", compare.AllServers, "`SERVERS` to compare: albmtls plus any of nginx, haproxy, ceiling, relay")
 	f.StringSliceVar(&scenarios, "scenarios", nil, "`SCENARIOS` (default all): "+names(compare.Scenarios))
 	f.IntVar(&cfg.Rounds, "rounds", 3, "`N` rounds of alternation")
 	f.DurationVarP(&cfg.Duration, "duration", "d", 5*time.Second, "length of one measured run")
@@ -307,6 +307,7 @@ func newBenchBackendCmd(a *app) *cobra.Command {
 // of compare.
 func newBenchCeilingCmd(a *app) *cobra.Command {
 	var listen, cert, key, ca, backend string
+	var relay bool
 	cmd := &cobra.Command{
 		Use:    "ceiling --listen 127.0.0.1:PORT --cert CHAIN --key KEY --ca BUNDLE [--backend HOST:PORT]",
 		Short:  "The comparison's ceiling: a bare crypto/tls mTLS server, forwarding with httputil.ReverseProxy or answering by itself",
@@ -316,6 +317,19 @@ func newBenchCeilingCmd(a *app) *cobra.Command {
 			tc, err := servers.CeilingTLS(cert, key, ca)
 			if err != nil {
 				return err
+			}
+			if relay {
+				if backend == "" {
+					return usageErrorf("--relay needs --backend HOST:PORT")
+				}
+				ln, err := net.Listen("tcp", listen)
+				if err != nil {
+					return fmt.Errorf("cannot listen on %s: %w", listen, err)
+				}
+				fmt.Fprintf(a.stdout, "listening on %s\n", ln.Addr())
+				ctx, stop := signalContext(cmd)
+				defer stop()
+				return servers.Relay(ctx, ln, tc, backend)
 			}
 			h := servers.Ceiling()
 			if backend != "" {
@@ -330,6 +344,7 @@ func newBenchCeilingCmd(a *app) *cobra.Command {
 	f.StringVar(&key, "key", "", "server private key (PEM)")
 	f.StringVar(&ca, "ca", "", "CA bundle that client certificates must chain to (PEM)")
 	f.StringVar(&backend, "backend", "", "forward every request to this backend (host:port), as the proxies do; without it the ceiling answers by itself")
+	f.BoolVar(&relay, "relay", false, "relay requests over a backend connection per client connection with no HTTP library (the keep-alive floor of a Go proxy; needs --backend)")
 	return cmd
 }
 
