@@ -425,7 +425,9 @@ type listenerRuntime struct {
 	// portLabel is the listener's port as the metrics label it, formatted
 	// once when it is bound rather than on every request.
 	portLabel string
-	http      *http.Server
+	// reqMetrics are the listener's request series, looked up once.
+	reqMetrics requestMetrics
+	http       *http.Server
 	// front serves HTTP/1.x connections when emulation.http1_front_end is
 	// albmtls; nil otherwise.
 	front *http1.Server

@@ -133,20 +133,48 @@ func (m *metrics) connection(lr *listenerRuntime, c *listener.Conn) {
 }
 
 func (m *metrics) request(lr *listenerRuntime, e *accesslog.Entry) {
-	port := lr.portLabel
-	m.requests.WithLabelValues(port, strconv.Itoa(e.ELBStatusCode)).Inc()
+	c := &lr.reqMetrics
+	cached(&c.requests, e.ELBStatusCode, func() prometheus.Counter {
+		return m.requests.WithLabelValues(lr.portLabel, strconv.Itoa(e.ELBStatusCode))
+	}).Inc()
 	// A target's status wins: ALB passes it on. Without one (target_status_code
 	// "-") the load balancer generated the response: a fixed response, a
 	// redirect, or an error page such as 502/503/504 or 460.
 	switch {
 	case e.TargetStatusCode >= 200 && e.TargetStatusCode < 600:
-		m.responses.WithLabelValues(port, "target", statusClass(e.TargetStatusCode)).Inc()
+		class := e.TargetStatusCode / 100
+		cached(&c.responses, class, func() prometheus.Counter {
+			return m.responses.WithLabelValues(lr.portLabel, "target", statusClass(e.TargetStatusCode))
+		}).Inc()
 	case e.ELBStatusCode >= 200 && e.ELBStatusCode < 600:
-		m.responses.WithLabelValues(port, "elb", statusClass(e.ELBStatusCode)).Inc()
+		class := e.ELBStatusCode / 100
+		cached(&c.responses, -class, func() prometheus.Counter {
+			return m.responses.WithLabelValues(lr.portLabel, "elb", statusClass(e.ELBStatusCode))
+		}).Inc()
 	}
 	if e.TargetProcessingTime >= 0 && e.TargetGroupARN != "" {
-		m.targetTime.WithLabelValues(port, targetGroupName(e.TargetGroupARN)).Observe(e.TargetProcessingTime.Seconds())
+		cached(&c.targetTime, e.TargetGroupARN, func() prometheus.Observer {
+			return m.targetTime.WithLabelValues(lr.portLabel, targetGroupName(e.TargetGroupARN))
+		}).Observe(e.TargetProcessingTime.Seconds())
 	}
+}
+
+// requestMetrics holds a listener's metric series of requests once looked
+// up, so that a request does not hash its label values again
+// (WithLabelValues): by elb_status_code, by status class (negative for
+// origin elb), by target group ARN.
+type requestMetrics struct {
+	requests, responses, targetTime sync.Map
+}
+
+// cached returns the series stored under k in m, looking it up with get
+// the first time.
+func cached[K comparable, V any](m *sync.Map, k K, get func() V) V {
+	if v, ok := m.Load(k); ok {
+		return v.(V)
+	}
+	v, _ := m.LoadOrStore(k, get())
+	return v.(V)
 }
 
 // statusClass is CloudWatch's class name of a status code: 2XX … 5XX.
