@@ -11,6 +11,10 @@ import (
 // serve another request then).
 type bodyState struct{ failed bool }
 
+// noBodyState is the state of every request without a body: nothing reads
+// one, so nothing sets failed.
+var noBodyState bodyState
+
 // bodyReader is a request body: Content-Length bytes, or chunks decoded by
 // httputil's strict chunked reader (an invalid chunk size is an error,
 // and nothing after it is read as a request).
@@ -27,11 +31,11 @@ type bodyReader struct {
 var errBodyRead = errors.New("http1: invalid request body framing")
 
 func (c *conn) body() (io.ReadCloser, *bodyState) {
-	st := &bodyState{}
 	p := &c.p
 	if !p.chunked && p.contentLength == 0 {
-		return http.NoBody, st
+		return http.NoBody, &noBodyState
 	}
+	st := &bodyState{}
 	b := &bodyReader{c: c, failed: &st.failed}
 	if p.chunked {
 		b.r = httputil.NewChunkedReader(c.br)

@@ -3,7 +3,6 @@ package http1
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -300,21 +299,14 @@ func methodString(m []byte) string {
 // remote and st are the connection's RemoteAddr string and TLS state,
 // computed once per connection (st nil without TLS); every request
 // shares st, which no handler modifies.
-func (p *parsed) request(ctx context.Context, remote string, st *tls.ConnectionState, body io.ReadCloser) *http.Request {
-	r := &http.Request{
-		Method:        p.method,
-		RequestURI:    p.target,
-		Proto:         p.proto,
-		ProtoMajor:    p.major,
-		ProtoMinor:    p.minor,
-		Header:        p.header,
-		Host:          p.host,
-		Body:          body,
-		ContentLength: p.contentLength,
-		Close:         p.close,
-		RemoteAddr:    remote,
-		TLS:           st,
-	}
+func (p *parsed) request(base *http.Request, remote string, st *tls.ConnectionState, body io.ReadCloser) *http.Request {
+	// A copy of base carries the connection's context without the second
+	// allocation and copy of r.WithContext.
+	r := new(http.Request)
+	*r = *base
+	r.Method, r.RequestURI, r.Proto, r.ProtoMajor, r.ProtoMinor = p.method, p.target, p.proto, p.major, p.minor
+	r.Header, r.Host, r.Body, r.ContentLength, r.Close = p.header, p.host, body, p.contentLength, p.close
+	r.RemoteAddr, r.TLS = remote, st
 	if p.chunked {
 		r.TransferEncoding = []string{"chunked"}
 	}
@@ -326,5 +318,5 @@ func (p *parsed) request(ctx context.Context, remote string, st *tls.ConnectionS
 	if r.Host == "" {
 		r.Host = u.Host
 	}
-	return r.WithContext(ctx)
+	return r
 }

@@ -59,7 +59,7 @@ const lingerTimeout = 500 * time.Millisecond
 // connection's context (what http.Server.ConnContext would return). It
 // closes nc.
 func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
-	c := &conn{srv: s, nc: nc, ctx: ctx, remote: nc.RemoteAddr().String()}
+	c := &conn{srv: s, nc: nc, ctx: ctx, base: (&http.Request{}).WithContext(ctx), remote: nc.RemoteAddr().String()}
 	if tc, ok := nc.(interface{ ConnectionState() tls.ConnectionState }); ok {
 		st := tc.ConnectionState()
 		c.tls = &st
@@ -143,6 +143,7 @@ type conn struct {
 	srv  *Server
 	nc   net.Conn
 	ctx  context.Context
+	base *http.Request // an empty request with ctx, copied for each request
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	idle atomic.Bool
@@ -225,8 +226,13 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	c.setState(http.StateActive)
-	_ = c.nc.SetReadDeadline(time.Time{})
 	perr := c.p.parse(head)
+	if perr != nil || c.p.chunked || c.p.contentLength != 0 {
+		// The body is read without the head's deadline. A request without
+		// one keeps it: nothing reads the connection until the next
+		// request's wait sets the idle deadline (a hijack clears it).
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
 	if perr != nil {
 		// A head this parser cannot frame. Where ALB's mode blocks its
 		// class, routing answers (with its access-log line) and reads no
@@ -235,7 +241,7 @@ func (c *conn) serveOne() bool {
 		// listener's recorder has classified the same bytes for routing.
 		class, _ := desync.Classify(head)
 		if perr.routable && desync.Decide(c.srv.Desync, class) == desync.Block {
-			r := c.p.request(c.ctx, c.remote, c.tls, http.NoBody)
+			r := c.p.request(c.base, c.remote, c.tls, http.NoBody)
 			r.Close = true
 			c.w.reset(c, r)
 			c.srv.Handler.ServeHTTP(&c.w, r)
@@ -246,7 +252,7 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	body, bodyErr := c.body()
-	r := c.p.request(c.ctx, c.remote, c.tls, body)
+	r := c.p.request(c.base, c.remote, c.tls, body)
 	c.w.reset(c, r)
 	if !c.handle(r) || c.hijacked {
 		// Aborted (the connection ends without completing the response),

@@ -373,3 +373,41 @@ func TestResponseTrailers(t *testing.T) {
 	assert.Equal(t, "late", resp.Trailer.Get("X-Late"))
 	assert.Empty(t, resp.Header.Get(http.TrailerPrefix+"X-Late"), "a prefixed trailer is not a header")
 }
+
+// TestHeadDeadlineDoesNotOutliveTheHead: the head's deadline
+// (ReadHeaderTimeout) bounds only the head. A request without a body
+// keeps it while its handler runs, which must not cut the connection's
+// next request; a body arriving after it is still read.
+func TestHeadDeadlineDoesNotOutliveTheHead(t *testing.T) {
+	ts := startTLS(t, desync.Defensive, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(300 * time.Millisecond)
+		}
+		_, _ = io.WriteString(w, "ok "+r.URL.Path)
+	})
+	ts.srv.ReadHeaderTimeout = 100 * time.Millisecond
+	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
+	require.NoError(t, err)
+	defer c.Close()
+	br := bufio.NewReader(c)
+	get := func(raw, want string) {
+		t.Helper()
+		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err, "after %q", raw)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, want, string(b))
+	}
+	_, _ = io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+	get("GET /slow", "ok /slow")
+	_, _ = io.WriteString(c, "GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+	get("GET /next", "ok /next")
+	_, _ = io.WriteString(c, "POST /late-body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
+	time.Sleep(300 * time.Millisecond)
+	_, _ = io.WriteString(c, "hello")
+	get("POST /late-body", "ok /late-body")
+	s := ts.seen()
+	require.Len(t, s, 3)
+	assert.Equal(t, "hello", s[2].body)
+}

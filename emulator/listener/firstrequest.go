@@ -84,10 +84,12 @@ func (c *firstRequestConn) disarm() {
 func (c *firstRequestConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.armed {
+		return c.Conn.SetReadDeadline(t) // not waiting for the first byte: as asked
+	}
 	now := time.Now()
-	if !c.armed || (!t.IsZero() && !t.After(now)) {
-		// Not waiting for the first byte, or a deadline in the past (the
-		// server aborting a read): as asked.
+	if !t.IsZero() && !t.After(now) {
+		// A deadline in the past (the server aborting a read): as asked.
 		return c.Conn.SetReadDeadline(t)
 	}
 	c.want, c.wantFor = t, 0
