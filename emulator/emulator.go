@@ -455,6 +455,9 @@ func (lr *listenerRuntime) listen() error {
 		RecordHeaderOrder: s.cfg.Emulation.ForwardedHeaderOrder != albheader.OrderSorted,
 		// Every HTTP/1.x request is classified for desync mitigation.
 		ClassifyRequests: true,
+		// albmtls's front end parses the heads itself and pushes them to
+		// the recorder (emulator/front.go).
+		HeadsPushed: s.cfg.Emulation.FrontEnd() == config.FrontEndALBMTLS,
 	})
 	if err != nil {
 		return s.cfg.Errorf(lr.path+".port", "cannot listen on %s: %v (is another process using the port? choose another port)", addr, errors.Unwrap(err))

@@ -33,10 +33,17 @@ func (f frontListener) Accept() (net.Conn, error) {
 
 func (lr *listenerRuntime) serveHTTP1(c net.Conn) {
 	ctx := lr.drain.base()
+	var heads http1.HeadRecorder
 	if rec := lr.ln.Lookup(c); rec != nil {
 		ctx = routing.WithConn(ctx, rec)
+		if rec.HeaderOrder != nil {
+			// The listener does not follow the connection's bytes
+			// (listener.Config.HeadsPushed): the front end pushes each
+			// head it parses.
+			heads = rec.HeaderOrder
+		}
 	}
-	lr.front.ServeConn(ctx, c)
+	lr.front.ServeConnRecording(ctx, c, heads)
 }
 
 // newFront builds the HTTP/1.x front end of the listener; connState is

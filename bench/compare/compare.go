@@ -144,6 +144,7 @@ type driver struct {
 	m              *material
 	procs          *procs
 	backendAddr    string
+	backend        *proc
 	nginx, haproxy string
 	report         *Report
 }
@@ -181,7 +182,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if d.m, err = writeMaterial(d.dir, time.Now()); err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	if _, err := d.startBackend(ctx); err != nil {
+	if d.backend, err = d.startBackend(ctx); err != nil {
 		return nil, fmt.Errorf("compare: backend: %w", err)
 	}
 	insts, err := d.startAll(ctx)
@@ -312,18 +313,25 @@ func (d *driver) rounds(ctx context.Context, insts map[instKey]*instance) error 
 			for i := range servers {
 				name := servers[(i+round)%len(servers)]
 				parts := make([][]*loadgen.Result, len(g))
+				use := make([]CPUUse, len(g))
+				for j := range use {
+					use[j].OK = true
+				}
 				for range d.cfg.Slices {
 					for j, s := range g {
-						res, err := d.load(ctx, insts[key(name, s.crl)], s, slice)
+						in := insts[key(name, s.crl)]
+						u0 := d.usage(in)
+						res, err := d.load(ctx, in, s, slice)
 						if err != nil {
 							return err
 						}
+						use[j] = use[j].add(d.usage(in).since(u0))
 						parts[j] = append(parts[j], res)
 					}
 				}
 				for j, s := range g {
 					res := loadgen.Merge(parts[j]...)
-					d.report.add(s, name, round, res)
+					d.report.add(s, name, round, res, use[j])
 					d.progress("round %d/%d %-32s %-8s %8.0f req/s  p50 %-8s p99 %-8s errors %d",
 						round+1, d.cfg.Rounds, s.Label, name, res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Errors)
 				}

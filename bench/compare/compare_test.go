@@ -97,19 +97,29 @@ func result(rps float64) *loadgen.Result {
 	return &loadgen.Result{RPS: rps, P50: time.Millisecond, P99: 3 * time.Millisecond, Requests: int64(rps)}
 }
 
+// use is the CPU of n requests at server µs each, the backend at 60 µs,
+// the load generator at 30 and 10 idle.
+func use(n float64, server int) CPUUse {
+	per := func(us int) time.Duration { return time.Duration(n * float64(us) * float64(time.Microsecond)) }
+	return CPUUse{Server: per(server), Backend: per(60), LoadGen: per(30), Idle: per(10), OK: true}
+}
+
 func TestReportMediansRatiosAndTable(t *testing.T) {
 	r := &Report{Rounds: 3, Servers: []string{ALBMTLS, Nginx}, Scenarios: Scenarios,
 		Negotiated: map[string]string{}, Versions: map[string]string{}}
 	hs10, hs500k, ka := Scenarios[0], Scenarios[1], Scenarios[2]
 	// Round 2 is slower for everyone (the machine was busy): paired ratios
 	// are unaffected, as they should be.
+	// CPU seconds in proportion to the requests: albmtls 400 µs per
+	// handshake against nginx's 800, 50 µs per kept-alive request against
+	// 40.
 	for round, f := range []float64{1, 0.5, 1} {
-		r.add(hs10, ALBMTLS, round, result(1000*f))
-		r.add(hs10, Nginx, round, result(500*f))
-		r.add(hs500k, ALBMTLS, round, result(990*f))
-		r.add(hs500k, Nginx, round, result(50*f))
-		r.add(ka, ALBMTLS, round, result(8000*f))
-		r.add(ka, Nginx, round, result(10000*f))
+		r.add(hs10, ALBMTLS, round, result(1000*f), use(1000*f, 400))
+		r.add(hs10, Nginx, round, result(500*f), use(500*f, 800))
+		r.add(hs500k, ALBMTLS, round, result(990*f), CPUUse{})
+		r.add(hs500k, Nginx, round, result(50*f), use(50*f, 8000))
+		r.add(ka, ALBMTLS, round, result(8000*f), use(8000*f, 50))
+		r.add(ka, Nginx, round, result(10000*f), use(10000*f, 40))
 	}
 	c := r.Cell(hs10.Name, ALBMTLS)
 	assert.Equal(t, 1000.0, c.RPS)
@@ -117,6 +127,10 @@ func TestReportMediansRatiosAndTable(t *testing.T) {
 	assert.Equal(t, 3, c.N)
 	assert.InDelta(t, 2.0, r.Ratio(hs10.Name, Nginx), 1e-9)
 	assert.InDelta(t, 0.8, r.Ratio(ka.Name, Nginx), 1e-9)
+	assert.InDelta(t, 50*time.Microsecond, r.Cell(ka.Name, ALBMTLS).CPU, float64(time.Microsecond))
+	assert.InDelta(t, 1.25, r.CPURatio(ka.Name, Nginx), 1e-3)
+	assert.InDelta(t, 0.5, r.CPURatio(hs10.Name, Nginx), 1e-3)
+	assert.Zero(t, r.CPURatio(hs500k.Name, Nginx), "albmtls's CPU unknown")
 	assert.Zero(t, r.Ratio(ka.Name, HAProxy), "not measured")
 	cost, ok := r.CRLCost(ALBMTLS)
 	require.True(t, ok)
@@ -133,6 +147,12 @@ func TestReportMediansRatiosAndTable(t *testing.T) {
 		"| keep-alive requests/s | 8,000 (±25%) | 10,000 (±25%) | 0.80 |",
 		"| handshake rate lost to the 500,000-entry CRL | 1.0% | 90.0% | |",
 		"| keep-alive requests | 1.00ms / 3.00ms, 0 errors | 1.00ms / 3.00ms, 0 errors |",
+		"| handshakes, 10-entry CRL: the server | 400.0 µs | 800.0 µs | 0.50 |",
+		"| handshakes, 500,000-entry CRL: the server | – | 8000.0 µs | – |",
+		"| keep-alive requests: the server | 50.0 µs | 40.0 µs | 1.25 |",
+		"| keep-alive requests: the backend | 60.0 µs | 60.0 µs | |",
+		"| keep-alive requests: the load generator | 30.0 µs | 30.0 µs | |",
+		"| keep-alive requests: idle | 10.0 µs | 10.0 µs | |",
 	} {
 		assert.Contains(t, out, want)
 	}

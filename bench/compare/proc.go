@@ -56,6 +56,9 @@ func (ps *procs) start(name, logFile, exe string, args ...string) (*proc, error)
 	return p, nil
 }
 
+// pid is the process's id, which is also its process group's.
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
 // stop ends the process group: SIGTERM, then SIGKILL after a grace period.
 func (p *proc) stop() {
 	pid := p.cmd.Process.Pid

@@ -22,6 +22,7 @@ func killGroup(pid int, sig syscall.Signal) { _ = syscall.Kill(-pid, sig) }
 // be reported.
 type cpuSnapshot struct {
 	busy, total, own float64 // seconds
+	self             float64 // this process alone (the load generator)
 	ok               bool
 }
 
@@ -51,6 +52,9 @@ func takeCPU() cpuSnapshot {
 		var ru syscall.Rusage
 		if syscall.Getrusage(who, &ru) == nil {
 			s.own += tv(ru.Utime) + tv(ru.Stime)
+			if who == syscall.RUSAGE_SELF {
+				s.self = tv(ru.Utime) + tv(ru.Stime)
+			}
 		}
 	}
 	s.ok = true
@@ -68,3 +72,50 @@ func otherShare(a, b cpuSnapshot) float64 {
 	other := (b.busy - a.busy) - (b.own - a.own)
 	return max(other, 0) / (b.total - a.total)
 }
+
+// groupCPU is the CPU time (user + system, seconds) used so far by the live
+// processes of process group pgid: a server and the workers it forked
+// (nginx's). ok is false when /proc cannot be read.
+func groupCPU(pgid int) (secs float64, ok bool) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if g, cpu, ok := parseStat(string(b)); ok && g == pgid {
+			secs += cpu
+		}
+	}
+	return secs, true
+}
+
+// parseStat reads the process group and the user + system CPU seconds
+// from a /proc/PID/stat line (proc(5)); the command name, in parentheses,
+// may hold spaces and parentheses itself.
+func parseStat(line string) (pgrp int, cpu float64, ok bool) {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(line[i+1:]) // from field 3 (state) on
+	if len(f) < 13 {
+		return 0, 0, false
+	}
+	g, err1 := strconv.Atoi(f[2])             // field 5
+	ut, err2 := strconv.ParseFloat(f[11], 64) // field 14
+	st, err3 := strconv.ParseFloat(f[12], 64) // field 15
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, false
+	}
+	return g, (ut + st) / 100, true // USER_HZ is 100 on Linux
+}
+
+// idle is the machine's idle CPU time (over all CPUs) so far, seconds.
+func (s cpuSnapshot) idle() float64 { return s.total - s.busy }

@@ -18,8 +18,16 @@ func killGroup(pid int, sig syscall.Signal) {
 }
 
 // cpuSnapshot is only measured on Linux.
-type cpuSnapshot struct{}
+type cpuSnapshot struct {
+	self float64
+	ok   bool
+}
+
+func (cpuSnapshot) idle() float64 { return 0 }
 
 func takeCPU() cpuSnapshot { return cpuSnapshot{} }
 
 func otherShare(a, b cpuSnapshot) float64 { return -1 }
+
+// groupCPU is only measured on Linux.
+func groupCPU(int) (float64, bool) { return 0, false }

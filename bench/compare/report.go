@@ -47,7 +47,22 @@ type Measurement struct {
 	Server   string
 	Round    int
 	Result   *loadgen.Result
+	// CPU is where the CPU time went during the run.
+	CPU CPUUse
 }
+
+// perRequest is d per successful request of the run, 0 when unknown.
+func (m Measurement) perRequest(d time.Duration) time.Duration {
+	ok := m.Result.Requests - m.Result.Errors
+	if !m.CPU.OK || ok <= 0 {
+		return 0
+	}
+	return d / time.Duration(ok)
+}
+
+// CPUPerRequest is the server's CPU time per successful request of the
+// run, 0 when unknown.
+func (m Measurement) CPUPerRequest() time.Duration { return m.perRequest(m.CPU.Server) }
 
 func newReport(cfg Config, d *driver) *Report {
 	r := &Report{
@@ -76,8 +91,8 @@ func newReport(cfg Config, d *driver) *Report {
 	return r
 }
 
-func (r *Report) add(s Scenario, server string, round int, res *loadgen.Result) {
-	r.Runs = append(r.Runs, Measurement{Scenario: s.Name, Server: server, Round: round, Result: res})
+func (r *Report) add(s Scenario, server string, round int, res *loadgen.Result, cpu CPUUse) {
+	r.Runs = append(r.Runs, Measurement{Scenario: s.Name, Server: server, Round: round, Result: res, CPU: cpu})
 }
 
 func (r *Report) negotiated(server string, res *loadgen.Result) {
@@ -96,21 +111,31 @@ func (r *Report) finish() {
 type Cell struct {
 	RPS, MinRPS, MaxRPS float64
 	P50, P99            time.Duration
-	Errors, Requests    int64
-	N                   int
+	// CPU, Backend, LoadGen and Idle are the medians of the rounds' CPU
+	// time per request of the server, the backend and the load generator,
+	// and of the machine's idle time per request (0: not measured).
+	CPU, Backend, LoadGen, Idle time.Duration
+	Errors, Requests            int64
+	N                           int
 }
 
 // Cell returns the medians of a scenario on a server (N = 0 when it was
 // not measured).
 func (r *Report) Cell(scenario, server string) Cell {
 	var rps []float64
-	var p50, p99 []time.Duration
+	var p50, p99, cpu, be, lg, idle []time.Duration
 	var c Cell
 	for _, m := range r.Runs {
 		if m.Scenario == scenario && m.Server == server {
 			rps = append(rps, m.Result.RPS)
 			p50 = append(p50, m.Result.P50)
 			p99 = append(p99, m.Result.P99)
+			if x := m.CPUPerRequest(); x > 0 {
+				cpu = append(cpu, x)
+				be = append(be, m.perRequest(m.CPU.Backend))
+				lg = append(lg, m.perRequest(m.CPU.LoadGen))
+				idle = append(idle, m.perRequest(m.CPU.Idle))
+			}
 			c.Errors += m.Result.Errors
 			c.Requests += m.Result.Requests
 		}
@@ -119,6 +144,9 @@ func (r *Report) Cell(scenario, server string) Cell {
 		return c
 	}
 	c.RPS, c.P50, c.P99 = median(rps), median(p50), median(p99)
+	if len(cpu) > 0 {
+		c.CPU, c.Backend, c.LoadGen, c.Idle = median(cpu), median(be), median(lg), median(idle)
+	}
 	c.MinRPS, c.MaxRPS = slices.Min(rps), slices.Max(rps)
 	return c
 }
@@ -135,12 +163,35 @@ func median[T int64 | float64 | time.Duration](xs []T) T {
 
 // result returns the run of a scenario on a server in a round, or nil.
 func (r *Report) result(scenario, server string, round int) *loadgen.Result {
-	for _, m := range r.Runs {
+	if m := r.run(scenario, server, round); m != nil {
+		return m.Result
+	}
+	return nil
+}
+
+func (r *Report) run(scenario, server string, round int) *Measurement {
+	for i, m := range r.Runs {
 		if m.Scenario == scenario && m.Server == server && m.Round == round {
-			return m.Result
+			return &r.Runs[i]
 		}
 	}
 	return nil
+}
+
+// CPURatio is albmtls's CPU time per request over other's for a scenario:
+// the median of the per-round ratios; 0 if not measured.
+func (r *Report) CPURatio(scenario, other string) float64 {
+	var xs []float64
+	for round := range r.Rounds {
+		a, b := r.run(scenario, ALBMTLS, round), r.run(scenario, other, round)
+		if a != nil && b != nil && a.CPUPerRequest() > 0 && b.CPUPerRequest() > 0 {
+			xs = append(xs, float64(a.CPUPerRequest())/float64(b.CPUPerRequest()))
+		}
+	}
+	if len(xs) == 0 {
+		return 0
+	}
+	return median(xs)
 }
 
 // paired is the median over the rounds of f(a, b), for the rounds where
@@ -231,6 +282,46 @@ func (r *Report) WriteTable(w io.Writer) {
 			p(" %.1f%% |", 100*cost)
 		}
 		p("%s\n", strings.Repeat(" |", len(others)))
+	}
+	if r.Cell(r.Scenarios[0].Name, ALBMTLS).CPU > 0 {
+		p("\nCPU time per request (medians over the rounds): the server's processes (nginx's workers included), the backend, the load generator, and the CPU time no one used; albmtls's server time over each other's (median of the per-round ratios; below 1: albmtls spends less):\n\n| scenario, CPU of |")
+		for _, s := range r.Servers {
+			p(" %s |", displayName[s])
+		}
+		for _, o := range others {
+			p(" albmtls/%s |", strings.Fields(displayName[o])[0])
+		}
+		p("\n|---|%s%s\n", strings.Repeat("--:|", len(r.Servers)), strings.Repeat("--:|", len(others)))
+		us := func(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }
+		for _, sc := range r.Scenarios {
+			label := strings.Replace(sc.Label, "/s", "", 1)
+			for _, row := range []struct {
+				name string
+				of   func(Cell) time.Duration
+			}{
+				{"the server", func(c Cell) time.Duration { return c.CPU }},
+				{"the backend", func(c Cell) time.Duration { return c.Backend }},
+				{"the load generator", func(c Cell) time.Duration { return c.LoadGen }},
+				{"idle", func(c Cell) time.Duration { return c.Idle }},
+			} {
+				p("| %s: %s |", label, row.name)
+				for _, s := range r.Servers {
+					if c := r.Cell(sc.Name, s); c.CPU > 0 {
+						p(" %s |", us(row.of(c)))
+					} else {
+						p(" – |")
+					}
+				}
+				for _, o := range others {
+					if row.name == "the server" {
+						p(" %s |", ratioCell(r.CPURatio(sc.Name, o)))
+					} else {
+						p(" |")
+					}
+				}
+				p("\n")
+			}
+		}
 	}
 	p("\nLatency p50 / p99 (medians over the rounds) and errors over all rounds:\n\n| scenario |")
 	for _, s := range r.Servers {

@@ -73,6 +73,10 @@ type parsed struct {
 	chunked               bool
 	close                 bool
 	vals                  []string // the value slices of header, one allocation per connection
+	// names are the header names, canonical, one per header line in the
+	// order sent (Host and framing headers included): what a HeadRecorder
+	// gets. Reused from request to request.
+	names []string
 }
 
 var common = func() map[string]string {
@@ -99,13 +103,13 @@ func trimLineEnd(l []byte) []byte {
 
 // parse reads head into p.
 func (p *parsed) parse(head []byte) *parseError {
-	h, vals := p.header, p.vals[:0]
+	h, vals, names := p.header, p.vals[:0], p.names[:0]
 	if h == nil {
 		h = make(http.Header, 16)
 	} else {
 		clear(h)
 	}
-	*p = parsed{header: h, vals: vals}
+	*p = parsed{header: h, vals: vals, names: names}
 	text := string(head) // names and values are cut from it
 	i := bytes.IndexByte(head, '\n')
 	line := trimLineEnd(head[:i+1])
@@ -161,6 +165,7 @@ func (p *parsed) parse(head []byte) *parseError {
 			return &parseError{msg: "control character in a header value", routable: true}
 		}
 		key := canonical(name)
+		p.names = append(p.names, key)
 		sv := sub(text, head, val)
 		switch key {
 		case "Content-Length":

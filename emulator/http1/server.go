@@ -55,11 +55,24 @@ type Server struct {
 // lingerTimeout bounds the read of what a refused client still sends.
 const lingerTimeout = 500 * time.Millisecond
 
+// HeadRecorder receives the head of each request the front end parsed,
+// before its handler runs (listener.HeaderOrder.Push: the emulator takes
+// the client's header order and the desync classification from it):
+// names are the header names, canonical, one per header line in the order
+// sent; head is the raw head. names is valid until the handler returns.
+type HeadRecorder interface {
+	Push(names []string, head []byte)
+}
+
 // ServeConn serves nc until the client or the server ends it; ctx is the
 // connection's context (what http.Server.ConnContext would return). It
 // closes nc.
-func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
-	c := &conn{srv: s, nc: nc, ctx: ctx, base: (&http.Request{}).WithContext(ctx), remote: nc.RemoteAddr().String()}
+func (s *Server) ServeConn(ctx context.Context, nc net.Conn) { s.ServeConnRecording(ctx, nc, nil) }
+
+// ServeConnRecording is ServeConn with each request's head pushed to heads
+// (nil: none).
+func (s *Server) ServeConnRecording(ctx context.Context, nc net.Conn, heads HeadRecorder) {
+	c := &conn{srv: s, nc: nc, ctx: ctx, heads: heads, base: (&http.Request{}).WithContext(ctx), remote: nc.RemoteAddr().String()}
 	if tc, ok := nc.(interface{ ConnectionState() tls.ConnectionState }); ok {
 		st := tc.ConnectionState()
 		c.tls = &st
@@ -140,13 +153,14 @@ func (s *Server) closeIdle() {
 
 // conn is one connection being served.
 type conn struct {
-	srv  *Server
-	nc   net.Conn
-	ctx  context.Context
-	base *http.Request // an empty request with ctx, copied for each request
-	br   *bufio.Reader
-	bw   *bufio.Writer
-	idle atomic.Bool
+	srv   *Server
+	nc    net.Conn
+	ctx   context.Context
+	base  *http.Request // an empty request with ctx, copied for each request
+	heads HeadRecorder  // nil: no one records heads
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	idle  atomic.Bool
 	// linger: the client may still be sending what was refused.
 	linger bool
 	head   []byte // the raw head being parsed, reused
@@ -236,11 +250,15 @@ func (c *conn) serveOne() bool {
 	if perr != nil {
 		// A head this parser cannot frame. Where ALB's mode blocks its
 		// class, routing answers (with its access-log line) and reads no
-		// body; otherwise it is refused here, as net/http refuses it. Only
-		// here is the head classified: for a request that parses, the
-		// listener's recorder has classified the same bytes for routing.
+		// body; otherwise it is refused here, as net/http refuses it. The
+		// head is classified here for that decision; routing gets the same
+		// class from the head recorder (HeadRecorder: the listener's,
+		// which classifies what it is pushed), as for heads that parse.
 		class, _ := desync.Classify(head)
 		if perr.routable && desync.Decide(c.srv.Desync, class) == desync.Block {
+			if c.heads != nil {
+				c.heads.Push(c.p.names, head)
+			}
 			r := c.p.request(c.base, c.remote, c.tls, http.NoBody)
 			r.Close = true
 			c.w.reset(c, r)
@@ -250,6 +268,9 @@ func (c *conn) serveOne() bool {
 		}
 		c.refuse(http.StatusBadRequest)
 		return false
+	}
+	if c.heads != nil {
+		c.heads.Push(c.p.names, head)
 	}
 	body, bodyErr := c.body()
 	r := c.p.request(c.base, c.remote, c.tls, body)

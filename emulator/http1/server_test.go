@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -410,4 +411,52 @@ func TestHeadDeadlineDoesNotOutliveTheHead(t *testing.T) {
 	s := ts.seen()
 	require.Len(t, s, 3)
 	assert.Equal(t, "hello", s[2].body)
+}
+
+// headLog is a HeadRecorder that keeps what it is pushed.
+type headLog struct {
+	mu    sync.Mutex
+	names [][]string
+	heads []string
+}
+
+func (l *headLog) Push(names []string, head []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.names = append(l.names, slices.Clone(names))
+	l.heads = append(l.heads, string(head))
+}
+
+// TestHeadsArePushed: each request's header names (canonical, one per
+// line in the order sent, Host and framing headers included, an obs-fold
+// adding none) and its raw head, line ends as sent, go to the connection's
+// HeadRecorder before the handler runs; a head refused before the handler
+// is not pushed.
+func TestHeadsArePushed(t *testing.T) {
+	ts := startTLS(t, desync.Defensive, nil)
+	log := &headLog{}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pkitest.Standard(t).Server.TLSCertificate()}})
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go ts.srv.ServeConnRecording(context.Background(), c, log)
+		}
+	}()
+	ts.addr = ln.Addr().String()
+	heads := []string{
+		"GET /a HTTP/1.1\r\nx-zeta: 1\r\nHost: x\r\nAccept: */*\r\nX-Zeta: 2\r\n\r\n",
+		"POST /b HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\nX-A: b\n c\n\n",
+	}
+	raw := heads[0] + heads[1] + "3\r\nabc\r\n0\r\n\r\n" + "GET /bad HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n"
+	statuses, _, _ := ts.exchange(t, raw)
+	assert.Equal(t, []int{200, 200, 400}, statuses)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	assert.Equal(t, [][]string{{"X-Zeta", "Host", "Accept", "X-Zeta"}, {"Host", "Transfer-Encoding", "X-A"}}, log.names)
+	assert.Equal(t, heads, log.heads)
 }

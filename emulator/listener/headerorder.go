@@ -48,6 +48,9 @@ type HeaderOrder struct {
 	// lastClass is the classification of the block Next returned last.
 	lastClass  orderBlock
 	classified bool
+	// pushed: the heads are pushed by the HTTP server that parsed them
+	// (Push), not followed in the connection's bytes.
+	pushed bool
 }
 
 // orderBlock is one request's recorded head: its header names and its
@@ -103,12 +106,36 @@ func (o *HeaderOrder) Next(h http.Header) []string {
 	b := o.queue[0]
 	o.queue[0] = orderBlock{}
 	o.queue = o.queue[1:]
+	if o.pushed {
+		// The names come from the parse that built h.
+		o.lastClass, o.classified = b, true
+		return b.names
+	}
 	if !sameNames(b.names, h) {
 		o.st, o.queue = stStop, nil
 		return nil
 	}
 	o.last, o.lastClass, o.classified = b.names, b, true
 	return b.names
+}
+
+// Push queues the head of the next request as an HTTP/1.x server that
+// parses heads itself (emulator/http1) read it: names are its header
+// names, canonical, in the order sent, one per header line; head is the
+// raw head (request line and header lines, line ends as sent), which Push
+// classifies for ALB's desync mitigation. A recorder that heads are pushed
+// to follows no bytes (the listener does not wrap the connection,
+// Config.HeadsPushed), and Next returns the pushed names as they are.
+// names must not change until the next Push.
+func (o *HeaderOrder) Push(names []string, head []byte) {
+	class, reason := desync.Classify(head)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pushed = true
+	if len(o.queue) >= maxOrderQueue {
+		return // never: the server pushes one head per request it serves
+	}
+	o.queue = append(o.queue, orderBlock{names: names, class: class, reason: reason})
 }
 
 // Classification returns the desync class and reason of the request Next

@@ -143,3 +143,33 @@ func TestHeaderOrderClassifies(t *testing.T) {
 		assert.False(t, ok, "a request the recorder did not see is not classified")
 	}
 }
+
+// TestHeaderOrderPushed: heads pushed by an HTTP server that parsed them
+// get the same classification as heads followed in the bytes, and Next
+// returns the pushed names as they are, one block per request.
+func TestHeaderOrderPushed(t *testing.T) {
+	heads := []struct {
+		head   string
+		names  []string
+		class  desync.Class
+		reason desync.Reason
+	}{
+		{"GET /a HTTP/1.1\r\nHost: x\r\nX-Zeta: 1\r\nX-Zeta: 2\r\n\r\n", []string{"Host", "X-Zeta", "X-Zeta"}, desync.Compliant, desync.ReasonCompliant},
+		{"GET /lf HTTP/1.1\nHost: x\n\n", []string{"Host"}, desync.Acceptable, desync.NonCrLfLineTermination},
+		{"POST /clte HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n",
+			[]string{"Host", "Content-Length", "Transfer-Encoding"}, desync.Ambiguous, desync.BothTeClPresent},
+		{"GET /fold HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", []string{"Host", "X-A"}, desync.Ambiguous, desync.MultilineHeader},
+	}
+	o := &HeaderOrder{}
+	for _, h := range heads {
+		o.Push(h.names, []byte(h.head))
+		assert.Equal(t, h.names, o.Next(http.Header{"Unrelated": {"1"}}), "%q: pushed names, not checked against the header", h.head)
+		c, r, ok := o.Classification()
+		require.True(t, ok)
+		assert.Equal(t, h.class, c, h.head)
+		assert.Equal(t, h.reason, r, h.head)
+	}
+	assert.Nil(t, o.Next(http.Header{}), "nothing pushed for this request")
+	_, _, ok := o.Classification()
+	assert.False(t, ok)
+}

@@ -102,6 +102,11 @@ type Config struct {
 	// desync classification (HeaderOrder.Classification), for ALB's desync
 	// mitigation mode; it wraps the connection as RecordHeaderOrder does.
 	ClassifyRequests bool
+	// HeadsPushed says the HTTP/1.x server parses each request head itself
+	// and pushes it to Conn.HeaderOrder (HeaderOrder.Push), as
+	// emulator/http1 does: the connection is then not wrapped to follow
+	// its bytes.
+	HeadsPushed bool
 }
 
 // Listener is a net.Listener whose Accept returns connections that passed
@@ -371,6 +376,9 @@ func (l *Listener) recordOrder(nc net.Conn, c *Conn) net.Conn {
 		return nc
 	}
 	c.HeaderOrder = &HeaderOrder{}
+	if l.cfg.HeadsPushed {
+		return nc
+	}
 	return &orderConn{Conn: nc, order: c.HeaderOrder, rec: c}
 }
 
