@@ -93,10 +93,10 @@ type Config struct {
 	// RecordHeaderOrder records the order of each HTTP/1.x request's
 	// header names in Conn.HeaderOrder, for a forward that writes them in
 	// the client's order (emulation.forwarded_header_order: alb). The
-	// connection Accept returns is then a wrapper, not a *tls.Conn, so
-	// net/http leaves http.Request.TLS nil: the emulator reads TLS facts
-	// from Conn. HTTP/2 connections are never wrapped (net/http needs the
-	// *tls.Conn to serve them).
+	// connection Accept returns is then a wrapper, not a *tls.Conn (unless
+	// HeadsPushed), so net/http leaves http.Request.TLS nil: the emulator
+	// reads TLS facts from Conn. HTTP/2 connections are never wrapped
+	// (net/http needs the *tls.Conn to serve them).
 	RecordHeaderOrder bool
 	// ClassifyRequests records each HTTP/1.x request's raw head and its
 	// desync classification (HeaderOrder.Classification), for ALB's desync
