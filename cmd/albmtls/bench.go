@@ -322,14 +322,9 @@ func newBenchCeilingCmd(a *app) *cobra.Command {
 				if backend == "" {
 					return usageErrorf("--relay needs --backend HOST:PORT")
 				}
-				ln, err := net.Listen("tcp", listen)
-				if err != nil {
-					return fmt.Errorf("cannot listen on %s: %w", listen, err)
-				}
-				fmt.Fprintf(a.stdout, "listening on %s\n", ln.Addr())
-				ctx, stop := signalContext(cmd)
-				defer stop()
-				return servers.Relay(ctx, ln, tc, backend)
+				return listenBench(cmd, a, listen, func(ctx context.Context, ln net.Listener) error {
+					return servers.Relay(ctx, ln, tc, backend)
+				})
 			}
 			h := servers.Ceiling()
 			if backend != "" {
@@ -349,6 +344,14 @@ func newBenchCeilingCmd(a *app) *cobra.Command {
 }
 
 func serveBench(cmd *cobra.Command, a *app, listen string, h http.Handler, tc *tls.Config) error {
+	return listenBench(cmd, a, listen, func(ctx context.Context, ln net.Listener) error {
+		return servers.Serve(ctx, ln, h, tc)
+	})
+}
+
+// listenBench listens on listen, says where, and runs serve until a signal
+// ends its context.
+func listenBench(cmd *cobra.Command, a *app, listen string, serve func(context.Context, net.Listener) error) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", listen, err)
@@ -356,7 +359,7 @@ func serveBench(cmd *cobra.Command, a *app, listen string, h http.Handler, tc *t
 	fmt.Fprintf(a.stdout, "listening on %s\n", ln.Addr())
 	ctx, stop := signalContext(cmd)
 	defer stop()
-	return servers.Serve(ctx, ln, h, tc)
+	return serve(ctx, ln)
 }
 
 func newBenchSoakCmd(a *app) *cobra.Command {

@@ -42,6 +42,13 @@ type tlsServer struct {
 
 func startTLS(t *testing.T, mode desync.Mode, handler http.HandlerFunc) *tlsServer {
 	t.Helper()
+	return startTLSRecording(t, mode, handler, nil)
+}
+
+// startTLSRecording is startTLS with each connection's heads pushed to
+// heads (ServeConnRecording).
+func startTLSRecording(t *testing.T, mode desync.Mode, handler http.HandlerFunc, heads HeadRecorder) *tlsServer {
+	t.Helper()
 	set := pkitest.Standard(t)
 	ts := &tlsServer{pool: x509.NewCertPool()}
 	ts.pool.AddCert(set.Root.Cert)
@@ -73,7 +80,7 @@ func startTLS(t *testing.T, mode desync.Mode, handler http.HandlerFunc) *tlsServ
 			if err != nil {
 				return
 			}
-			go ts.srv.ServeConn(context.Background(), c)
+			go ts.srv.ServeConnRecording(context.Background(), c, heads)
 		}
 	}()
 	t.Cleanup(func() {
@@ -433,21 +440,8 @@ func (l *headLog) Push(names []string, head []byte) {
 // HeadRecorder before the handler runs; a head refused before the handler
 // is not pushed.
 func TestHeadsArePushed(t *testing.T) {
-	ts := startTLS(t, desync.Defensive, nil)
 	log := &headLog{}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pkitest.Standard(t).Server.TLSCertificate()}})
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go ts.srv.ServeConnRecording(context.Background(), c, log)
-		}
-	}()
-	ts.addr = ln.Addr().String()
+	ts := startTLSRecording(t, desync.Defensive, nil, log)
 	heads := []string{
 		"GET /a HTTP/1.1\r\nx-zeta: 1\r\nHost: x\r\nAccept: */*\r\nX-Zeta: 2\r\n\r\n",
 		"POST /b HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\nX-A: b\n c\n\n",
