@@ -103,9 +103,13 @@ func (o *HeaderOrder) Next(h http.Header) []string {
 		o.st = stStop // a request the recorder did not see: lost step
 		return nil
 	}
+	// Shifted down rather than resliced, so the queue keeps its array:
+	// one block in and one out per request would otherwise allocate a new
+	// array each time the capacity ran out.
 	b := o.queue[0]
-	o.queue[0] = orderBlock{}
-	o.queue = o.queue[1:]
+	n := copy(o.queue, o.queue[1:])
+	o.queue[n] = orderBlock{}
+	o.queue = o.queue[:n]
 	if o.pushed {
 		// The names come from the parse that built h.
 		o.lastClass, o.classified = b, true

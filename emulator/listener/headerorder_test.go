@@ -173,3 +173,18 @@ func TestHeaderOrderPushed(t *testing.T) {
 	_, _, ok := o.Classification()
 	assert.False(t, ok)
 }
+
+// TestHeaderOrderQueueDoesNotAllocate: a head in and out per request, as
+// on a kept-alive connection, reuses the queue's array.
+func TestHeaderOrderQueueDoesNotAllocate(t *testing.T) {
+	o := &HeaderOrder{}
+	names := []string{"Host"}
+	head := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	o.Push(names, head)
+	o.Next(nil)
+	allocs := testing.AllocsPerRun(100, func() {
+		o.Push(names, head)
+		o.Next(nil)
+	})
+	assert.Zero(t, allocs)
+}
