@@ -178,30 +178,21 @@ func (r *Report) run(scenario, server string, round int) *Measurement {
 	return nil
 }
 
-// CPURatio is albmtls's CPU time per request over other's for a scenario:
-// the median of the per-round ratios; 0 if not measured.
-func (r *Report) CPURatio(scenario, other string) float64 {
-	var xs []float64
-	for round := range r.Rounds {
-		a, b := r.run(scenario, ALBMTLS, round), r.run(scenario, other, round)
-		if a != nil && b != nil && a.CPUPerRequest() > 0 && b.CPUPerRequest() > 0 {
-			xs = append(xs, float64(a.CPUPerRequest())/float64(b.CPUPerRequest()))
-		}
-	}
-	if len(xs) == 0 {
-		return 0
-	}
-	return median(xs)
+// paired is the median over the rounds of f(a, b) of the rates of two
+// runs, for the rounds where both runs exist and b's rate is not zero.
+func (r *Report) paired(scA, srvA, scB, srvB string, f func(a, b float64) float64) (float64, bool) {
+	return r.pairedOf(scA, srvA, scB, srvB, func(m *Measurement) float64 { return m.Result.RPS }, f)
 }
 
-// paired is the median over the rounds of f(a, b), for the rounds where
-// both runs exist and b's rate is not zero.
-func (r *Report) paired(scA, srvA, scB, srvB string, f func(a, b float64) float64) (float64, bool) {
+// pairedOf is the median over the rounds of f(val(a), val(b)), for the
+// rounds where both runs exist, val(b) is above zero and val(a) is not
+// negative (negative: not measured).
+func (r *Report) pairedOf(scA, srvA, scB, srvB string, val func(*Measurement) float64, f func(a, b float64) float64) (float64, bool) {
 	var xs []float64
 	for round := range r.Rounds {
-		a, b := r.result(scA, srvA, round), r.result(scB, srvB, round)
-		if a != nil && b != nil && b.RPS > 0 {
-			xs = append(xs, f(a.RPS, b.RPS))
+		a, b := r.run(scA, srvA, round), r.run(scB, srvB, round)
+		if a != nil && b != nil && val(a) >= 0 && val(b) > 0 {
+			xs = append(xs, f(val(a), val(b)))
 		}
 	}
 	if len(xs) == 0 {
@@ -215,6 +206,19 @@ func (r *Report) paired(scA, srvA, scB, srvB string, f func(a, b float64) float6
 // of the machine's load between rounds cancels out). 0 if not measured.
 func (r *Report) Ratio(scenario, other string) float64 {
 	x, _ := r.paired(scenario, ALBMTLS, scenario, other, func(a, b float64) float64 { return a / b })
+	return x
+}
+
+// CPURatio is albmtls's CPU time per request over other's for a scenario:
+// the median of the per-round ratios; 0 if not measured.
+func (r *Report) CPURatio(scenario, other string) float64 {
+	cpu := func(m *Measurement) float64 {
+		if c := m.CPUPerRequest(); c > 0 {
+			return float64(c)
+		}
+		return -1 // not measured
+	}
+	x, _ := r.pairedOf(scenario, ALBMTLS, scenario, other, cpu, func(a, b float64) float64 { return a / b })
 	return x
 }
 

@@ -91,12 +91,12 @@ func (d *driver) startServer(ctx context.Context, name string, size crlSize) (*i
 			return nil, err
 		}
 		exe, args = d.haproxy, []string{"-db", "-f", file}
-	case Ceiling:
+	case Ceiling, Relay:
 		exe, args = d.cfg.Exe, []string{"bench", "ceiling", "--listen", in.addr,
 			"--cert", m.serverChain, "--key", m.serverKey, "--ca", m.bundle, "--backend", d.backendAddr}
-	case Relay:
-		exe, args = d.cfg.Exe, []string{"bench", "ceiling", "--relay", "--listen", in.addr,
-			"--cert", m.serverChain, "--key", m.serverKey, "--ca", m.bundle, "--backend", d.backendAddr}
+		if name == Relay {
+			args = append(args, "--relay")
+		}
 	default:
 		return nil, fmt.Errorf("unknown server %q; use %v", name, AllServers)
 	}
