@@ -161,14 +161,7 @@ func median[T int64 | float64 | time.Duration](xs []T) T {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// result returns the run of a scenario on a server in a round, or nil.
-func (r *Report) result(scenario, server string, round int) *loadgen.Result {
-	if m := r.run(scenario, server, round); m != nil {
-		return m.Result
-	}
-	return nil
-}
-
+// run returns the run of a scenario on a server in a round, or nil.
 func (r *Report) run(scenario, server string, round int) *Measurement {
 	for i, m := range r.Runs {
 		if m.Scenario == scenario && m.Server == server && m.Round == round {
