@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/connfacts"
 )
@@ -56,6 +58,11 @@ type ConnHeaders struct {
 	port      string
 	order     Order
 	before    []string // ALB's order up to Host: X-Forwarded-*, then keys
+	// lines is keys and vals as header lines, for ApplyLines; linesAlone
+	// says Apply's strip set removes every one of keys from each request,
+	// so the map holds none of them once it ran.
+	lines      []byte
+	linesAlone bool
 }
 
 // NewConnHeaders formats the per-connection values for c under opts.
@@ -124,7 +131,33 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		add(p.tlsCipher, c.TLS.Cipher)
 	}
 	ch.keys = ch.before[3:len(ch.before):len(ch.before)]
+	ch.linesAlone = true
+	for i, k := range ch.keys {
+		ch.lines = appendLine(ch.lines, k, ch.vals[i])
+		ch.linesAlone = ch.linesAlone && ch.strips(k)
+	}
 	return ch
+}
+
+// appendLine appends the header line "k: v\r\n" as net/http's Header.Write
+// writes it: v without surrounding whitespace (space, tab, CR, LF), a CR
+// or LF within it turned into a space; nothing when k is not a valid
+// field name, which Header.Write would not write either.
+func appendLine(b []byte, k, v string) []byte {
+	if !httpguts.ValidHeaderFieldName(k) {
+		return b
+	}
+	v = strings.Trim(v, " \t\r\n")
+	b = append(b, k...)
+	b = append(b, ": "...)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\r' || c == '\n' {
+			c = ' '
+		}
+		b = append(b, c)
+	}
+	return append(b, "\r\n"...)
 }
 
 // Apply builds the headers of one request for c; it is NewConnHeaders and
@@ -143,6 +176,11 @@ const traceRewriteSize = alb.TraceRewriteHeaderSize
 // X-Amzn-Trace-Id. now dates a new trace id and rnd supplies its 12 random
 // bytes (crypto/rand when nil); an error means rnd failed.
 func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error {
+	return ch.apply(h, now, rnd, true)
+}
+
+// apply is Apply; conn false leaves the connection's headers out of h.
+func (ch *ConnHeaders) apply(h http.Header, now time.Time, rnd io.Reader, conn bool) error {
 	id, err := TraceValue(h, now, rnd) // from the request as the client sent it
 	if err != nil {
 		return err
@@ -152,11 +190,20 @@ func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error 
 			delete(h, k)
 		}
 	}
+	if !conn && !ch.linesAlone {
+		for _, k := range ch.keys {
+			delete(h, k) // the client's copy, which Apply would replace
+		}
+	}
 	// One allocation holds every value Apply sets: the connection's
 	// headers, then X-Forwarded-For, -Proto, -Port and the trace id.
-	vals := make([]string, len(ch.vals), len(ch.vals)+4)
+	n := 0
+	if conn {
+		n = len(ch.vals)
+	}
+	vals := make([]string, n, n+4)
 	copy(vals, ch.vals)
-	for i, k := range ch.keys {
+	for i, k := range ch.keys[:n] {
 		if old := h[k]; len(old) > 0 && (ch.copies == CopiesClientFirst || ch.copies == CopiesClientLast) {
 			// Only reachable with stripping off: both lines go on.
 			if ch.copies == CopiesClientFirst {
@@ -188,6 +235,19 @@ func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error 
 	}
 	set(TraceID, id)
 	return nil
+}
+
+// ApplyLines is Apply for a writer of raw request heads in ALB's order
+// (Order): the connection's headers, the mTLS and TLS ones, do not go into
+// h; they are returned as header lines, rendered once per connection, to
+// be written where Order puts them, ahead of Host. lines is nil when they
+// went into h after all: the client's copies of them stay beside them
+// (StripClientHeaders off with ClientCopies first or last).
+func (ch *ConnHeaders) ApplyLines(h http.Header, now time.Time, rnd io.Reader) (lines []byte, err error) {
+	if !ch.linesAlone && (ch.copies == CopiesClientFirst || ch.copies == CopiesClientLast) {
+		return nil, ch.Apply(h, now, rnd)
+	}
+	return ch.lines, ch.apply(h, now, rnd, false)
 }
 
 // strips reports whether a request header named k is removed: an exact

@@ -3,15 +3,18 @@
 package albheader
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
-	"github.com/albmtls/albmtls/emulator/connfacts"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/emulator/connfacts"
 )
 
 // cgiEnviron is what a CGI-style target makes of a request's headers: Python
@@ -224,4 +227,80 @@ func TestClientCopies(t *testing.T) {
 	require.NoError(t, Apply(h, &Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, nil)}, &opts, traceNow, fixedRand(traceRand)))
 	assert.Len(t, h.Values(ClientCertSubject), 1)
 	assert.NotEqual(t, "spoof", h.Get(ClientCertSubject))
+}
+
+// TestApplyLines: ApplyLines leaves the same request as Apply, less the
+// connection's headers, which it returns as the header lines net/http's
+// Header.Write renders from Apply's map (the bytes ForwardDirect writes
+// ahead of Host); the trace id and X-Forwarded-* stay in the map. Where
+// the client's copies stay beside ALB's (stripping off, copies first or
+// last) the lines are nil and the map is Apply's.
+func TestApplyLines(t *testing.T) {
+	pki := newPKI(t)
+	chain := [][]byte{pki.leaf.Raw, pki.intermediate.Raw}
+	verify := Conn{Mode: ModeVerify, Cert: connfacts.NewCert(pki.leaf, chain), TLS: connfacts.TLS{Version: tls.VersionTLS13, Protocol: "TLSv1.3", Cipher: "TLS_AES_128_GCM_SHA256"},
+		Client: netip.MustParseAddrPort("192.0.2.7:4711"), ListenerPort: 443, Scheme: "https"}
+	passthrough := verify
+	passthrough.Mode = ModePassthrough
+	for _, tc := range []struct {
+		name   string
+		conn   Conn
+		strip  bool
+		copies Copies
+		nil    bool // the lines are nil: Apply's map
+	}{
+		{"verify", verify, true, "", false},
+		{"passthrough", passthrough, true, "", false},
+		{"off", Conn{Mode: ModeOff, Client: verify.Client, Scheme: "https"}, true, "", false},
+		{"stripping off, replaced", verify, false, CopiesReplace, false},
+		{"stripping off, client first", verify, false, CopiesClientFirst, true},
+		{"stripping off, client last", verify, false, CopiesClientLast, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := DefaultOptions()
+			opts.TLSHeaders = true
+			opts.StripClientHeaders, opts.ClientCopies = tc.strip, tc.copies
+			ch := NewConnHeaders(&tc.conn, &opts)
+			client := func() http.Header {
+				return http.Header{"Accept": {"*/*"}, ClientCertSubject: {"spoof"}, ClientCert: {"spoof"},
+					XForwardedFor: {"198.51.100.1"}, TraceID: {"Root=1-5759e988-bd862e3fe1be46a994272793"}}
+			}
+			want := client()
+			require.NoError(t, ch.Apply(want, traceNow, fixedRand(traceRand)))
+			got := client()
+			lines, err := ch.ApplyLines(got, traceNow, fixedRand(traceRand))
+			require.NoError(t, err)
+			if tc.nil {
+				assert.Nil(t, lines)
+				assert.Equal(t, want, got)
+				return
+			}
+			var rendered bytes.Buffer
+			conn := http.Header{}
+			for _, k := range ch.keys {
+				conn[k] = want[k]
+				delete(want, k)
+			}
+			require.NoError(t, conn.Write(&rendered))
+			assert.Equal(t, want, got, "the map less the connection's headers")
+			assert.ElementsMatch(t, lineSet(rendered.String()), lineSet(string(lines)), "the lines Header.Write renders")
+			assert.Equal(t, len(ch.keys), strings.Count(string(lines), "\r\n"), "one line per header, in ALB's order")
+			for i, k := range ch.keys {
+				assert.True(t, strings.HasPrefix(strings.Split(string(lines), "\r\n")[i], k+": "), "line %d is %s", i, k)
+			}
+		})
+	}
+}
+
+// lineSet splits rendered header lines, for comparing them out of order.
+func lineSet(s string) []string { return strings.Split(strings.TrimSuffix(s, "\r\n"), "\r\n") }
+
+// TestAppendLine: a value as Header.Write writes it.
+func TestAppendLine(t *testing.T) {
+	for _, v := range []string{"plain", "  padded\t", "CN=a\r\nInjected: 1", "\r\nlead and tail\n", ""} {
+		var want bytes.Buffer
+		require.NoError(t, http.Header{"X-Test": {v}}.Write(&want))
+		assert.Equal(t, want.String(), string(appendLine(nil, "X-Test", v)), "%q", v)
+	}
+	assert.Empty(t, appendLine(nil, "Bad Name", "v"), "an invalid name is not written")
 }

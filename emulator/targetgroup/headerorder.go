@@ -28,6 +28,12 @@ type HeaderOrder struct {
 	// Client is the client's own header names in the order it sent them,
 	// when the listener recorded it; nil writes them sorted.
 	Client []string
+	// Lines are header lines ("Name: value\r\n" each) written as they are
+	// after Before's, ahead of Host, by ForwardDirect only: the
+	// connection's ALB headers, rendered once per connection
+	// (albheader.ConnHeaders.ApplyLines). Their names are not in the
+	// request's header map.
+	Lines []byte
 }
 
 // SetHeaderOrder asks Forward to write the request it is rewriting in
@@ -93,6 +99,7 @@ func writeOrderedHead(w *bufio.Writer, method, ruri, host string, h http.Header,
 	for _, k := range o.Before {
 		wrote = putOrdered(w, h, k, wrote)
 	}
+	w.Write(o.Lines)
 	w.WriteString("Host: ")
 	w.WriteString(removeZone(host))
 	w.WriteString("\r\n")
