@@ -20,7 +20,7 @@ func (h *Handler) forwardLambda(w http.ResponseWriter, r *http.Request, a *Actio
 	e.TargetGroupARN = a.GroupARN
 	hdr := r.Header.Clone()
 	if headers != nil {
-		_ = headers.Apply(hdr, time.Now(), h.cfg.Rand)
+		_ = headers.Apply(hdr, e.RequestCreationTime, h.cfg.Rand)
 	}
 	traceID := hdr.Get(albheader.TraceID)
 	if traceID == "" {

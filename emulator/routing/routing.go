@@ -209,12 +209,21 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 	if h.cfg.DirectForward && r.ProtoMajor == 1 && a.Group.CanForwardDirect(r) {
 		out = a.Group.ForwardDirect(rw, r, func(hdr http.Header) targetgroup.DirectRequest {
 			dr := targetgroup.DirectRequest{Host: targetgroup.TargetHost(r.Host, h.cfg.Port, h.cfg.PreserveHost), Close: closeTarget}
-			if headers != nil {
-				_ = headers.Apply(hdr, time.Now(), h.cfg.Rand)
-				traceID = hdr.Get(albheader.TraceID)
-				if before, after, ok := headers.Order(); ok {
-					dr.Order, dr.Ordered = targetgroup.HeaderOrder{Before: before, After: after, Client: client}, true
-				}
+			if headers == nil {
+				return dr
+			}
+			// The trace id's epoch is the request's arrival, as on ALB's
+			// own answers (traceID).
+			if before, after, ok := headers.Order(); ok {
+				// The connection's ALB headers go out as lines rendered once
+				// per connection, not through the header map.
+				lines, _ := headers.ApplyLines(hdr, e.RequestCreationTime, h.cfg.Rand)
+				dr.Order, dr.Ordered = targetgroup.HeaderOrder{Before: before, After: after, Client: client, Lines: lines}, true
+			} else {
+				_ = headers.Apply(hdr, e.RequestCreationTime, h.cfg.Rand)
+			}
+			if v := hdr[albheader.TraceID]; len(v) > 0 {
+				traceID = v[0]
 			}
 			return dr
 		})
@@ -229,7 +238,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 				pr.Out.Header[albheader.XForwardedFor] = xff
 			}
 			if headers != nil {
-				_ = headers.Apply(pr.Out.Header, time.Now(), h.cfg.Rand)
+				_ = headers.Apply(pr.Out.Header, e.RequestCreationTime, h.cfg.Rand)
 				traceID = pr.Out.Header.Get(albheader.TraceID)
 				if before, after, ok := headers.Order(); ok {
 					targetgroup.SetHeaderOrder(pr.Out, targetgroup.HeaderOrder{Before: before, After: after, Client: client})
