@@ -11,6 +11,7 @@ package http1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -212,12 +213,34 @@ func (c *conn) serve() {
 			}
 			c.idle.Store(false)
 		}
-		if d := c.srv.ReadHeaderTimeout; d > 0 {
+		if d := c.srv.ReadHeaderTimeout; d > 0 && (first || !headBuffered(c.br)) {
+			// A kept-alive request whose whole head came with its first
+			// byte needs no read to be parsed, so no head deadline: the
+			// idle wait's stays until a body read clears it.
 			_ = c.nc.SetReadDeadline(time.Now().Add(d))
 		}
 		keep := c.serveOne()
 		if !keep {
 			return
+		}
+	}
+}
+
+// headBuffered reports whether br holds a whole request head: after any
+// empty lines (which readHead skips), a line end followed by an empty line.
+func headBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	for len(b) > 0 && (b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return false
+		}
+		b = b[i+1:]
+		if len(b) > 0 && b[0] == '\n' || len(b) > 1 && b[0] == '\r' && b[1] == '\n' {
+			return true
 		}
 	}
 }

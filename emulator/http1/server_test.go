@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -46,8 +47,9 @@ func startTLS(t *testing.T, mode desync.Mode, handler http.HandlerFunc) *tlsServ
 }
 
 // startTLSRecording is startTLS with each connection's heads pushed to
-// heads (ServeConnRecording).
-func startTLSRecording(t *testing.T, mode desync.Mode, handler http.HandlerFunc, heads HeadRecorder) *tlsServer {
+// heads (ServeConnRecording); configure, when given, changes the Server
+// before it serves (the timeouts).
+func startTLSRecording(t *testing.T, mode desync.Mode, handler http.HandlerFunc, heads HeadRecorder, configure ...func(*Server)) *tlsServer {
 	t.Helper()
 	set := pkitest.Standard(t)
 	ts := &tlsServer{pool: x509.NewCertPool()}
@@ -71,6 +73,9 @@ func startTLSRecording(t *testing.T, mode desync.Mode, handler http.HandlerFunc,
 	}
 	ts.srv = &Server{Handler: http.HandlerFunc(record), IdleTimeout: 2 * time.Second, ReadHeaderTimeout: 2 * time.Second,
 		MaxHeaderBytes: 16 << 10, Desync: mode}
+	for _, f := range configure {
+		f(ts.srv)
+	}
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{set.Server.TLSCertificate()}, NextProtos: []string{"http/1.1"}})
 	require.NoError(t, err)
 	ts.addr = ln.Addr().String()
@@ -314,8 +319,7 @@ func TestShutdownClosesIdleAndFinishesActive(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	ts := startTLS(t, desync.Defensive, nil)
-	ts.srv.IdleTimeout = 100 * time.Millisecond
+	ts := startTLSRecording(t, desync.Defensive, nil, nil, func(s *Server) { s.IdleTimeout = 100 * time.Millisecond })
 	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
 	require.NoError(t, err)
 	defer c.Close()
@@ -387,13 +391,12 @@ func TestResponseTrailers(t *testing.T) {
 // keeps it while its handler runs, which must not cut the connection's
 // next request; a body arriving after it is still read.
 func TestHeadDeadlineDoesNotOutliveTheHead(t *testing.T) {
-	ts := startTLS(t, desync.Defensive, func(w http.ResponseWriter, r *http.Request) {
+	ts := startTLSRecording(t, desync.Defensive, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			time.Sleep(300 * time.Millisecond)
 		}
 		_, _ = io.WriteString(w, "ok "+r.URL.Path)
-	})
-	ts.srv.ReadHeaderTimeout = 100 * time.Millisecond
+	}, nil, func(s *Server) { s.ReadHeaderTimeout = 100 * time.Millisecond })
 	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
 	require.NoError(t, err)
 	defer c.Close()
@@ -453,4 +456,59 @@ func TestHeadsArePushed(t *testing.T) {
 	defer log.mu.Unlock()
 	assert.Equal(t, [][]string{{"X-Zeta", "Host", "Accept", "X-Zeta"}, {"Host", "Transfer-Encoding", "X-A"}}, log.names)
 	assert.Equal(t, heads, log.heads)
+}
+
+// TestKeptAliveHeadStillBoundedByHeaderTimeout: a kept-alive request
+// whose head does not come whole with its first byte is bounded by the
+// head's deadline (ReadHeaderTimeout), not the idle one; the front end
+// skips setting that deadline only for a head it already holds whole.
+func TestKeptAliveHeadStillBoundedByHeaderTimeout(t *testing.T) {
+	ts := startTLSRecording(t, desync.Defensive, nil, nil, func(s *Server) {
+		s.ReadHeaderTimeout, s.IdleTimeout = 200*time.Millisecond, 10*time.Second
+	})
+	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost"})
+	require.NoError(t, err)
+	defer c.Close()
+	br := bufio.NewReader(c)
+	_ = c.SetReadDeadline(time.Now().Add(8 * time.Second))
+	for _, path := range []string{"/one", "/two"} { // whole heads: served
+		_, _ = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, "ok "+path, string(b))
+	}
+	_, _ = io.WriteString(c, "GET /three HTTP/1.1\r\nHo") // and no more
+	start := time.Now()
+	_, err = br.ReadByte()
+	require.Error(t, err, "the server closes the connection")
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "closed by the server, not timed out here: %v", err)
+	assert.Less(t, time.Since(start), 3*time.Second, "closed at the head's deadline, not the idle one")
+	assert.Len(t, ts.seen(), 2)
+}
+
+// TestHeadBuffered: a whole head is one whose line end is followed by an
+// empty line, after the empty lines readHead skips.
+func TestHeadBuffered(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"GET / HTTP/1.1\nHost: x\n\n", true},
+		{"GET / HTTP/1.1\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /next", true},
+		{"GET / HTTP/1.1\r\nHost: x\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r", false},
+		{"GET / HTTP/1.1\r\nHo", false},
+		{"\r\n\r\nGET / HTTP/1.1\r\nHo", false}, // leading empty lines are not the end
+		{"\n\nGET", false},
+		{"", false},
+	} {
+		br := bufio.NewReader(strings.NewReader(tc.in))
+		_, _ = br.Peek(1)
+		assert.Equal(t, tc.want, headBuffered(br), "%q", tc.in)
+	}
 }
