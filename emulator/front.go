@@ -8,6 +8,7 @@ import (
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/http1"
 	"github.com/albmtls/albmtls/emulator/routing"
+	"github.com/albmtls/albmtls/emulator/targetgroup"
 )
 
 // frontListener hands the listener's HTTP/1.x connections to albmtls's own
@@ -43,6 +44,10 @@ func (lr *listenerRuntime) serveHTTP1(c net.Conn) {
 			heads = rec.HeaderOrder
 		}
 	}
+	// One watch per connection closes the target connection of a request
+	// the drain cuts (targetgroup.WithWatch).
+	ctx, unwatch := targetgroup.WithWatch(ctx)
+	defer unwatch()
 	lr.front.ServeConnRecording(ctx, c, heads)
 }
 

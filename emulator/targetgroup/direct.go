@@ -227,9 +227,12 @@ func (d *direct) exchange(ctx context.Context, c *syncConn) (retry bool, _ error
 		c.head = new(respHead)
 	}
 	d.head = c.head
-	if ctx.Done() != nil {
+	switch w := watchOf(ctx); {
+	case w != nil:
+		d.stop = w.hold(c) // the client connection's, set up once
+	case ctx.Done() != nil:
 		d.stop = context.AfterFunc(ctx, func() { c.conn.Close() })
-	} else {
+	default:
 		d.stop = alwaysStopped
 	}
 	failed := func(err error, stale bool) (bool, error) {
