@@ -114,7 +114,11 @@ func (s *Server) ServeConnRecording(ctx context.Context, nc net.Conn, heads Head
 // Shutdown closes idle connections, lets the others finish the request
 // they are serving (then closes them), and waits for them until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	// Under mu, as ServeConnRecording checks shutdown and adds to wg: a
+	// connection either sees it or is counted before the wait starts.
+	s.mu.Lock()
 	s.shutdown.Store(true)
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	t := time.NewTicker(5 * time.Millisecond)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -510,5 +511,31 @@ func TestHeadBuffered(t *testing.T) {
 		br := bufio.NewReader(strings.NewReader(tc.in))
 		_, _ = br.Peek(1)
 		assert.Equal(t, tc.want, headBuffered(br), "%q", tc.in)
+	}
+}
+
+// TestShutdownOrdersWithNewConnections: a connection handed to ServeConn
+// while Shutdown runs is either refused or counted before Shutdown waits,
+// so none is served after Shutdown returned (under make test-race the
+// race detector also flags an Add of the wait group that races the Wait).
+func TestShutdownOrdersWithNewConnections(t *testing.T) {
+	for range 200 {
+		var returned, lateServe atomic.Bool
+		srv := &Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), ReadHeaderTimeout: time.Second,
+			ConnState: func(_ net.Conn, st http.ConnState) {
+				if st == http.StateNew && returned.Load() {
+					lateServe.Store(true)
+				}
+			}}
+		a, b := net.Pipe()
+		b.Close() // the client is gone: a served connection ends at once
+		served := make(chan struct{})
+		go func() { defer close(served); srv.ServeConn(context.Background(), a) }()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		require.NoError(t, srv.Shutdown(ctx))
+		cancel()
+		returned.Store(true)
+		<-served
+		require.False(t, lateServe.Load(), "a connection was served after Shutdown returned")
 	}
 }
