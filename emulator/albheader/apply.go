@@ -15,6 +15,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/alb"
 	"github.com/albmtls/albmtls/emulator/connfacts"
+	"github.com/albmtls/albmtls/internal/headerline"
 )
 
 // Mutual-authentication modes of a listener (alb-behaviour §1.1), as Conn.Mode spells
@@ -147,16 +148,9 @@ func appendLine(b []byte, k, v string) []byte {
 	if !httpguts.ValidHeaderFieldName(k) {
 		return b
 	}
-	v = strings.Trim(v, " \t\r\n")
 	b = append(b, k...)
 	b = append(b, ": "...)
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '\r' || c == '\n' {
-			c = ' '
-		}
-		b = append(b, c)
-	}
+	b = headerline.AppendValue(b, v)
 	return append(b, "\r\n"...)
 }
 

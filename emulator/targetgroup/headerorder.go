@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/albmtls/albmtls/internal/headerline"
 )
 
 // HeaderOrder is the order in which the synchronous round-tripper writes a
@@ -196,32 +198,10 @@ func skipOrdered(k string) bool {
 	return false
 }
 
-// writeValue writes v as Header.Write does: CR and LF become spaces, and
-// leading and trailing whitespace (space, tab, CR, LF) goes.
+// writeValue writes v as Header.Write does (headerline.AppendValue).
 func writeValue(w *bufio.Writer, v string) {
-	for len(v) > 0 && isHeaderSpace(v[0]) {
-		v = v[1:]
-	}
-	for len(v) > 0 && isHeaderSpace(v[len(v)-1]) {
-		v = v[:len(v)-1]
-	}
-	// Two IndexByte scans (vectorised) instead of ContainsAny's byte loop:
-	// the client certificate header is ~1.5 KB on every request.
-	if strings.IndexByte(v, '\r') < 0 && strings.IndexByte(v, '\n') < 0 {
-		w.WriteString(v)
-		return
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '\r' || c == '\n' {
-			c = ' '
-		}
-		w.WriteByte(c)
-	}
+	w.Write(headerline.AppendValue(w.AvailableBuffer(), v))
 }
-
-// isHeaderSpace is textproto.TrimString's whitespace.
-func isHeaderSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // removeZone drops an IPv6 zone from a Host ("[fe80::1%en0]:8080"), as
 // Request.Write does.
