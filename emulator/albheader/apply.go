@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -59,9 +60,10 @@ type ConnHeaders struct {
 	port      string
 	order     Order
 	before    []string // ALB's order up to Host: X-Forwarded-*, then keys
-	// lines is keys and vals as header lines, for ApplyLines; linesAlone
-	// says Apply's strip set removes every one of keys from each request,
-	// so the map holds none of them once it ran.
+	// lines is keys and vals as header lines, rendered at the first
+	// ApplyLines; linesAlone says Apply's strip set removes every one of
+	// keys from each request, so the map holds none of them once it ran.
+	linesOnce  sync.Once
 	lines      []byte
 	linesAlone bool
 }
@@ -132,12 +134,17 @@ func NewConnHeaders(c *Conn, opts *Options) *ConnHeaders {
 		add(p.tlsCipher, c.TLS.Cipher)
 	}
 	ch.keys = ch.before[3:len(ch.before):len(ch.before)]
+	return ch
+}
+
+// renderLines computes lines and linesAlone, once per connection and only
+// for connections whose requests take ApplyLines.
+func (ch *ConnHeaders) renderLines() {
 	ch.linesAlone = true
 	for i, k := range ch.keys {
 		ch.lines = appendLine(ch.lines, k, ch.vals[i])
 		ch.linesAlone = ch.linesAlone && ch.strips(k)
 	}
-	return ch
 }
 
 // appendLine appends the header line "k: v\r\n" as net/http's Header.Write
@@ -238,6 +245,7 @@ func (ch *ConnHeaders) apply(h http.Header, now time.Time, rnd io.Reader, conn b
 // went into h after all: the client's copies of them stay beside them
 // (StripClientHeaders off with ClientCopies first or last).
 func (ch *ConnHeaders) ApplyLines(h http.Header, now time.Time, rnd io.Reader) (lines []byte, err error) {
+	ch.linesOnce.Do(ch.renderLines)
 	if !ch.linesAlone && (ch.copies == CopiesClientFirst || ch.copies == CopiesClientLast) {
 		return nil, ch.Apply(h, now, rnd)
 	}
