@@ -31,10 +31,12 @@ type HeaderOrder struct {
 	// when the listener recorded it; nil writes them sorted.
 	Client []string
 	// Lines are header lines ("Name: value\r\n" each) written as they are
-	// after Before's, ahead of Host, by ForwardDirect only: the
-	// connection's ALB headers, rendered once per connection
-	// (albheader.ConnHeaders.ApplyLines). Their names are not in the
-	// request's header map.
+	// after Before's, ahead of Host; their names are not in the request's
+	// header map. The synchronous head writer writes them (ForwardDirect's
+	// and the synchronous round-tripper's), orderConn's reordering of
+	// http.Transport's requests does not, so only ForwardDirect's callers
+	// set them: routing, with the connection's ALB headers rendered once
+	// per connection (albheader.ConnHeaders.ApplyLines).
 	Lines []byte
 }
 

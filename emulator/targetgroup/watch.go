@@ -30,14 +30,14 @@ type watchKey struct{}
 // watch from ctx's parent when the connection ends (it must be called, as
 // a context.AfterFunc's stop must). ForwardDirect uses the watch of its
 // request's context, if any, instead of a context.AfterFunc of its own.
-func WithWatch(ctx context.Context) (context.Context, func()) {
+func WithWatch(ctx context.Context) (context.Context, func() bool) {
 	if ctx.Done() == nil {
-		return ctx, func() {} // never ends: nothing to watch
+		return ctx, alwaysStopped // never ends: nothing to watch
 	}
 	w := &watch{}
 	w.release = w.drop
 	stop := context.AfterFunc(ctx, w.end)
-	return context.WithValue(ctx, watchKey{}, w), func() { stop() }
+	return context.WithValue(ctx, watchKey{}, w), stop
 }
 
 // watchOf returns the watch ctx carries, or nil.
