@@ -137,12 +137,34 @@ func TestRuntimeInterfaceEmulatorBadInput(t *testing.T) {
 	// The emulator enforces AWS_LAMBDA_FUNCTION_TIMEOUT=1 and stops the
 	// handler.
 	failure(t, r, c, http.MethodGet, "/sleep", nil, http.StatusBadGateway, "LambdaUnhandled")
-	works(t, r, c)
+	worksAfterReset(t, r, c)
 	// A panic ends the runtime process; the emulator starts a new one.
 	failure(t, r, c, http.MethodGet, "/crash", nil, http.StatusBadGateway, "LambdaUnhandled")
-	works(t, r, c)
+	worksAfterReset(t, r, c)
 
 	// The emulator serves one function, named "function".
 	other := startRig(t, rigParams{Endpoint: endpoint, Function: "nosuch"})
 	failure(t, other, other.client(), http.MethodGet, "/echo", nil, http.StatusBadGateway, "LambdaResourceNotFound")
+}
+
+// worksAfterReset is works once the Runtime Interface Emulator has reset
+// its sandbox after a timeout or a crash: it kills and restarts the runtime
+// in the background, and an invoke that arrives meanwhile fails with
+// Sandbox.Failure (its ErrGateCanceled), which albmtls answers as ALB
+// answers a function error (502, LambdaUnhandled). Within a few seconds the
+// function answers again.
+func worksAfterReset(t *testing.T, r *rig, c *http.Client) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, body := r.do(c, http.MethodGet, "/echo", nil, nil)
+		line := r.lastLine()
+		if resp.StatusCode == http.StatusOK {
+			return
+		}
+		require.Equal(t, http.StatusBadGateway, resp.StatusCode, string(body))
+		require.Equal(t, "LambdaUnhandled", line[fErrorReason], "only the sandbox's reset may fail the invoke")
+		require.True(t, time.Now().Before(deadline), "the function did not answer again within 10 s")
+		time.Sleep(50 * time.Millisecond)
+	}
 }
