@@ -212,8 +212,8 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 			if headers == nil {
 				return dr
 			}
-			// The trace id's epoch is the request's arrival, as on ALB's
-			// own answers (traceID).
+			// The trace id's epoch is the request's arrival on every path,
+			// ALB's own answers included (traceID).
 			if before, after, ok := headers.Order(); ok {
 				// The connection's ALB headers go out as lines rendered once
 				// per connection, not through the header map.

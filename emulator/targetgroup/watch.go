@@ -18,9 +18,9 @@ import (
 // HTTP/1.x connection); it holds one target connection at a time.
 type watch struct {
 	mu      sync.Mutex
-	cur     *syncConn // the request's target connection; nil between requests
-	ended   bool      // the context ended: hold closes what it is given
-	release func() bool
+	cur     *syncConn   // the request's target connection; nil between requests
+	ended   bool        // the context ended: hold closes what it is given
+	release func() bool // drop, as a func value made once: hold returns it per request
 }
 
 type watchKey struct{}
