@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 )
 
@@ -84,7 +85,7 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		}
 		return nil, &dialError{err: err, timeout: isTimeout(err), addr: dialledAddr(err)}
 	}
-	return &idleConn{Conn: c, idle: d.idle, remote: addrPortOf(c.RemoteAddr())}, nil
+	return newIdleConn(c, d.idle), nil
 }
 
 // dialOrdered dials a plain-HTTP connection for http.Transport, whose
@@ -126,10 +127,46 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 // for that long is closed. A write also pushes back the read deadline,
 // because the transport's read of a pooled connection is already pending
 // (with the deadline set when it went idle) when the next request is sent.
+//
+// The deadlines are pushed back coarsely: to idle plus slack after a read
+// or write, and only when slack has passed since they were last set. So
+// the connection times out between idle and idle plus slack after its last
+// progress, never sooner, and a kept-alive connection moves its two
+// runtime timers once per slack instead of on every read and write
+// (BENCHMARKS.md).
 type idleConn struct {
 	net.Conn
-	idle   time.Duration
-	remote netip.AddrPort // RemoteAddr(), once per connection
+	idle, slack time.Duration
+	remote      netip.AddrPort // RemoteAddr(), once per connection
+	// set is when the deadlines were last set, as time since connEpoch
+	// (0: never); reads and writes may run at once (http.Transport).
+	set atomic.Int64
+}
+
+// connEpoch is the origin of idleConn.set: a monotonic clock reading.
+var connEpoch = time.Now()
+
+// idleSlack is how late past idle a target connection may time out: 1%,
+// at most 100ms (ALB's default idle timeout of 60s gets 100ms).
+func idleSlack(idle time.Duration) time.Duration {
+	return min(idle/100, 100*time.Millisecond)
+}
+
+// newIdleConn wraps c with the idle timeout idle.
+func newIdleConn(c net.Conn, idle time.Duration) *idleConn {
+	return &idleConn{Conn: c, idle: idle, slack: idleSlack(idle), remote: addrPortOf(c.RemoteAddr())}
+}
+
+// progress pushes the deadlines back to idle plus slack from now, unless
+// they were set less than slack ago.
+func (c *idleConn) progress() error {
+	now := time.Now()
+	at := int64(now.Sub(connEpoch)) + 1 // > 0: set
+	if last := c.set.Load(); last != 0 && at-last < int64(c.slack) {
+		return nil
+	}
+	c.set.Store(at)
+	return c.Conn.SetDeadline(now.Add(c.idle + c.slack))
 }
 
 // remoteAddr returns the ip:port a connection to a target reached, for
@@ -168,14 +205,14 @@ func addrPortOf(a net.Addr) netip.AddrPort {
 }
 
 func (c *idleConn) Read(b []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+	if err := c.progress(); err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(b)
 }
 
 func (c *idleConn) Write(b []byte) (int, error) {
-	if err := c.Conn.SetDeadline(time.Now().Add(c.idle)); err != nil {
+	if err := c.progress(); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(b)
