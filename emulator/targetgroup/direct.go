@@ -237,7 +237,7 @@ func (d *direct) exchange(ctx context.Context, c *syncConn) (retry bool, _ error
 	}
 	failed := func(err error, stale bool) (bool, error) {
 		d.stop()
-		c.conn.Close()
+		c.close()
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
@@ -387,7 +387,7 @@ func (d *direct) relay() {
 	case rerr != nil && !committed:
 		// The target failed before any of its response reached the client.
 		d.stop()
-		d.c.conn.Close()
+		d.c.close()
 		code, failure := http.StatusBadGateway, FailureTargetResponseError
 		if d.r.Context().Err() != nil {
 			code, failure = StatusClientClosed, FailureClientClosed
@@ -402,7 +402,7 @@ func (d *direct) relay() {
 	case rerr != nil:
 		// Cut short mid-body after part of it went out.
 		d.stop()
-		d.c.conn.Close()
+		d.c.close()
 		out.ELBStatus, out.Aborted = h.status, true
 		out.Failure = FailureTargetResponseError
 		if isTimeout(rerr) {
@@ -411,7 +411,7 @@ func (d *direct) relay() {
 		out.SentBytes = headerBytes + bodyBytes
 	case werr != nil:
 		d.stop()
-		d.c.conn.Close()
+		d.c.close()
 		out.ELBStatus, out.Failure = StatusClientClosed, FailureClientClosed
 		out.SentBytes = headerBytes + bodyBytes
 	default:

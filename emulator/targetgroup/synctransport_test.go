@@ -370,3 +370,43 @@ func TestSyncTransportClientGoneMidBody(t *testing.T) {
 	}
 	assert.Equal(t, 0, pooled(g))
 }
+
+// TestSyncTransportIdleEvictionAfterReuse: the idle timer is not reset
+// when a pooled connection is reused; when it runs and finds the
+// connection pooled again more recently, it waits out the rest of the
+// idle period instead of closing it early.
+func TestSyncTransportIdleEvictionAfterReuse(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	addr, cc := countingServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth(), IdleTimeout: idle})
+	f := newFront(t, g, false, nil)
+	code, _, _ := f.get(t, "/")
+	require.Equal(t, http.StatusOK, code)
+	time.Sleep(idle * 5 / 8)
+	code, _, _ = f.get(t, "/") // the pooled connection again
+	require.Equal(t, http.StatusOK, code)
+	second := time.Now()
+	time.Sleep(idle * 5 / 8) // past the first idle period's end
+	assert.Zero(t, cc.closed.Load(), "closed %v after it was pooled again, before the idle timeout", time.Since(second))
+	assert.Equal(t, 1, pooled(g))
+	waitFor(t, func() bool { return cc.closed.Load() == 1 }, "the idle connection was never closed")
+	assert.GreaterOrEqual(t, time.Since(second), idle, "closed before the idle timeout")
+	assert.Equal(t, int32(1), cc.opened.Load())
+}
+
+// TestSyncConnCloseStopsIdleTimer: a connection closed by the request
+// holding it stops the idle timer left from when it was pooled, which
+// would otherwise keep the connection's buffers until it ran.
+func TestSyncConnCloseStopsIdleTimer(t *testing.T) {
+	addr, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	g := startGroup(t, Config{Targets: []string{addr}, HealthCheck: noHealth(), IdleTimeout: time.Minute})
+	f := newFront(t, g, false, nil)
+	code, _, _ := f.get(t, "/")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, 1, pooled(g))
+	c, err := g.transport.get(context.Background(), addr, nil)
+	require.NoError(t, err)
+	require.True(t, c.reused)
+	c.close()
+	assert.False(t, c.timer.Stop(), "the idle timer still ran after close")
+}
