@@ -117,7 +117,10 @@ func (w *response) FlushError() error {
 }
 
 // SetReadDeadline and SetWriteDeadline are http.ResponseController's.
-func (w *response) SetReadDeadline(t time.Time) error  { return w.c.nc.SetReadDeadline(t) }
+func (w *response) SetReadDeadline(t time.Time) error {
+	w.c.idleSet = 0 // the idle wait must set its own again
+	return w.c.nc.SetReadDeadline(t)
+}
 func (w *response) SetWriteDeadline(t time.Time) error { return w.c.nc.SetWriteDeadline(t) }
 
 // commit writes the status line and headers; final says the handler
@@ -173,8 +176,7 @@ func (w *response) commit(final bool) {
 	b.WriteString("\r\n")
 	if _, ok := h["Date"]; !ok {
 		b.WriteString("Date: ")
-		var d [32]byte
-		b.Write(time.Now().UTC().AppendFormat(d[:0], http.TimeFormat))
+		b.Write(w.c.date(time.Now()))
 		b.WriteString("\r\n")
 	}
 	w.writeFields(true)
@@ -184,6 +186,16 @@ func (w *response) commit(final bool) {
 		w.buf = w.buf[:0]
 		_, _ = w.writeBody(p)
 	}
+}
+
+// date returns the Date header value for now, formatted once per second
+// on the connection: kept-alive requests within a second share it.
+func (c *conn) date(now time.Time) []byte {
+	if sec := now.Unix(); sec != c.dateSec || c.dateBuf == nil {
+		c.dateSec = sec
+		c.dateBuf = now.UTC().AppendFormat(c.dateBuf[:0], http.TimeFormat)
+	}
+	return c.dateBuf
 }
 
 // writeFields writes the header map in net/http's order (sorted by
@@ -220,6 +232,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.c.hijacked = true
 	w.committed, w.raw = true, true
+	w.c.idleSet = 0
 	_ = w.c.nc.SetDeadline(time.Time{})
 	w.c.setState(http.StateHijacked)
 	return w.c.nc, bufio.NewReadWriter(w.c.br, w.c.bw), nil
