@@ -145,10 +145,10 @@ func (g *Group) ForwardDirect(w http.ResponseWriter, r *http.Request, prepare fu
 	}
 	prepareDirect(r.Header)
 	dr := prepare(r.Header)
-	d := direct{g: g, t: t, w: w, r: r, dr: &dr, out: &out, start: start}
+	d := direct{g: g, t: t, w: w, r: r, dr: dr, out: out, start: start}
 	d.run()
-	out.ErrorReason = g.errorReason(out.Failure)
-	return out
+	d.out.ErrorReason = g.errorReason(d.out.Failure)
+	return d.out
 }
 
 // direct is the state of one ForwardDirect.
@@ -157,8 +157,8 @@ type direct struct {
 	t     *target
 	w     http.ResponseWriter
 	r     *http.Request
-	dr    *DirectRequest
-	out   *Outcome
+	dr    DirectRequest
+	out   Outcome
 	start time.Time
 
 	c         *syncConn
@@ -298,7 +298,7 @@ func alwaysStopped() bool { return true }
 // read by read.
 func (d *direct) relay() {
 	h := d.head
-	out := d.out
+	out := &d.out
 	out.TargetStatus = h.status
 	noBody := d.r.Method == http.MethodHead || h.status == http.StatusNoContent || h.status == http.StatusNotModified
 	var body io.Reader
@@ -310,7 +310,8 @@ func (d *direct) relay() {
 		cb = &chunkedBody{r: httputil.NewChunkedReader(d.c.br), br: d.c.br}
 		body = cb
 	case h.contentLength > 0:
-		body = &io.LimitedReader{R: d.c.br, N: h.contentLength}
+		d.c.body = io.LimitedReader{R: d.c.br, N: h.contentLength} // the connection's, reused
+		body = &d.c.body
 	default:
 		body = d.c.br // to the end of the connection
 	}

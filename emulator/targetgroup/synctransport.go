@@ -62,12 +62,13 @@ type syncConn struct {
 	probe  *probe        // checks the connection before reuse; nil: never pooled
 	br     *bufio.Reader // reads through syncConn.Read, for the header limit
 	bw     *bufio.Writer
-	limit  int64       // bytes Read may still return
-	reused bool        // taken from the pool: a failure may be a stale connection
-	idleAt time.Time   // when it was pooled; guarded by t.mu
-	timer  *time.Timer // closes it once idle for idleTimeout
-	armed  bool        // timer will run; guarded by t.mu
-	head   *respHead   // ForwardDirect's response head, reused
+	limit  int64            // bytes Read may still return
+	reused bool             // taken from the pool: a failure may be a stale connection
+	idleAt time.Time        // when it was pooled; guarded by t.mu
+	timer  *time.Timer      // closes it once idle for idleTimeout
+	armed  bool             // timer will run; guarded by t.mu
+	head   *respHead        // ForwardDirect's response head, reused
+	body   io.LimitedReader // ForwardDirect's reader of a body of known length, reused
 }
 
 // Read applies the response header limit to the reads of br.
