@@ -182,14 +182,18 @@ func (ch *ConnHeaders) Apply(h http.Header, now time.Time, rnd io.Reader) error 
 
 // apply is Apply; conn false leaves the connection's headers out of h.
 func (ch *ConnHeaders) apply(h http.Header, now time.Time, rnd io.Reader, conn bool) error {
-	id, err := TraceValue(h, now, rnd) // from the request as the client sent it
-	if err != nil {
-		return err
-	}
-	for k := range h {
+	// The trace id is from the request as the client sent it: its size
+	// (TraceValue's) is summed in the pass that strips.
+	incoming, size := h[TraceID], 0
+	for k, vs := range h {
+		size += fieldSize(k, vs)
 		if ch.strips(k) {
 			delete(h, k)
 		}
+	}
+	id, err := traceValue(incoming, size > traceRewriteSize, now, rnd)
+	if err != nil {
+		return err
 	}
 	if !conn && !ch.linesAlone {
 		for _, k := range ch.keys {
@@ -318,16 +322,25 @@ const MaxXFFAddresses = 30
 // TraceValue is the X-Amzn-Trace-Id ALB writes for a request whose headers
 // are h: the value a target receives and the access log's trace_id, also
 // for requests that ALB answers itself (redirect, fixed-response, error
-// pages). It is the only place the rule is applied, so a request with
-// headers over 7 KB gets a fresh Root whichever action answers it.
+// pages). It and ConnHeaders.Apply (which sums the size in its strip
+// pass) are the only places the rule is applied, with fieldSize, so a
+// request with headers over 7 KB gets a fresh Root whichever action
+// answers it.
 func TraceValue(h http.Header, now time.Time, rnd io.Reader) (string, error) {
 	size := 0
 	for k, vs := range h {
-		for _, v := range vs {
-			size += len(k) + len(v) + 4
-		}
+		size += fieldSize(k, vs)
 	}
 	return traceValue(h[TraceID], size > traceRewriteSize, now, rnd)
+}
+
+// fieldSize is what a header field's lines add to the size compared with
+// traceRewriteSize: "name: value\r\n" per value.
+func fieldSize(k string, vs []string) (n int) {
+	for _, v := range vs {
+		n += len(k) + len(v) + 4
+	}
+	return n
 }
 
 // traceValue computes the forwarded X-Amzn-Trace-Id (alb-behaviour §4.4): a new Root
