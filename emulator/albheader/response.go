@@ -133,6 +133,13 @@ func (o *ResponseOptions) Apply(h http.Header) {
 	}
 }
 
+// ChangesTargetResponses reports whether Apply changes anything: a
+// listener with no inserted headers and the Server header on passes a
+// target's response headers as they are.
+func (o *ResponseOptions) ChangesTargetResponses() bool {
+	return len(o.Headers) > 0 || !o.Server
+}
+
 // ApplyGenerated sets the headers of a response ALB generates itself: Server
 // "awselb/2.0" unless disabled, and the inserted headers when
 // InsertOnGenerated is set.

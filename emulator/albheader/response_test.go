@@ -80,3 +80,16 @@ func TestResponseApply(t *testing.T) {
 	_, ok = generated["Server"]
 	assert.False(t, ok)
 }
+
+// TestChangesTargetResponses: only inserted headers or a disabled Server
+// header make Apply change a target's response.
+func TestChangesTargetResponses(t *testing.T) {
+	def := DefaultResponseOptions()
+	assert.False(t, def.ChangesTargetResponses())
+	o, err := ResponseOptionsFromAttributes(map[string]string{AttrXContentTypeOptions: "nosniff"})
+	require.NoError(t, err)
+	assert.True(t, o.ChangesTargetResponses())
+	o, err = ResponseOptionsFromAttributes(map[string]string{AttrServerEnabled: "false"})
+	require.NoError(t, err)
+	assert.True(t, o.ChangesTargetResponses())
+}

@@ -203,8 +203,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, headers *albheader.ConnHeaders, client []string, closeTarget bool, e *accesslog.Entry) {
 	e.TargetGroupARN = a.GroupARN
-	var traceID string
-	rw := &responseHeaders{ResponseWriter: w, opts: h.cfg.ResponseHeaders}
+	// The forwarded trace id goes straight into e (a variable the
+	// closures shared would be moved to the heap); "" until one is set.
+	e.TraceID = ""
+	rw := w
+	if o := h.cfg.ResponseHeaders; o != nil && o.ChangesTargetResponses() {
+		rw = &responseHeaders{ResponseWriter: w, opts: o}
+	}
 	var out targetgroup.Outcome
 	if h.cfg.DirectForward && r.ProtoMajor == 1 && a.Group.CanForwardDirect(r) {
 		out = a.Group.ForwardDirect(rw, r, func(hdr http.Header) targetgroup.DirectRequest {
@@ -223,7 +228,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 				_ = headers.Apply(hdr, e.RequestCreationTime, h.cfg.Rand)
 			}
 			if v := hdr[albheader.TraceID]; len(v) > 0 {
-				traceID = v[0]
+				e.TraceID = v[0]
 			}
 			return dr
 		})
@@ -239,17 +244,16 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, a *Action, hea
 			}
 			if headers != nil {
 				_ = headers.Apply(pr.Out.Header, e.RequestCreationTime, h.cfg.Rand)
-				traceID = pr.Out.Header.Get(albheader.TraceID)
+				e.TraceID = pr.Out.Header.Get(albheader.TraceID)
 				if before, after, ok := headers.Order(); ok {
 					targetgroup.SetHeaderOrder(pr.Out, targetgroup.HeaderOrder{Before: before, After: after, Client: client})
 				}
 			}
 		})
 	}
-	if traceID == "" {
-		traceID = h.traceID(r, headers, e.RequestCreationTime)
+	if e.TraceID == "" {
+		e.TraceID = h.traceID(r, headers, e.RequestCreationTime)
 	}
-	e.TraceID = traceID
 	e.Time = time.Now()
 	e.Target = out.Target()
 	e.RequestProcessingTime = out.RequestTime
