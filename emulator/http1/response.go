@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/albmtls/albmtls/internal/headerline"
 )
 
 // response is the http.ResponseWriter of one request: the head is written
@@ -32,6 +34,10 @@ type response struct {
 	buf         []byte
 	keys        []string
 	declared    []string // trailer names the Trailer header declared at commit
+	// fields is the head given by WriteHeaderFields, when byFields: the
+	// header lines in the order given, instead of the header map.
+	fields   []headerline.Field
+	byFields bool
 }
 
 const bufLimit = 4096
@@ -43,7 +49,69 @@ func (w *response) reset(c *conn, r *http.Request) {
 	} else {
 		clear(h)
 	}
-	*w = response{c: c, r: r, header: h, buf: w.buf[:0], keys: w.keys[:0], declared: w.declared[:0], closeAfter: r.Close}
+	*w = response{c: c, r: r, header: h, buf: w.buf[:0], keys: w.keys[:0], declared: w.declared[:0], fields: w.fields[:0], closeAfter: r.Close}
+}
+
+// WriteHeaderFields is WriteHeader with the head's header fields given as
+// lines instead of set in the header map (the direct forward's relay of a
+// target's response: no map to fill, iterate and clear per request). The
+// head written is the one the map would give: the same fields, sorted by
+// name as net/http writes them, each name's values in the order given.
+// It declines (false, nothing done) when the map already holds headers,
+// a status was written, or a field is Trailer (declared trailers go
+// through the map); fields is copied.
+func (w *response) WriteHeaderFields(status int, fields []headerline.Field) bool {
+	if w.wroteHeader || len(w.header) > 0 || status < 200 {
+		return false
+	}
+	for _, f := range fields {
+		if f.Name == "Trailer" {
+			return false
+		}
+	}
+	w.fields = append(w.fields[:0], fields...)
+	w.byFields = true
+	w.WriteHeader(status)
+	return true
+}
+
+// values returns the values of the field named k (canonical), from the
+// fields or the map.
+func (w *response) values(k string) []string {
+	if !w.byFields {
+		return w.header[k]
+	}
+	var vs []string
+	for _, f := range w.fields {
+		if f.Name == k {
+			vs = append(vs, f.Value)
+		}
+	}
+	return vs
+}
+
+// has reports whether the head has a field named k.
+func (w *response) has(k string) bool {
+	if !w.byFields {
+		_, ok := w.header[k]
+		return ok
+	}
+	for _, f := range w.fields {
+		if f.Name == k {
+			return true
+		}
+	}
+	return false
+}
+
+// set makes v the only value of the field named k.
+func (w *response) set(k, v string) {
+	if !w.byFields {
+		w.header[k] = []string{v}
+		return
+	}
+	w.fields = slices.DeleteFunc(w.fields, func(f headerline.Field) bool { return f.Name == k })
+	w.fields = append(w.fields, headerline.Field{Name: k, Value: v})
 }
 
 func (w *response) Header() http.Header { return w.header }
@@ -128,14 +196,22 @@ func (w *response) SetWriteDeadline(t time.Time) error { return w.c.nc.SetWriteD
 func (w *response) commit(final bool) {
 	w.committed = true
 	h := w.header
-	if hasToken(h["Connection"], "close") {
+	if w.byFields && len(h) > 0 {
+		// The handler set headers after WriteHeaderFields: the fields go
+		// into the map with them.
+		for _, f := range w.fields {
+			h[f.Name] = append(h[f.Name], f.Value)
+		}
+		w.byFields = false
+	}
+	if hasToken(w.values("Connection"), "close") {
 		w.closeAfter = true
 	}
 	if w.c.srv.shutdown.Load() {
 		w.closeAfter = true
 	}
-	_, hasCL := h["Content-Length"]
-	for _, v := range h["Trailer"] {
+	hasCL := w.has("Content-Length")
+	for _, v := range h["Trailer"] { // never set by fields (WriteHeaderFields)
 		for k := range strings.SplitSeq(v, ",") {
 			if k = textproto.TrimString(k); k != "" {
 				w.declared = append(w.declared, textproto.CanonicalMIMEHeaderKey(k))
@@ -146,22 +222,22 @@ func (w *response) commit(final bool) {
 		// Declared trailers need a chunked body, as in net/http.
 		if final && len(w.declared) == 0 {
 			if w.status != http.StatusNoContent && w.status != http.StatusNotModified {
-				h["Content-Length"] = []string{strconv.Itoa(len(w.buf))}
+				w.set("Content-Length", strconv.Itoa(len(w.buf)))
 			}
 		} else if w.r.ProtoAtLeast(1, 1) {
 			w.chunked = true
-			h["Transfer-Encoding"] = []string{"chunked"}
+			w.set("Transfer-Encoding", "chunked")
 		} else {
 			w.closeAfter = true
 		}
 	}
 	if w.noBody && w.r.Method == http.MethodHead && !hasCL && final && len(w.buf) > 0 {
-		h["Content-Length"] = []string{strconv.Itoa(len(w.buf))}
+		w.set("Content-Length", strconv.Itoa(len(w.buf)))
 	}
 	if w.closeAfter {
-		h["Connection"] = []string{"close"}
+		w.set("Connection", "close")
 	} else if w.r.ProtoMinor == 0 {
-		h["Connection"] = []string{"keep-alive"}
+		w.set("Connection", "keep-alive")
 	}
 	b := w.c.bw
 	b.WriteString("HTTP/1.1 ")
@@ -174,7 +250,7 @@ func (w *response) commit(final bool) {
 		b.WriteString("status code " + strconv.Itoa(w.status))
 	}
 	b.WriteString("\r\n")
-	if _, ok := h["Date"]; !ok {
+	if !w.has("Date") {
 		b.WriteString("Date: ")
 		b.Write(w.c.date(time.Now()))
 		b.WriteString("\r\n")
@@ -199,8 +275,20 @@ func (c *conn) date(now time.Time) []byte {
 }
 
 // writeFields writes the header map in net/http's order (sorted by
-// name), leaving out nil entries (a nil Date asks for none).
+// name), leaving out nil entries (a nil Date asks for none); or the
+// fields given by WriteHeaderFields, in the same order.
 func (w *response) writeFields(_ bool) {
+	if w.byFields {
+		slices.SortStableFunc(w.fields, func(a, b headerline.Field) int { return strings.Compare(a.Name, b.Name) })
+		b := w.c.bw
+		for _, f := range w.fields {
+			b.WriteString(f.Name)
+			b.WriteString(": ")
+			b.WriteString(f.Value)
+			b.WriteString("\r\n")
+		}
+		return
+	}
 	w.keys = w.keys[:0]
 	for k, vs := range w.header {
 		if vs != nil && !strings.HasPrefix(k, http.TrailerPrefix) {

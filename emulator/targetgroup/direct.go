@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/albmtls/albmtls/emulator/albresponse"
+	"github.com/albmtls/albmtls/internal/headerline"
 )
 
 // The direct forward: the common request (plain-HTTP target, no body, no
@@ -327,6 +328,21 @@ func (d *direct) relay() {
 	var werr error
 	commit := func() {
 		committed = true
+		if fw, ok := d.w.(fieldsWriter); ok && !h.hasTrailer {
+			// The head as lines, without the header map (http1's writer).
+			fields := h.relayed()
+			headerBytes = fieldsHeaderBytes(h.status, fields)
+			d.headerAt = time.Now()
+			if fw.WriteHeaderFields(h.status, fields) {
+				if held > 0 {
+					n, err := d.w.Write(buf[:held])
+					bodyBytes += int64(n)
+					werr = err
+					held = 0
+				}
+				return
+			}
+		}
 		wh := d.w.Header()
 		h.fill(wh)
 		if t := h.declaredTrailers(); len(t) > 0 {
@@ -490,6 +506,35 @@ func (b *chunkedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// fieldsWriter is a client response writer that takes a response head as
+// header lines, in the target's order, instead of through its header map
+// (emulator/http1's: http1.response.WriteHeaderFields). false: it
+// declined, and the head goes through the map.
+type fieldsWriter interface {
+	WriteHeaderFields(status int, fields []headerline.Field) bool
+}
+
+// relayed returns the head's lines less the hop-by-hop ones: what fill
+// puts into a header map, line by line. The slice is the head's, reused.
+func (h *respHead) relayed() []headerline.Field {
+	h.fields = h.fields[:0]
+	for _, l := range h.lines {
+		if !h.hopByHop(l.name) {
+			h.fields = append(h.fields, headerline.Field{Name: l.name, Value: l.value})
+		}
+	}
+	return h.fields
+}
+
+// fieldsHeaderBytes is responseHeaderBytes for a head given as lines.
+func fieldsHeaderBytes(code int, fields []headerline.Field) int64 {
+	n := len("HTTP/1.1 200 \r\n") + len(http.StatusText(code)) + len("Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n") + 2
+	for _, f := range fields {
+		n += len(f.Name) + 2 + len(f.Value) + 2
+	}
+	return int64(n)
+}
+
 // respHead is a target's response head, parsed from the connection's
 // reader; its fields are reused from response to response.
 type respHead struct {
@@ -497,7 +542,9 @@ type respHead struct {
 	minor         int
 	text          string // the head as one string: names and values are slices of it
 	lines         []respLine
-	contentLength int64 // -1: not given (chunked, or to the end of the connection)
+	fields        []headerline.Field // relayed's
+	hasTrailer    bool               // a Trailer line
+	contentLength int64              // -1: not given (chunked, or to the end of the connection)
 	chunked       bool
 	close         bool
 	eventStream   bool // Content-Type text/event-stream
@@ -558,7 +605,7 @@ func (h *respHead) parse() error {
 	}
 	h.status, h.minor = n, minor
 	h.lines = h.lines[:0]
-	h.contentLength, h.chunked, h.eventStream = -1, false, false
+	h.contentLength, h.chunked, h.eventStream, h.hasTrailer = -1, false, false, false
 	var cl string
 	var conn []string
 	for len(s) > 0 {
@@ -597,6 +644,8 @@ func (h *respHead) parse() error {
 			conn = append(conn, value)
 		case "Content-Type":
 			h.eventStream = len(value) >= 17 && strings.EqualFold(value[:17], "text/event-stream")
+		case "Trailer":
+			h.hasTrailer = true
 		}
 		h.lines = append(h.lines, respLine{name, value})
 	}

@@ -1,7 +1,8 @@
 // Package headerline renders HTTP/1.x header field values as net/http's
 // Header.Write writes them, for the writers of raw request heads that do
 // not go through Header.Write (targetgroup's ordered head writer, and
-// albheader's per-connection lines).
+// albheader's per-connection lines), and the Field a response head is
+// handed over as from the direct forward to emulator/http1.
 package headerline
 
 import "strings"
@@ -25,3 +26,8 @@ func AppendValue(b []byte, v string) []byte {
 	}
 	return b
 }
+
+// Field is one header line: a canonical name and its value. A response
+// head passed as fields keeps the lines in the order they came, one per
+// line, where a header map would group them by name.
+type Field struct{ Name, Value string }
