@@ -3,6 +3,7 @@ package listener
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,12 +36,17 @@ import (
 // wrapper could hand back.
 type firstRequestConn struct {
 	net.Conn
-	rec     *Conn // the connection's record (Listener.Lookup)
-	mu      sync.Mutex
-	armed   bool
-	idleAt  time.Time     // read deadline for the first byte
-	want    time.Time     // the read deadline the HTTP server asked for
-	wantFor time.Duration // that deadline, relative to when it was asked
+	rec   *Conn // the connection's record (Listener.Lookup)
+	mu    sync.Mutex
+	armed bool
+	// armedNow is armed, readable without mu: once the first byte
+	// disarmed the wait it stays false (arm runs once, before the HTTP
+	// server has the connection), so reads and deadlines after it take
+	// no lock.
+	armedNow atomic.Bool
+	idleAt   time.Time     // read deadline for the first byte
+	want     time.Time     // the read deadline the HTTP server asked for
+	wantFor  time.Duration // that deadline, relative to when it was asked
 }
 
 func (c *firstRequestConn) record() *Conn { return c.rec }
@@ -53,13 +59,14 @@ func (c *firstRequestConn) arm(idle time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.armed = true
+	c.armedNow.Store(true)
 	c.idleAt = time.Now().Add(idle)
 	_ = c.Conn.SetReadDeadline(c.idleAt)
 }
 
 func (c *firstRequestConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 {
+	if n > 0 && c.armedNow.Load() {
 		c.disarm()
 	}
 	return n, err
@@ -68,12 +75,16 @@ func (c *firstRequestConn) Read(p []byte) (int, error) {
 // disarm hands the read deadline back to the HTTP server once data came,
 // restarting the deadline it asked for from now.
 func (c *firstRequestConn) disarm() {
+	if !c.armedNow.Load() {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.armed {
 		return
 	}
 	c.armed = false
+	c.armedNow.Store(false)
 	d := c.want
 	if c.wantFor > 0 {
 		d = time.Now().Add(c.wantFor)
@@ -82,6 +93,9 @@ func (c *firstRequestConn) disarm() {
 }
 
 func (c *firstRequestConn) SetReadDeadline(t time.Time) error {
+	if !c.armedNow.Load() {
+		return c.Conn.SetReadDeadline(t) // disarmed for good: as asked
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.armed {

@@ -48,6 +48,38 @@ func TestFirstRequestConn(t *testing.T) {
 			t.Fatalf("trickled headers: %v, want a deadline error", err)
 		}
 	})
+	// The handshake's bytes come through this conn before arm: they must
+	// not count as the first request's.
+	t.Run("bytes before arm leave the wait armed", func(t *testing.T) {
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		fc := &firstRequestConn{Conn: a}
+		go b.Write([]byte("handshake"))
+		if _, err := fc.Read(make([]byte, 9)); err != nil {
+			t.Fatalf("handshake bytes: %v", err)
+		}
+		fc.arm(100 * time.Millisecond)
+		_ = fc.SetReadDeadline(time.Now().Add(time.Hour))
+		if err := read(fc); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read: %v, want a deadline error at the idle timeout", err)
+		}
+	})
+	t.Run("once disarmed, deadlines are as asked", func(t *testing.T) {
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		fc := &firstRequestConn{Conn: a}
+		fc.arm(time.Hour)
+		go b.Write([]byte("G"))
+		if err := read(fc); err != nil {
+			t.Fatalf("first byte: %v", err)
+		}
+		_ = fc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if err := read(fc); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read: %v, want the asked deadline's error", err)
+		}
+	})
 	// The TLS stack can hold the whole request, read along with the
 	// client's Finished: no read reaches this conn, and Activated (the
 	// server has the headers) must end the idle wait, or the background
