@@ -41,17 +41,17 @@ func TestWriteHeaderFieldsMatchesMap(t *testing.T) {
 		request string
 		later   http.Header // set in the map after WriteHeader
 	}{
-		{"content length given", 200, []headerline.Field{{"X-B", "1"}, {"Content-Type", "text/plain"}, {"X-A", "2"}, {"Content-Length", "2"}}, "ok", get11, nil},
-		{"repeated names keep their order", 200, []headerline.Field{{"Set-Cookie", "b=2"}, {"X-A", "z"}, {"Set-Cookie", "a=1"}, {"Set-Cookie", "c=3"}}, "ok", get11, nil},
-		{"length computed", 201, []headerline.Field{{"X-A", "1"}}, "hello", get11, nil},
-		{"target's date", 200, []headerline.Field{{"Date", "Mon, 02 Jan 2006 15:04:05 GMT"}, {"Content-Length", "0"}}, "", get11, nil},
-		{"no content", 204, []headerline.Field{{"X-A", "1"}}, "", get11, nil},
-		{"HTTP/1.0 keep-alive", 200, []headerline.Field{{"X-A", "1"}}, "ok", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", nil},
-		{"HTTP/1.0 closes", 200, []headerline.Field{{"X-A", "1"}}, "ok", "GET / HTTP/1.0\r\n\r\n", nil},
-		{"client asks to close", 200, []headerline.Field{{"X-A", "1"}, {"Content-Length", "2"}}, "ok", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", nil},
-		{"HEAD", 200, []headerline.Field{{"X-A", "1"}}, "", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", nil},
-		{"map set afterwards", 200, []headerline.Field{{"X-B", "1"}, {"X-A", "2"}}, "ok", get11, http.Header{"X-C": {"3"}, "X-A": {"4"}}},
-		{"long body is chunked", 200, []headerline.Field{{"X-A", "1"}}, string(make([]byte, 5000)), get11, nil},
+		{"content length given", 200, []headerline.Field{{Name: "X-B", Value: "1"}, {Name: "Content-Type", Value: "text/plain"}, {Name: "X-A", Value: "2"}, {Name: "Content-Length", Value: "2"}}, "ok", get11, nil},
+		{"repeated names keep their order", 200, []headerline.Field{{Name: "Set-Cookie", Value: "b=2"}, {Name: "X-A", Value: "z"}, {Name: "Set-Cookie", Value: "a=1"}, {Name: "Set-Cookie", Value: "c=3"}}, "ok", get11, nil},
+		{"length computed", 201, []headerline.Field{{Name: "X-A", Value: "1"}}, "hello", get11, nil},
+		{"target's date", 200, []headerline.Field{{Name: "Date", Value: "Mon, 02 Jan 2006 15:04:05 GMT"}, {Name: "Content-Length", Value: "0"}}, "", get11, nil},
+		{"no content", 204, []headerline.Field{{Name: "X-A", Value: "1"}}, "", get11, nil},
+		{"HTTP/1.0 keep-alive", 200, []headerline.Field{{Name: "X-A", Value: "1"}}, "ok", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", nil},
+		{"HTTP/1.0 closes", 200, []headerline.Field{{Name: "X-A", Value: "1"}}, "ok", "GET / HTTP/1.0\r\n\r\n", nil},
+		{"client asks to close", 200, []headerline.Field{{Name: "X-A", Value: "1"}, {Name: "Content-Length", Value: "2"}}, "ok", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", nil},
+		{"HEAD", 200, []headerline.Field{{Name: "X-A", Value: "1"}}, "", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", nil},
+		{"map set afterwards", 200, []headerline.Field{{Name: "X-B", Value: "1"}, {Name: "X-A", Value: "2"}}, "ok", get11, http.Header{"X-C": {"3"}, "X-A": {"4"}}},
+		{"long body is chunked", 200, []headerline.Field{{Name: "X-A", Value: "1"}}, string(make([]byte, 5000)), get11, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
