@@ -328,29 +328,24 @@ func (d *direct) relay() {
 	var werr error
 	commit := func() {
 		committed = true
-		if fw, ok := d.w.(fieldsWriter); ok && !h.hasTrailer {
+		fw, byFields := d.w.(fieldsWriter)
+		if byFields = byFields && !h.hasTrailer; byFields {
 			// The head as lines, without the header map (http1's writer).
 			fields := h.relayed()
 			headerBytes = fieldsHeaderBytes(h.status, fields)
 			d.headerAt = time.Now()
-			if fw.WriteHeaderFields(h.status, fields) {
-				if held > 0 {
-					n, err := d.w.Write(buf[:held])
-					bodyBytes += int64(n)
-					werr = err
-					held = 0
-				}
-				return
+			byFields = fw.WriteHeaderFields(h.status, fields)
+		}
+		if !byFields {
+			wh := d.w.Header()
+			h.fill(wh)
+			if t := h.declaredTrailers(); len(t) > 0 {
+				wh["Trailer"] = []string{strings.Join(t, ", ")} // announced again, as ReverseProxy does
 			}
+			headerBytes = responseHeaderBytes(h.status, wh)
+			d.headerAt = time.Now()
+			d.w.WriteHeader(h.status)
 		}
-		wh := d.w.Header()
-		h.fill(wh)
-		if t := h.declaredTrailers(); len(t) > 0 {
-			wh["Trailer"] = []string{strings.Join(t, ", ")} // announced again, as ReverseProxy does
-		}
-		headerBytes = responseHeaderBytes(h.status, wh)
-		d.headerAt = time.Now()
-		d.w.WriteHeader(h.status)
 		if held > 0 {
 			n, err := d.w.Write(buf[:held])
 			bodyBytes += int64(n)
@@ -528,9 +523,9 @@ func (h *respHead) relayed() []headerline.Field {
 
 // fieldsHeaderBytes is responseHeaderBytes for a head given as lines.
 func fieldsHeaderBytes(code int, fields []headerline.Field) int64 {
-	n := len("HTTP/1.1 200 \r\n") + len(http.StatusText(code)) + len("Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n") + 2
+	n := headBytes(code)
 	for _, f := range fields {
-		n += len(f.Name) + 2 + len(f.Value) + 2
+		n += lineBytes(f.Name, f.Value)
 	}
 	return int64(n)
 }

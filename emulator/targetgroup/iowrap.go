@@ -200,11 +200,20 @@ func requestHeaderBytes(r *http.Request) int64 {
 // responseHeaderBytes estimates a response's status line and headers as
 // HTTP/1.1 wire bytes (plus the Date net/http adds), for sent_bytes.
 func responseHeaderBytes(code int, h http.Header) int64 {
-	n := len("HTTP/1.1 200 \r\n") + len(http.StatusText(code)) + len("Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n") + 2
+	n := headBytes(code)
 	for k, vs := range h {
 		for _, v := range vs {
-			n += len(k) + 2 + len(v) + 2
+			n += lineBytes(k, v)
 		}
 	}
 	return int64(n)
 }
+
+// headBytes is a response head's size without its header lines: the
+// status line, the Date line the client's server adds, the empty line.
+func headBytes(code int) int {
+	return len("HTTP/1.1 200 \r\n") + len(http.StatusText(code)) + len("Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n") + 2
+}
+
+// lineBytes is the size of the header line "k: v\r\n".
+func lineBytes(k, v string) int { return len(k) + 2 + len(v) + 2 }
