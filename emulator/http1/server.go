@@ -24,6 +24,7 @@ import (
 
 	"github.com/albmtls/albmtls/emulator/albresponse"
 	"github.com/albmtls/albmtls/emulator/desync"
+	"github.com/albmtls/albmtls/internal/idleslack"
 )
 
 // Server serves HTTP/1.x connections handed to it with ServeConn.
@@ -175,8 +176,8 @@ type conn struct {
 	remote   string               // nc.RemoteAddr().String()
 	tls      *tls.ConnectionState // nc's, after its handshake; nil without TLS
 	w        response
-	// idleSet is when the read deadline was last set for the idle wait,
-	// as time since connEpoch; 0 when the deadline is another one.
+	// idleSet is when the read deadline was last set for the idle wait
+	// (an idleslack stamp); 0 when the deadline is another one.
 	idleSet time.Duration
 	// dateBuf is the Date header of the second dateSec (response.commit).
 	dateSec int64
@@ -236,21 +237,17 @@ func (c *conn) serve() {
 	}
 }
 
-// connEpoch is the origin of conn.idleSet: a monotonic clock reading.
-var connEpoch = time.Now()
-
 // idleDeadline sets the read deadline of the wait for a kept-alive
-// connection's next request: idle plus slack from now (slack is 1% of
-// idle, at most 100ms), unless this wait's deadline was set less than
-// slack ago and nothing set another since. The connection thus closes
-// between idle and idle plus slack after its last response, never sooner,
-// and a busy kept-alive connection moves its read timer once per slack
-// instead of once per request (BENCHMARKS.md).
+// connection's next request coarsely (internal/idleslack): idle plus
+// slack from now, unless this wait's deadline was set less than slack ago
+// and nothing set another since. The connection thus closes between idle
+// and idle plus slack after its last response, never sooner, and a busy
+// kept-alive connection moves its read timer once per slack instead of
+// once per request (BENCHMARKS.md).
 func (c *conn) idleDeadline(idle time.Duration) {
 	now := time.Now()
-	at := now.Sub(connEpoch) + 1 // > 0: set
-	slack := min(idle/100, 100*time.Millisecond)
-	if c.idleSet != 0 && at-c.idleSet < slack {
+	at, slack := idleslack.Stamp(now), idleslack.Slack(idle)
+	if !idleslack.Due(c.idleSet, at, slack) {
 		return
 	}
 	c.idleSet = at

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
+
+	"github.com/albmtls/albmtls/internal/idleslack"
 )
 
 // targetTLSHandshakeTimeout is ALB's TLS handshake timeout towards targets:
@@ -128,44 +130,35 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 // because the transport's read of a pooled connection is already pending
 // (with the deadline set when it went idle) when the next request is sent.
 //
-// The deadlines are pushed back coarsely: to idle plus slack after a read
-// or write, and only when slack has passed since they were last set. So
-// the connection times out between idle and idle plus slack after its last
-// progress, never sooner, and a kept-alive connection moves its two
-// runtime timers once per slack instead of on every read and write
-// (BENCHMARKS.md).
+// The deadlines are pushed back coarsely (internal/idleslack): to idle
+// plus slack after a read or write, and only when slack has passed since
+// they were last set. So the connection times out between idle and idle
+// plus slack after its last progress, never sooner, and a kept-alive
+// connection moves its two runtime timers once per slack instead of on
+// every read and write (BENCHMARKS.md).
 type idleConn struct {
 	net.Conn
 	idle, slack time.Duration
 	remote      netip.AddrPort // RemoteAddr(), once per connection
-	// set is when the deadlines were last set, as time since connEpoch
-	// (0: never); reads and writes may run at once (http.Transport).
+	// set is when the deadlines were last set (an idleslack stamp; 0:
+	// never); reads and writes may run at once (http.Transport).
 	set atomic.Int64
-}
-
-// connEpoch is the origin of idleConn.set: a monotonic clock reading.
-var connEpoch = time.Now()
-
-// idleSlack is how late past idle a target connection may time out: 1%,
-// at most 100ms (ALB's default idle timeout of 60s gets 100ms).
-func idleSlack(idle time.Duration) time.Duration {
-	return min(idle/100, 100*time.Millisecond)
 }
 
 // newIdleConn wraps c with the idle timeout idle.
 func newIdleConn(c net.Conn, idle time.Duration) *idleConn {
-	return &idleConn{Conn: c, idle: idle, slack: idleSlack(idle), remote: addrPortOf(c.RemoteAddr())}
+	return &idleConn{Conn: c, idle: idle, slack: idleslack.Slack(idle), remote: addrPortOf(c.RemoteAddr())}
 }
 
 // progress pushes the deadlines back to idle plus slack from now, unless
 // they were set less than slack ago.
 func (c *idleConn) progress() error {
 	now := time.Now()
-	at := int64(now.Sub(connEpoch)) + 1 // > 0: set
-	if last := c.set.Load(); last != 0 && at-last < int64(c.slack) {
+	at := idleslack.Stamp(now)
+	if !idleslack.Due(time.Duration(c.set.Load()), at, c.slack) {
 		return nil
 	}
-	c.set.Store(at)
+	c.set.Store(int64(at))
 	return c.Conn.SetDeadline(now.Add(c.idle + c.slack))
 }
 
