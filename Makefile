@@ -103,7 +103,8 @@ FUZZ_TARGETS ?= ./emulator/config:FuzzParse ./emulator/config:FuzzParseEdit \
                 ./emulator/certfmt:FuzzDN ./emulator/certfmt:FuzzPEMURL \
                 ./emulator/albheader:FuzzTraceValue ./pki:FuzzConvertCRL \
                 ./emulator/listener:FuzzHeaderOrder ./emulator/desync:FuzzClassify \
-                ./emulator/lambdatarget:FuzzResponseDocument ./emulator/lambdatarget:FuzzEvent
+                ./emulator/lambdatarget:FuzzResponseDocument ./emulator/lambdatarget:FuzzEvent \
+                ./emulator/http1:FuzzPlainTarget
 FUZZTIME         ?= 20s
 # Bounds the minimisation of each new input (go test's default is 60s,
 # which can eat a whole FUZZTIME; the targets keep inputs small anyway).

@@ -315,13 +315,39 @@ func (p *parsed) request(base *http.Request, remote string, st *tls.ConnectionSt
 	if p.chunked {
 		r.TransferEncoding = []string{"chunked"}
 	}
-	u, err := url.ParseRequestURI(p.target)
-	if err != nil {
-		u = &url.URL{Path: p.target}
+	u := plainTarget(p.target)
+	if u == nil {
+		var err error
+		if u, err = url.ParseRequestURI(p.target); err != nil {
+			u = &url.URL{Path: p.target}
+		}
 	}
 	r.URL = u
 	if r.Host == "" {
 		r.Host = u.Host
 	}
 	return r
+}
+
+// plainTarget is url.ParseRequestURI's result for the common request
+// target, a path of unreserved characters and '/' with an optional query
+// (no '?' in it, not empty), without its parse: the path needs no
+// unescaping, so Path is it and RawPath is empty, and the query is kept
+// raw, as ParseRequestURI keeps it. nil for any other target.
+func plainTarget(t string) *url.URL {
+	path, query, hasQuery := strings.Cut(t, "?")
+	if len(path) == 0 || path[0] != '/' || hasQuery && (query == "" || strings.IndexByte(query, '?') >= 0) {
+		return nil
+	}
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return nil
+		}
+	}
+	for i := 0; i < len(query); i++ {
+		if c := query[i]; c <= ' ' || c == 0x7f || c == '#' {
+			return nil
+		}
+	}
+	return &url.URL{Path: path, RawQuery: query}
 }
