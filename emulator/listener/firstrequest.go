@@ -36,17 +36,16 @@ import (
 // wrapper could hand back.
 type firstRequestConn struct {
 	net.Conn
-	rec   *Conn // the connection's record (Listener.Lookup)
-	mu    sync.Mutex
-	armed bool
-	// armedNow is armed, readable without mu: once the first byte
-	// disarmed the wait it stays false (arm runs once, before the HTTP
-	// server has the connection), so reads and deadlines after it take
-	// no lock.
-	armedNow atomic.Bool
-	idleAt   time.Time     // read deadline for the first byte
-	want     time.Time     // the read deadline the HTTP server asked for
-	wantFor  time.Duration // that deadline, relative to when it was asked
+	rec *Conn // the connection's record (Listener.Lookup)
+	mu  sync.Mutex
+	// armed: the wait for the first byte is on. Set by arm, which runs
+	// once, before the HTTP server has the connection, and cleared for
+	// good by the first byte; atomic, so reads and deadlines after it take
+	// no lock (the lock orders arm and disarm with the deadline fields).
+	armed   atomic.Bool
+	idleAt  time.Time     // read deadline for the first byte
+	want    time.Time     // the read deadline the HTTP server asked for
+	wantFor time.Duration // that deadline, relative to when it was asked
 }
 
 func (c *firstRequestConn) record() *Conn { return c.rec }
@@ -58,15 +57,14 @@ func (c *firstRequestConn) arm(idle time.Duration) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.armed = true
-	c.armedNow.Store(true)
+	c.armed.Store(true)
 	c.idleAt = time.Now().Add(idle)
 	_ = c.Conn.SetReadDeadline(c.idleAt)
 }
 
 func (c *firstRequestConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.armedNow.Load() {
+	if n > 0 && c.armed.Load() {
 		c.disarm()
 	}
 	return n, err
@@ -75,16 +73,15 @@ func (c *firstRequestConn) Read(p []byte) (int, error) {
 // disarm hands the read deadline back to the HTTP server once data came,
 // restarting the deadline it asked for from now.
 func (c *firstRequestConn) disarm() {
-	if !c.armedNow.Load() {
+	if !c.armed.Load() {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.armed {
+	if !c.armed.Load() {
 		return
 	}
-	c.armed = false
-	c.armedNow.Store(false)
+	c.armed.Store(false)
 	d := c.want
 	if c.wantFor > 0 {
 		d = time.Now().Add(c.wantFor)
@@ -93,13 +90,13 @@ func (c *firstRequestConn) disarm() {
 }
 
 func (c *firstRequestConn) SetReadDeadline(t time.Time) error {
-	if !c.armedNow.Load() {
-		return c.Conn.SetReadDeadline(t) // disarmed for good: as asked
+	if !c.armed.Load() {
+		return c.Conn.SetReadDeadline(t) // not waiting for the first byte: as asked
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.armed {
-		return c.Conn.SetReadDeadline(t) // not waiting for the first byte: as asked
+	if !c.armed.Load() {
+		return c.Conn.SetReadDeadline(t) // disarmed while we waited for the lock
 	}
 	now := time.Now()
 	if !t.IsZero() && !t.After(now) {
