@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,4 +163,16 @@ func TestThousands(t *testing.T) {
 	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.4: "1,234,567", 12345: "12,345"} {
 		assert.Equal(t, want, thousands(in))
 	}
+}
+
+func TestSchedulerNote(t *testing.T) {
+	missing := func(string) ([]byte, error) { return nil, fs.ErrNotExist }
+	assert.Empty(t, schedulerNote(missing), "mainline Linux, or not Linux")
+	packing := func(name string) ([]byte, error) {
+		if name == "/proc/sys/kernel/sched_vcpu_pack" {
+			return []byte("15\n"), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	assert.Equal(t, "; scheduler: kernel.sched_vcpu_pack = 15 (not in mainline Linux; see BENCHMARKS.md on idle time)", schedulerNote(packing))
 }

@@ -398,7 +398,18 @@ func machine() string {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		kernel += " " + strings.TrimSpace(string(b))
 	}
-	return fmt.Sprintf("%s, %d logical CPUs, %s/%s", model, runtime.NumCPU(), kernel, runtime.GOARCH)
+	return fmt.Sprintf("%s, %d logical CPUs, %s/%s", model, runtime.NumCPU(), kernel, runtime.GOARCH) + schedulerNote(os.ReadFile)
+}
+
+// schedulerNote names the kernel's scheduler settings that mainline Linux
+// does not have and that change where a loaded machine's idle time goes
+// (BENCHMARKS.md, "Idle time is the scheduler's"), or returns "".
+func schedulerNote(readFile func(string) ([]byte, error)) string {
+	b, err := readFile("/proc/sys/kernel/sched_vcpu_pack")
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("; scheduler: kernel.sched_vcpu_pack = %s (not in mainline Linux; see BENCHMARKS.md on idle time)", strings.TrimSpace(string(b)))
 }
 
 func loadavg() string {
