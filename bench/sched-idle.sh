@@ -110,7 +110,7 @@ BEGIN {
 		if (next_ != 0) running[next_] = 1
 		if (!(cpu in cur)) known++
 		else if (cur[cpu] == 0 && next_ != 0 && (cpu in idlefrom)) {
-			g = grp(next_); ends[g]++; endlen[g] += t - idlefrom[cpu]; periods++; plen += t - idlefrom[cpu]
+			endn[next_]++; endt[next_] += t - idlefrom[cpu]; periods++; plen += t - idlefrom[cpu]
 		}
 		if (next_ == 0) idlefrom[cpu] = t
 		cur[cpu] = next_
@@ -141,6 +141,7 @@ END {
 	total = span * ncpu
 	printf "%.3f s of %d CPUs\n", span, ncpu
 	printf "idle: %.1f%% of CPU time; a task waiting on another CPU meanwhile: %.1f%%; every CPU idle at once: %.1f%% of the time\n", 100 * idle / total, 100 * misplaced / total, 100 * allidle / span
+	for (k in endn) { g = grp(k + 0); ends[g] += endn[k]; endlen[g] += endt[k] } # processes known by now
 	if (periods > 0) {
 		printf "idle periods: %.0f/s, mean %.1f µs; ended by:", periods / span, 1e6 * plen / periods
 		n = sorted(ends, ks)
