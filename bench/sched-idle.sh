@@ -59,7 +59,7 @@ function grp(tid,   p) {
 	p = (tid in tgid) ? tgid[tid] : -1
 	return (p in name) ? name[p] : "other"
 }
-function field(s, key,   m) { # the number after key= in s
+function field(s, key) { # the number after key= in s
 	if (match(s, key "=[0-9]+")) return substr(s, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0
 	return -1
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/albmtls/albmtls/internal/golden"
 )
 
 // TestSchedIdleScript runs bench/sched-idle.sh (BENCHMARKS.md, "Idle time
@@ -31,13 +33,11 @@ import (
 // µs on average. The wake-ups and switch-outs are counted per second.
 func TestSchedIdleScript(t *testing.T) {
 	dir := filepath.Join("testdata", "sched-idle")
-	want, err := os.ReadFile(filepath.Join(dir, "expected.txt"))
-	require.NoError(t, err)
 	cmd := exec.Command("bash", "../sched-idle.sh", "analyze", filepath.Join(dir, "perf-script.txt"), "alpha=100", "beta=200")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stderr:\n%s", stderr.String())
-	assert.Equal(t, string(want), stdout.String())
+	golden.Assert(t, filepath.Join(dir, "expected.txt"), stdout.String())
 
 	for name, args := range map[string][]string{
 		"no arguments":     nil,
@@ -61,7 +61,7 @@ func TestSchedIdleScript(t *testing.T) {
 	cmd = exec.Command("bash", "../sched-idle.sh", "analyze", empty)
 	stderr.Reset()
 	cmd.Stderr = &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 1, ee.ExitCode())
